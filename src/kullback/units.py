@@ -35,7 +35,7 @@ import numbers
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["Unit", "resolve_unit", "convert"]
+__all__ = ["Unit", "convert", "resolve_unit"]
 
 _ALIASES: dict[str, str] = {
     "nats": "nats", "nat": "nats", "nit": "nats", "nits": "nats", "e": "nats",

@@ -1,0 +1,146 @@
+"""Element-wise kernels: the terms whose sums are the measures, each non-negative by construction.
+
+Every function takes an array namespace ``xp`` and already-normalised operands of one floating
+dtype, and returns an array of terms of the broadcast shape. The measure along an axis is the
+sum of its terms, so the kernels serve whole arrays, blocks of an array (``_blocked``), and
+lazy chunked arrays (Dask) alike: a block's partial sum is a state that merges by addition, and
+all addends share one sign (they are ``>= 0``), so merging never cancels.
+
+Probability space (``P``, ``Q`` in [0, 1], rows summing to 1):
+
+* entropy        ``-P log P``                                  (0 where P = 0)
+* cross-entropy  ``-P log Q``                                  (+inf where P > 0 = Q)
+* KL             ``P (x - 1 - log x)``, ``x = Q / P``         (the Bregman form)
+* JS (doubled)   ``P log(2P / (P+Q)) + Q log(2Q / (P+Q))``
+
+The Bregman form adds ``Q - P`` to each KL term ``P log(P/Q)``; the additions sum to zero over a
+normalised row, and every term becomes non-negative (``x - 1 >= log x``). Where ``x`` lies in
+[1/2, 2], ``x - 1`` is exact (Sterbenz) and a faithfully rounded ``log x`` never exceeds it, so
+the computed term is ``>= 0`` without clamping. Ratios beyond ``2**±half`` (``half`` is half the
+dtype's exponent range) are never formed in a way that overflows: a tiny ratio is rescaled by a
+power of two before its logarithm, and a huge ratio (P negligible beside Q) contributes
+``Q - P`` exactly to working precision. Each ``where`` that guards a logarithm is doubled (its
+argument is made safe too) so that gradients are finite wherever the value is.
+
+Log space (``lp``, ``lq`` normalised log-probabilities, ``-inf`` allowed) mirrors the same
+terms without ever taking the log of an exponential.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+LN2 = math.log(2.0)
+
+
+def _half_exponent(xp: Any, dtype: Any) -> int:
+    """Half the binary exponent range of ``dtype`` (512 for float64, 64 for float32)."""
+    return 512 if dtype == xp.float64 else 64
+
+
+# --------------------------------------------------------------------------- probability space
+
+
+def entropy_terms(xp: Any, P: Any) -> Any:
+    """``-P log P`` with ``0 log 0 = 0``; ``>= 0`` because ``P <= 1``."""
+    safe = xp.where(P > 0, P, 1.0)
+    return -(P * xp.log(safe))
+
+
+def cross_entropy_terms(xp: Any, P: Any, Q: Any) -> Any:
+    """``-P log Q``; 0 where ``P = 0`` (whatever Q is), +inf where ``P > 0 = Q``."""
+    safe = xp.where(P > 0, Q, 1.0)
+    return -(P * xp.log(safe))
+
+
+def kl_terms(xp: Any, P: Any, Q: Any) -> Any:
+    """Bregman KL terms ``P (x - 1 - log x)`` with ``x = Q/P``; see the module docstring."""
+    half = _half_exponent(xp, P.dtype)
+    hi = 2.0**half
+    pos = P > 0
+    Ps = xp.where(pos, P, 1.0)
+    x = Q / Ps
+    low = pos & (x < 1.0 / hi)            # Q << P (or Q = 0): rescale before the log
+    use_log = pos & (x <= hi)             # otherwise P is negligible beside Q (or P = 0)
+    xr = xp.where(use_log, x, 1.0)
+    arg = xp.where(low, (Q * hi) / Ps, xr)
+    lx = xp.log(arg)
+    lx = xp.where(low, lx - half * LN2, lx)
+    return xp.where(use_log, P * ((xr - 1.0) - lx), Q - P)
+
+
+def js_terms(xp: Any, P: Any, Q: Any) -> Any:
+    """Twice the Jensen-Shannon terms: ``P log(2P/(P+Q)) + Q log(2Q/(P+Q)) >= 0``.
+
+    Each is ``(P+Q) (log 2 - h(P/(P+Q)))`` with ``h`` the binary entropy, hence non-negative;
+    the clamp at 0 removes only rounding below a mathematically non-negative value. No ratio
+    can overflow: ``2P/(P+Q)`` lies in [0, 2].
+    """
+    s = P + Q
+    ss = xp.where(s > 0, s, 1.0)
+    a2 = xp.where(P > 0, (P + P) / ss, 1.0)
+    b2 = xp.where(Q > 0, (Q + Q) / ss, 1.0)
+    t = P * xp.log(a2) + Q * xp.log(b2)
+    return xp.maximum(t, 0.0)
+
+
+# --------------------------------------------------------------------------- log space
+
+
+def log_normalize(xp: Any, x: Any, axis: int = -1) -> Any:
+    """``x - logsumexp(x)`` along ``axis`` (log-softmax), stable for ``-inf`` entries."""
+    m = xp.max(x, axis=axis, keepdims=True)
+    m = xp.where(m > -math.inf, m, 0.0)
+    shifted = x - m
+    return shifted - xp.log(xp.sum(xp.exp(shifted), axis=axis, keepdims=True))
+
+
+def log_entropy_terms(xp: Any, lp: Any) -> Any:
+    """``-exp(lp) lp``, 0 where ``lp = -inf``."""
+    fin = lp > -math.inf
+    return -(xp.exp(lp) * xp.where(fin, lp, 0.0))
+
+
+def log_cross_entropy_terms(xp: Any, lp: Any, lq: Any) -> Any:
+    """``-exp(lp) lq``: 0 where ``lp = -inf``, +inf where ``lp > -inf = lq``."""
+    fp = lp > -math.inf
+    fq = lq > -math.inf
+    t = -(xp.exp(lp) * xp.where(fp & fq, lq, 0.0))
+    return xp.where(fp & ~fq, math.inf, t)
+
+
+def log_kl_terms(xp: Any, lp: Any, lq: Any) -> Any:
+    """Bregman KL terms from log-probabilities: ``P (expm1(d) - d)``, ``d = lq - lp``.
+
+    ``expm1(d) >= d`` holds for a faithfully rounded ``expm1``, so each term is ``>= 0``.
+    Where ``d`` is beyond ``half * ln 2`` the term is ``Q - P`` (``P`` negligible beside
+    ``Q``); where ``lp = -inf`` it is ``Q``; where ``lp > -inf = lq`` it is +inf.
+    """
+    half = _half_exponent(xp, lp.dtype)
+    fp = lp > -math.inf
+    fq = lq > -math.inf
+    both = fp & fq
+    d = xp.where(both, lq - lp, 0.0)
+    mid = both & (d <= half * LN2)
+    ds = xp.where(mid, d, 0.0)
+    P = xp.exp(lp)
+    inner = P * (xp.expm1(ds) - ds)
+    outer = xp.where(fp & ~fq, math.inf, xp.exp(lq) - P)
+    return xp.where(mid, inner, outer)
+
+
+def _softplus(xp: Any, t: Any) -> Any:
+    return xp.maximum(t, 0.0) + xp.log1p(xp.exp(-xp.abs(t)))
+
+
+def log_js_terms(xp: Any, lp: Any, lq: Any) -> Any:
+    """Twice the JS terms from log-probabilities; ``log(2P/(P+Q)) = ln 2 - softplus(lq - lp)``."""
+    fp = lp > -math.inf
+    fq = lq > -math.inf
+    both = fp & fq
+    t = xp.where(both, lq - lp, 0.0)
+    P = xp.exp(lp)
+    Q = xp.exp(lq)
+    inner = P * (LN2 - _softplus(xp, t)) + Q * (LN2 - _softplus(xp, -t))
+    return xp.maximum(xp.where(both, inner, (P + Q) * LN2), 0.0)

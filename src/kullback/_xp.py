@@ -1,0 +1,112 @@
+"""Array-namespace plumbing: which library an input belongs to, and its floating dtype.
+
+Nothing here imports an array library the caller did not hand us: torch, jax and dask are
+recognised by the module of the input's type before anything of theirs is touched.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+import array_api_compat
+import numpy as np
+
+__all__ = [
+    "as_namespace_array",
+    "float_dtype",
+    "is_lazy",
+    "is_numpy",
+]
+
+
+def _is_numeric_sequence(x: Any) -> bool:
+    return isinstance(x, list | tuple)
+
+
+def as_namespace_array(x: Any, name: str) -> tuple[Any, Any]:
+    """Return ``(xp, array)`` for an input, converting Python sequences and scalars to NumPy.
+
+    Raises
+    ------
+    TypeError
+        If the input is not numeric (strings, objects, complex numbers, booleans).
+    """
+    try:
+        xp = array_api_compat.array_namespace(x)
+        arr = x
+    except TypeError:
+        if not (_is_numeric_sequence(x) or isinstance(x, int | float | np.number | np.ndarray)):
+            raise TypeError(
+                f"{name} must be an array or a sequence of numbers; got {type(x).__name__}"
+            ) from None
+        try:
+            arr = np.asarray(x)
+        except ValueError as exc:  # ragged nested lists
+            raise ValueError(f"{name} is not a rectangular array of numbers: {exc}") from None
+        xp = array_api_compat.array_namespace(arr)
+    dtype = arr.dtype
+    if not (_is_real_number_dtype(xp, dtype)):
+        raise TypeError(
+            f"{name} must hold real numbers (integers or floats); got dtype {dtype}"
+        )
+    return xp, arr
+
+
+def _is_real_number_dtype(xp: Any, dtype: Any) -> bool:
+    try:
+        if xp.isdtype(dtype, "bool"):
+            return False
+        return bool(xp.isdtype(dtype, ("integral", "real floating")))
+    except (TypeError, ValueError, AttributeError):
+        return False
+
+
+def float_dtype(xp: Any, *arrays: Any) -> Any:
+    """The floating dtype of the result: the promoted float dtype of the inputs.
+
+    Integer inputs become the library's default floating dtype; half precision stays the
+    result dtype, but callers compute in float32 (see :func:`compute_dtype`).
+    """
+    floats = [a.dtype for a in arrays if xp.isdtype(a.dtype, "real floating")]
+    if not floats:
+        return _default_float(xp, arrays[0])
+    dt = floats[0]
+    for other in floats[1:]:
+        dt = xp.result_type(dt, other)
+    return dt
+
+
+def _default_float(xp: Any, x: Any) -> Any:
+    try:
+        info = xp.__array_namespace_info__()
+        device = array_api_compat.device(x)
+        return info.default_dtypes(device=device)["real floating"]
+    except Exception:  # pragma: no cover - libraries without the inspection API
+        return xp.float64
+
+
+def compute_dtype(xp: Any, dtype: Any) -> Any:
+    """Half-precision inputs are computed in float32 (and cast back by the caller)."""
+    if dtype in (xp.float32, xp.float64):
+        return dtype
+    return xp.float32
+
+
+def is_numpy(x: Any) -> bool:
+    """True for a NumPy ndarray (not a subclass such as a masked array)."""
+    return type(x) is np.ndarray
+
+
+def is_lazy(x: Any) -> bool:
+    """True for arrays whose values cannot be inspected without a computation.
+
+    Dask arrays and JAX tracers (inside ``jit``/``grad``) are lazy; a concrete JAX array is not.
+    """
+    mod = type(x).__module__
+    if mod.startswith("dask"):
+        return True
+    if mod.startswith("jax"):
+        jax = sys.modules.get("jax")
+        return jax is not None and isinstance(x, jax.core.Tracer)
+    return False
