@@ -1,0 +1,277 @@
+"""Elementwise special functions for the distribution measures, on NumPy or torch.
+
+Closed forms in :mod:`kullback._closed_forms` are written once against this small
+namespace. :data:`NUMPY` evaluates with NumPy and :mod:`scipy.special` (results are
+NumPy arrays); :func:`torch_ops` evaluates with torch operations only, so autograd
+flows through every formula and ``torch.autograd.gradcheck`` applies.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+EULER = 0.57721566490153286060651209008240243  # Euler-Mascheroni constant
+LOG_2PI = math.log(2.0 * math.pi)
+
+
+class NumpyOps:
+    """The NumPy / scipy.special flavour."""
+
+    name = "numpy"
+
+    def __init__(self) -> None:
+        import numpy as np
+        from scipy import special
+
+        self.np = np
+        self.sp = special
+        self.inf = np.inf
+
+    def asarray(self, x: Any, like: Any = None) -> Any:
+        return self.np.asarray(x, dtype=self.np.float64)
+
+    def log(self, x):
+        return self.np.log(x)
+
+    def log1p(self, x):
+        return self.np.log1p(x)
+
+    def exp(self, x):
+        return self.np.exp(x)
+
+    def expm1(self, x):
+        return self.np.expm1(x)
+
+    def sqrt(self, x):
+        return self.np.sqrt(x)
+
+    def abs(self, x):
+        return self.np.abs(x)
+
+    def cos(self, x):
+        return self.np.cos(x)
+
+    def square(self, x):
+        return self.np.square(x)
+
+    def where(self, cond, a, b):
+        return self.np.where(cond, a, b)
+
+    def maximum(self, a, b):
+        return self.np.maximum(a, b)
+
+    def isfinite(self, x):
+        return self.np.isfinite(x)
+
+    def lgamma(self, x):
+        return self.sp.gammaln(x)
+
+    def digamma(self, x):
+        return self.sp.digamma(x)
+
+    def trigamma(self, x):
+        return self.sp.polygamma(1, x)
+
+    def xlogy(self, x, y):
+        return self.sp.xlogy(x, y)
+
+    def xlog1py(self, x, y):
+        return self.sp.xlog1py(x, y)
+
+    def ndtr(self, x):
+        return self.sp.ndtr(x)
+
+    def log_ndtr(self, x):
+        return self.sp.log_ndtr(x)
+
+    def i0e(self, x):
+        return self.sp.i0e(x)
+
+    def i1e(self, x):
+        return self.sp.i1e(x)
+
+    def sum(self, x, axis):
+        return self.np.sum(x, axis=axis)
+
+    def broadcast(self, *xs):
+        return self.np.broadcast_arrays(*(self.np.asarray(x) for x in xs))
+
+    def zeros(self, shape, like):
+        return self.np.zeros(shape, dtype=self.np.float64)
+
+    def shape(self, x) -> tuple[int, ...]:
+        return tuple(self.np.shape(x))
+
+    def any(self, x) -> bool:
+        return bool(self.np.any(x))
+
+    def to_numpy(self, x):
+        return self.np.asarray(x, dtype=self.np.float64)
+
+    def lbeta(self, a, b):
+        return self.sp.betaln(a, b)
+
+    # linear algebra for the multivariate normal (batched, broadcasting)
+    def cholesky(self, a):
+        return self.np.linalg.cholesky(a)
+
+    def solve_lower(self, lower, b):
+        np = self.np
+        batch = np.broadcast_shapes(lower.shape[:-2], b.shape[:-2])
+        lower = np.broadcast_to(lower, (*batch, *lower.shape[-2:]))
+        b = np.broadcast_to(b, (*batch, *b.shape[-2:]))
+        return np.linalg.solve(lower, b)
+
+    def diagonal(self, a):
+        return self.np.diagonal(a, axis1=-2, axis2=-1)
+
+    def diag_embed(self, v):
+        np = self.np
+        return v[..., :, None] * np.eye(v.shape[-1])
+
+
+class TorchOps:
+    """The torch flavour: every formula stays a differentiable torch expression."""
+
+    name = "torch"
+
+    def __init__(self) -> None:
+        import torch
+
+        self.torch = torch
+        self.inf = math.inf
+
+    def asarray(self, x: Any, like: Any = None) -> Any:
+        torch = self.torch
+        if isinstance(x, torch.Tensor):
+            return x
+        dtype = like.dtype if isinstance(like, torch.Tensor) else torch.get_default_dtype()
+        return torch.as_tensor(x, dtype=dtype)
+
+    def log(self, x):
+        return self.torch.log(x)
+
+    def log1p(self, x):
+        return self.torch.log1p(x)
+
+    def exp(self, x):
+        return self.torch.exp(x)
+
+    def expm1(self, x):
+        return self.torch.expm1(x)
+
+    def sqrt(self, x):
+        return self.torch.sqrt(x)
+
+    def abs(self, x):
+        return self.torch.abs(x)
+
+    def cos(self, x):
+        return self.torch.cos(x)
+
+    def square(self, x):
+        return self.torch.square(x)
+
+    def where(self, cond, a, b):
+        torch = self.torch
+        if not isinstance(a, torch.Tensor) and not isinstance(b, torch.Tensor):
+            a = torch.as_tensor(a, dtype=torch.get_default_dtype())
+        return torch.where(cond, a, b)
+
+    def maximum(self, a, b):
+        torch = self.torch
+        if not isinstance(b, torch.Tensor):
+            return torch.clamp(a, min=b)
+        return torch.maximum(a, b)
+
+    def isfinite(self, x):
+        return self.torch.isfinite(x)
+
+    def lgamma(self, x):
+        return self.torch.lgamma(x)
+
+    def digamma(self, x):
+        return self.torch.digamma(x)
+
+    def trigamma(self, x):
+        return self.torch.polygamma(1, x)
+
+    def xlogy(self, x, y):
+        return self.torch.special.xlogy(x, y)
+
+    def xlog1py(self, x, y):
+        return self.torch.special.xlog1py(x, y)
+
+    def ndtr(self, x):
+        return self.torch.special.ndtr(x)
+
+    def log_ndtr(self, x):
+        return self.torch.special.log_ndtr(x)
+
+    def i0e(self, x):
+        return self.torch.special.i0e(x)
+
+    def i1e(self, x):
+        return self.torch.special.i1e(x)
+
+    def sum(self, x, axis):
+        return self.torch.sum(x, dim=axis)
+
+    def broadcast(self, *xs):
+        torch = self.torch
+        ref = next((x for x in xs if isinstance(x, torch.Tensor)), None)
+        return torch.broadcast_tensors(*(self.asarray(x, ref) for x in xs))
+
+    def zeros(self, shape, like):
+        return self.torch.zeros(shape, dtype=like.dtype, device=like.device)
+
+    def shape(self, x) -> tuple[int, ...]:
+        return tuple(x.shape) if isinstance(x, self.torch.Tensor) else ()
+
+    def any(self, x) -> bool:
+        return bool(self.torch.any(self.torch.as_tensor(x)))
+
+    def to_numpy(self, x):
+        import numpy as np
+
+        if isinstance(x, self.torch.Tensor):
+            return x.detach().cpu().to(self.torch.float64).numpy()
+        return np.asarray(x, dtype=np.float64)
+
+    def lbeta(self, a, b):
+        lg = self.torch.lgamma
+        return lg(a) + lg(b) - lg(a + b)
+
+    def cholesky(self, a):
+        return self.torch.linalg.cholesky(a)
+
+    def solve_lower(self, lower, b):
+        torch = self.torch
+        batch = torch.broadcast_shapes(lower.shape[:-2], b.shape[:-2])
+        lower = lower.expand(*batch, *lower.shape[-2:])
+        b = b.expand(*batch, *b.shape[-2:])
+        return torch.linalg.solve_triangular(lower, b, upper=False)
+
+    def diagonal(self, a):
+        return self.torch.diagonal(a, dim1=-2, dim2=-1)
+
+    def diag_embed(self, v):
+        return self.torch.diag_embed(v)
+
+
+_CACHE: dict[str, Any] = {}
+
+
+def numpy_ops() -> NumpyOps:
+    """The shared NumPy ops instance."""
+    if "numpy" not in _CACHE:
+        _CACHE["numpy"] = NumpyOps()
+    return _CACHE["numpy"]
+
+
+def torch_ops() -> TorchOps:
+    """The shared torch ops instance (imports torch)."""
+    if "torch" not in _CACHE:
+        _CACHE["torch"] = TorchOps()
+    return _CACHE["torch"]
