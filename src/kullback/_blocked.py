@@ -1,11 +1,19 @@
-"""Blocked, two-core evaluation of the generic kernels on large NumPy inputs.
+"""Blocked, multi-core evaluation of the generic kernels on large NumPy inputs.
 
 The same kernels of :mod:`kullback._kernels` run on cache-sized tiles of the input; each tile
-yields a partial state (row sums of non-negative terms) and the states merge by addition. The
+yields a partial state (row sums of terms of one sign) and the states merge by addition. The
 tiles are split into one contiguous run per worker thread, and the per-worker states are added
-in a fixed order, so the result does not depend on thread timing. NumPy releases the GIL inside
-its ufuncs, so the logarithms (the bottleneck) run on every core, and no temporary is larger
-than a tile: the extra memory is a few tiles per worker, whatever the input size.
+in a fixed order, so the result does not depend on thread timing.
+
+Two things make this fast on NumPy, where a naive blocked loop is not:
+
+* The kernels receive a :class:`_TileNamespace` instead of NumPy itself: the same functions
+  (``where``, ``log``, ``multiply``, ...) but each result is written into a preallocated
+  per-thread buffer. Without it, every operation of every tile allocates and frees a temporary,
+  and the allocator's page faults and locks cost more than the logarithms.
+* NumPy releases the GIL inside each ufunc, so the logarithms run on every core.
+
+The extra memory is a few dozen tile-sized buffers per worker, whatever the input size.
 
 Two passes: :func:`masses` (row sums and minima: the normalisers, and the validation data) and
 :func:`term_sums` (the measures, given the normalisers).
@@ -18,13 +26,12 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-import array_api_compat.numpy as xnp
 import numpy as np
 
 from kullback import _kernels
 
-TILE = 32_768          # elements per tile: ~256 KiB of float64, a few tiles fit in L2
-MIN_BLOCKED = 1 << 18  # below this many elements one generic call is faster
+MIN_BLOCKED = 1 << 18   # below this many elements one generic call is as fast
+_MIN_TILE, _MAX_TILE = 4096, 16384
 
 _POOL: ThreadPoolExecutor | None = None
 
@@ -45,6 +52,98 @@ def use_blocked(*arrays: Any) -> bool:
     return all(type(a) is np.ndarray for a in arrays) and arrays[0].size >= MIN_BLOCKED
 
 
+def _tile_size(total: int) -> int:
+    """Elements per tile: about 1/256 of the input, between 4 Ki and 16 Ki elements."""
+    return int(min(_MAX_TILE, max(_MIN_TILE, 1 << max(0, (total // 256).bit_length() - 1))))
+
+
+class _TileNamespace:
+    """The slice of the array API the probability kernels use, writing into reusable buffers.
+
+    Every result has the current tile's shape, in the compute dtype or bool. Each call takes
+    the next slot of a per-thread pool of buffers; :meth:`reset` rewinds the pool before each
+    tile. A kernel never reads a value computed for an earlier tile, and a slot is never
+    reused within one tile, so no live value is overwritten. ``guard_gradients`` is False:
+    nothing here is differentiated, so the kernels may skip the guards that exist only to keep
+    gradients finite (the values are the same).
+    """
+
+    guard_gradients = False
+    float32 = np.float32
+    float64 = np.float64
+
+    def __init__(self, dtype: Any) -> None:
+        self._dtype = np.dtype(dtype)
+        self._float: list[np.ndarray] = []
+        self._bool: list[np.ndarray] = []
+        self._nf = self._nb = 0
+        self._shape: tuple[int, int] = (0, 0)
+
+    def reset(self, shape: tuple[int, int]) -> None:
+        self._nf = self._nb = 0
+        self._shape = shape
+
+    def _take(self, pool: list[np.ndarray], i: int, dtype: Any) -> np.ndarray:
+        size = self._shape[0] * self._shape[1]
+        if i == len(pool):
+            pool.append(np.empty(size, dtype=dtype))
+        elif pool[i].size < size:
+            pool[i] = np.empty(size, dtype=dtype)
+        return pool[i][:size].reshape(self._shape)
+
+    def _f(self) -> np.ndarray:
+        self._nf += 1
+        return self._take(self._float, self._nf - 1, self._dtype)
+
+    def _b(self) -> np.ndarray:
+        self._nb += 1
+        return self._take(self._bool, self._nb - 1, np.bool_)
+
+    def log(self, x: Any) -> np.ndarray:
+        return np.log(x, out=self._f())
+
+    def multiply(self, a: Any, b: Any) -> np.ndarray:
+        return np.multiply(a, b, out=self._f())
+
+    def divide(self, a: Any, b: Any) -> np.ndarray:
+        return np.divide(a, b, out=self._f())
+
+    def add(self, a: Any, b: Any) -> np.ndarray:
+        return np.add(a, b, out=self._f())
+
+    def subtract(self, a: Any, b: Any) -> np.ndarray:
+        return np.subtract(a, b, out=self._f())
+
+    def maximum(self, a: Any, b: Any) -> np.ndarray:
+        return np.maximum(a, b, out=self._f())
+
+    def greater(self, a: Any, b: Any) -> np.ndarray:
+        return np.greater(a, b, out=self._b())
+
+    def less(self, a: Any, b: Any) -> np.ndarray:
+        return np.less(a, b, out=self._b())
+
+    def less_equal(self, a: Any, b: Any) -> np.ndarray:
+        return np.less_equal(a, b, out=self._b())
+
+    def logical_and(self, a: Any, b: Any) -> np.ndarray:
+        return np.logical_and(a, b, out=self._b())
+
+    def where(self, cond: np.ndarray, a: Any, b: Any) -> np.ndarray:
+        out = self._f()
+        np.copyto(out, b)
+        np.copyto(out, a, where=cond)
+        return out
+
+    @staticmethod
+    def any(x: np.ndarray) -> bool:
+        return bool(x.any())
+
+    @staticmethod
+    def min(x: np.ndarray) -> Any:
+        return x.min()
+
+
 def _as_rows(x: np.ndarray) -> np.ndarray | None:
     n = x.shape[-1]
     rows = int(np.prod(x.shape[:-1], dtype=np.int64))
@@ -54,49 +153,47 @@ def _as_rows(x: np.ndarray) -> np.ndarray | None:
         return None
 
 
-def _tiles(rows: int, n: int) -> list[tuple[int, int, int, int]]:
-    if n >= TILE:
-        return [(r, r + 1, c, min(c + TILE, n)) for r in range(rows) for c in range(0, n, TILE)]
-    per = max(1, TILE // n)
+def _tiles(rows: int, n: int, tile: int) -> list[tuple[int, int, int, int]]:
+    if n >= tile:
+        return [(r, r + 1, c, min(c + tile, n)) for r in range(rows) for c in range(0, n, tile)]
+    per = max(1, tile // n)
     return [(r, min(r + per, rows), 0, n) for r in range(0, rows, per)]
 
 
 def _run(
     arrays: Sequence[np.ndarray],
-    work: Callable[[list[np.ndarray]], list[np.ndarray]],
+    work: Callable[[_TileNamespace, list[np.ndarray]], list[np.ndarray]],
     n_out: int,
 ) -> list[np.ndarray]:
     """Apply ``work`` to every tile of ``arrays`` (same shape, axis last); return row sums."""
     shape = arrays[0].shape
     n = shape[-1]
-    flat = [_as_rows(a) for a in arrays]
-    rows = int(np.prod(shape[:-1], dtype=np.int64))
     lead = shape[:-1]
+    rows = int(np.prod(lead, dtype=np.int64))
+    flat = [_as_rows(a) for a in arrays]
+    tile = _tile_size(rows * n)
 
     def take(a: np.ndarray, f: np.ndarray | None, r0: int, r1: int, c0: int, c1: int):
         if f is not None:
             return f[r0:r1, c0:c1]
-        idx = np.unravel_index(np.arange(r0, r1), lead)
-        return a[idx][:, c0:c1]
+        return a[np.unravel_index(np.arange(r0, r1), lead)][:, c0:c1]
 
-    tiles = _tiles(rows, n)
+    tiles = _tiles(rows, n, tile)
     k = min(_workers(), len(tiles))
     bounds = [len(tiles) * i // k for i in range(k + 1)]
 
     def job(i: int) -> list[np.ndarray]:
         acc = [np.zeros(rows, dtype=arrays[0].dtype) for _ in range(n_out)]
+        ns = _TileNamespace(arrays[0].dtype)
         with np.errstate(all="ignore"):
             for r0, r1, c0, c1 in tiles[bounds[i] : bounds[i + 1]]:
+                ns.reset((r1 - r0, c1 - c0))
                 pieces = [take(a, f, r0, r1, c0, c1) for a, f in zip(arrays, flat, strict=True)]
-                parts = work(pieces)
-                for j, part in enumerate(parts):
+                for j, part in enumerate(work(ns, pieces)):
                     acc[j][r0:r1] += part
         return acc
 
-    if k == 1:
-        partials = [job(0)]
-    else:
-        partials = list(_pool().map(job, range(k)))
+    partials = [job(0)] if k == 1 else list(_pool().map(job, range(k)))
     out = partials[0]
     for extra in partials[1:]:
         for j in range(n_out):
@@ -108,7 +205,7 @@ def masses(*arrays: np.ndarray) -> tuple[list[np.ndarray], list[float]]:
     """Row sums and global minimum of each array, in one blocked pass."""
     mins: list[list[float]] = []
 
-    def work(tiles: list[np.ndarray]) -> list[np.ndarray]:
+    def work(ns: _TileNamespace, tiles: list[np.ndarray]) -> list[np.ndarray]:
         mins.append([float(t.min()) for t in tiles])
         return [np.sum(t, axis=-1) for t in tiles]
 
@@ -117,16 +214,12 @@ def masses(*arrays: np.ndarray) -> tuple[list[np.ndarray], list[float]]:
     return sums, minima
 
 
-def _kind_fn(kind: str) -> Callable[[Any, Any], Any]:
-    if kind == "entropy":
-        return lambda P, Q: _kernels.entropy_terms(xnp, P)
-    if kind == "cross_entropy":
-        return lambda P, Q: _kernels.cross_entropy_terms(xnp, P, Q)
-    if kind == "kl":
-        return lambda P, Q: _kernels.kl_terms(xnp, P, Q)
-    if kind == "js":
-        return lambda P, Q: _kernels.js_terms(xnp, P, Q)
-    raise ValueError(f"unknown measure {kind!r}")
+_KINDS: dict[str, Callable[[Any, Any, Any], Any]] = {
+    "entropy": lambda xp, P, Q: _kernels.entropy_terms(xp, P),
+    "cross_entropy": _kernels.cross_entropy_terms,
+    "kl": _kernels.kl_terms,
+    "js": _kernels.js_terms,
+}
 
 
 def term_sums(
@@ -138,21 +231,23 @@ def term_sums(
 ) -> dict[str, np.ndarray]:
     """Row sums of the kernels' terms for each kind, with ``p/sp`` and ``q/sq`` normalised.
 
-    ``sp`` and ``sq`` have the rows' shape (``p.shape[:-1]``). They ride along as extra
-    inputs broadcast over the outcome axis (zero-stride views, no memory), so every tile
+    ``sp`` and ``sq`` have the rows' shape (``p.shape[:-1]``); their reciprocals ride along as
+    extra inputs broadcast over the outcome axis (zero-stride views, no memory), so every tile
     receives its own rows' normalisers from the same tiling.
     """
     arrays = [p] if q is None else [p, q]
     shape = p.shape
     lead = shape[:-1]
-    norms = [np.broadcast_to(np.reshape(s, (*lead, 1)), shape) for s in (sp, sq) if s is not None]
-    fns = [_kind_fn(k) for k in kinds]
+    inv = [
+        np.broadcast_to(np.reshape(1.0 / s, (*lead, 1)), shape) for s in (sp, sq) if s is not None
+    ]
+    fns = [_KINDS[k] for k in kinds]
     k = len(arrays)
 
-    def work(tiles: list[np.ndarray]) -> list[np.ndarray]:
-        P = tiles[0] / tiles[k][:, :1]
-        Q = tiles[1] / tiles[k + 1][:, :1] if k == 2 else None
-        return [np.sum(f(P, Q), axis=-1) for f in fns]
+    def work(ns: _TileNamespace, tiles: list[np.ndarray]) -> list[np.ndarray]:
+        P = ns.multiply(tiles[0], tiles[k][:, :1])
+        Q = ns.multiply(tiles[1], tiles[k + 1][:, :1]) if k == 2 else None
+        return [np.sum(f(ns, P, Q), axis=-1) for f in fns]
 
-    out = _run(arrays + norms, work, len(fns))
+    out = _run(arrays + inv, work, len(fns))
     return dict(zip(kinds, out, strict=True))

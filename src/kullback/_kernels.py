@@ -1,15 +1,17 @@
 """Element-wise kernels: the terms whose sums are the measures, each non-negative by construction.
 
 Every function takes an array namespace ``xp`` and already-normalised operands of one floating
-dtype, and returns an array of terms of the broadcast shape. The measure along an axis is the
-sum of its terms, so the kernels serve whole arrays, blocks of an array (``_blocked``), and
-lazy chunked arrays (Dask) alike: a block's partial sum is a state that merges by addition, and
-all addends share one sign (they are ``>= 0``), so merging never cancels.
+dtype, and returns an array of terms of the broadcast shape. The probability-space kernels call
+the namespace's functions (``xp.multiply``, not ``*``), so that the blocked NumPy driver can hand
+them a namespace that writes into preallocated tile buffers instead of allocating. The measure
+along an axis is the sum of its terms, so the kernels serve whole arrays, blocks of an array
+(``_blocked``), and lazy chunked arrays (Dask) alike: a block's partial sum is a state that
+merges by addition, and all addends of one measure share one sign, so merging never cancels.
 
 Probability space (``P``, ``Q`` in [0, 1], rows summing to 1):
 
-* entropy        ``-P log P``                                  (0 where P = 0)
-* cross-entropy  ``-P log Q``                                  (+inf where P > 0 = Q)
+* entropy        ``P log P``  (the measure is minus the sum)    (0 where P = 0)
+* cross-entropy  ``P log Q``  (the measure is minus the sum)    (-inf where P > 0 = Q)
 * KL             ``P (x - 1 - log x)``, ``x = Q / P``         (the Bregman form)
 * JS (doubled)   ``P log(2P / (P+Q)) + Q log(2Q / (P+Q))``
 
@@ -42,32 +44,71 @@ def _half_exponent(xp: Any, dtype: Any) -> int:
 # --------------------------------------------------------------------------- probability space
 
 
+def _lazy(x: Any) -> bool:
+    from kullback._xp import is_lazy
+
+    return is_lazy(x)
+
+
+def _guard(xp: Any) -> bool:
+    """Whether to guard for gradients (the double ``where``). A namespace that is never
+    differentiated (the blocked NumPy driver's) may skip such guards: values are unchanged."""
+    return getattr(xp, "guard_gradients", True)
+
+
+def _tiny(xp: Any, dtype: Any) -> float:
+    """The smallest positive (subnormal) number of ``dtype``."""
+    return 5e-324 if dtype == xp.float64 else 1e-45
+
+
+def _safe_positive(xp: Any, P: Any, V: Any) -> Any:
+    """``V`` where ``P > 0``, else 1: the argument of a log that is multiplied by ``P``."""
+    return xp.where(xp.greater(P, 0.0), V, 1.0)
+
+
 def entropy_terms(xp: Any, P: Any) -> Any:
-    """``-P log P`` with ``0 log 0 = 0``; ``>= 0`` because ``P <= 1``."""
-    safe = xp.where(P > 0, P, 1.0)
-    return -(P * xp.log(safe))
+    """``P log P`` (``<= 0``, as ``P <= 1``) with ``0 log 0 = 0``; H is minus the sum.
+
+    Without gradient guards, ``log(max(P, tiny))`` serves: it equals ``log P`` for every
+    ``P > 0`` and is finite at ``P = 0``.
+    """
+    if _guard(xp):
+        return xp.multiply(P, xp.log(_safe_positive(xp, P, P)))
+    return xp.multiply(P, xp.log(xp.maximum(P, _tiny(xp, P.dtype))))
 
 
 def cross_entropy_terms(xp: Any, P: Any, Q: Any) -> Any:
-    """``-P log Q``; 0 where ``P = 0`` (whatever Q is), +inf where ``P > 0 = Q``."""
-    safe = xp.where(P > 0, Q, 1.0)
-    return -(P * xp.log(safe))
+    """``P log Q`` (``<= 0``); 0 where ``P = 0`` whatever Q is, -inf where ``P > 0 = Q``."""
+    return xp.multiply(P, xp.log(_safe_positive(xp, P, Q)))
 
 
 def kl_terms(xp: Any, P: Any, Q: Any) -> Any:
-    """Bregman KL terms ``P (x - 1 - log x)`` with ``x = Q/P``; see the module docstring."""
+    """Bregman KL terms ``P (x - 1 - log x) >= 0`` with ``x = Q/P``; see the module docstring.
+
+    ``P = 0`` contributes ``Q``; a ratio beyond ``2**half`` contributes ``Q - P``; a ratio
+    below ``2**-half`` is rescaled by ``2**half`` before its logarithm (this branch is
+    computed only when some element needs it, or always for lazy arrays).
+    """
     half = _half_exponent(xp, P.dtype)
     hi = 2.0**half
-    pos = P > 0
-    Ps = xp.where(pos, P, 1.0)
-    x = Q / Ps
-    low = pos & (x < 1.0 / hi)            # Q << P (or Q = 0): rescale before the log
-    use_log = pos & (x <= hi)             # otherwise P is negligible beside Q (or P = 0)
-    xr = xp.where(use_log, x, 1.0)
-    arg = xp.where(low, (Q * hi) / Ps, xr)
-    lx = xp.log(arg)
-    lx = xp.where(low, lx - half * LN2, lx)
-    return xp.where(use_log, P * ((xr - 1.0) - lx), Q - P)
+    if _guard(xp):
+        pos = xp.greater(P, 0.0)
+        Ps = xp.where(pos, P, 1.0)
+        x = xp.divide(Q, Ps)
+        ok = xp.logical_and(pos, xp.less_equal(x, hi))
+    else:  # x = Q/0 is inf or NaN, both excluded by the comparison
+        Ps = P
+        x = xp.divide(Q, P)
+        ok = xp.less_equal(x, hi)
+    xs = xp.where(ok, x, 1.0)
+    if _lazy(xs) or bool(xp.min(xs) < 1.0 / hi):
+        low = xp.less(xs, 1.0 / hi)
+        lx = xp.log(xp.where(low, xp.divide(xp.multiply(Q, hi), Ps), xs))
+        lx = xp.where(low, xp.subtract(lx, half * LN2), lx)
+    else:
+        lx = xp.log(xs)
+    inner = xp.multiply(P, xp.subtract(xp.subtract(xs, 1.0), lx))
+    return xp.where(ok, inner, xp.subtract(Q, P))
 
 
 def js_terms(xp: Any, P: Any, Q: Any) -> Any:
@@ -77,11 +118,16 @@ def js_terms(xp: Any, P: Any, Q: Any) -> Any:
     the clamp at 0 removes only rounding below a mathematically non-negative value. No ratio
     can overflow: ``2P/(P+Q)`` lies in [0, 2].
     """
-    s = P + Q
-    ss = xp.where(s > 0, s, 1.0)
-    a2 = xp.where(P > 0, (P + P) / ss, 1.0)
-    b2 = xp.where(Q > 0, (Q + Q) / ss, 1.0)
-    t = P * xp.log(a2) + Q * xp.log(b2)
+    s = xp.add(P, Q)
+    inv = xp.divide(2.0, _safe_positive(xp, s, s))
+    a2 = xp.multiply(P, inv)
+    b2 = xp.multiply(Q, inv)
+    if _guard(xp):
+        a2, b2 = _safe_positive(xp, P, a2), _safe_positive(xp, Q, b2)
+    else:  # a2 = 0 exactly where P = 0: log(tiny) is finite and multiplied by 0
+        tiny = _tiny(xp, P.dtype)
+        a2, b2 = xp.maximum(a2, tiny), xp.maximum(b2, tiny)
+    t = xp.add(xp.multiply(P, xp.log(a2)), xp.multiply(Q, xp.log(b2)))
     return xp.maximum(t, 0.0)
 
 
@@ -97,17 +143,17 @@ def log_normalize(xp: Any, x: Any, axis: int = -1) -> Any:
 
 
 def log_entropy_terms(xp: Any, lp: Any) -> Any:
-    """``-exp(lp) lp``, 0 where ``lp = -inf``."""
+    """``exp(lp) lp`` (``<= 0``), 0 where ``lp = -inf``; H is minus the sum."""
     fin = lp > -math.inf
-    return -(xp.exp(lp) * xp.where(fin, lp, 0.0))
+    return xp.exp(lp) * xp.where(fin, lp, 0.0)
 
 
 def log_cross_entropy_terms(xp: Any, lp: Any, lq: Any) -> Any:
-    """``-exp(lp) lq``: 0 where ``lp = -inf``, +inf where ``lp > -inf = lq``."""
+    """``exp(lp) lq`` (``<= 0``): 0 where ``lp = -inf``, -inf where ``lp > -inf = lq``."""
     fp = lp > -math.inf
     fq = lq > -math.inf
-    t = -(xp.exp(lp) * xp.where(fp & fq, lq, 0.0))
-    return xp.where(fp & ~fq, math.inf, t)
+    t = xp.exp(lp) * xp.where(fp & fq, lq, 0.0)
+    return xp.where(fp & ~fq, -math.inf, t)
 
 
 def log_kl_terms(xp: Any, lp: Any, lq: Any) -> Any:

@@ -194,6 +194,7 @@ def _logs(pr: _Prepared, x: Any, orig: Any, name: str, form: str) -> Any:
     return _kernels.log_normalize(xp, x, axis=-1)
 
 
+_NEGATED = frozenset({"entropy", "cross_entropy"})  # their terms are <= 0: negate the sum
 _PROB_TERMS = {
     "entropy": lambda xp, P, Q: _kernels.entropy_terms(xp, P),
     "cross_entropy": _kernels.cross_entropy_terms,
@@ -209,7 +210,11 @@ _LOG_TERMS = {
 
 
 def _evaluate(pr: _Prepared, kinds: tuple[str, ...]) -> dict[str, Any]:
-    """Raw sums of terms (in nats, before the JS halving) for each kind, axis reduced."""
+    """Sums of terms (in nats, JS still doubled) for each kind, with the axis reduced.
+
+    Probability inputs are normalised with multiplication by the reciprocal of the row sum
+    in the blocked driver (one extra rounding) and by division otherwise.
+    """
     xp = pr.xp
     log_space = pr.p_form != "probs" or (pr.q is not None and pr.q_form != "probs")
     if not log_space and _blocked.use_blocked(*(a for a in (pr.p, pr.q) if a is not None)):
@@ -220,7 +225,8 @@ def _evaluate(pr: _Prepared, kinds: tuple[str, ...]) -> dict[str, Any]:
                 "pq", (pr.p_orig, pr.q_orig), sums, minima, strict=False
             ):
                 check_masses(name, orig, s, xp, minimum=mn)
-        return _blocked.term_sums(kinds, pr.p, pr.q, sums[0], sums[1] if pr.q is not None else None)
+        out = _blocked.term_sums(kinds, pr.p, pr.q, sums[0], sums[1] if pr.q is not None else None)
+        return {k: (-v if k in _NEGATED else v) for k, v in out.items()}
 
     with np.errstate(all="ignore"):
         if log_space:
@@ -231,7 +237,8 @@ def _evaluate(pr: _Prepared, kinds: tuple[str, ...]) -> dict[str, Any]:
             P = _probs(pr, pr.p, pr.p_orig, "p")
             Q = None if pr.q is None else _probs(pr, pr.q, pr.q_orig, "q")
             table = _PROB_TERMS
-        return {k: xp.sum(table[k](xp, P, Q), axis=-1) for k in kinds}
+        out = {k: xp.sum(table[k](xp, P, Q), axis=-1) for k in kinds}
+        return {k: (-v if k in _NEGATED else v) for k, v in out.items()}
 
 
 def _finish(pr: _Prepared, value: Any, unit: Unit, keepdims: bool) -> Any:
@@ -241,6 +248,8 @@ def _finish(pr: _Prepared, value: Any, unit: Unit, keepdims: bool) -> Any:
         value = xp.expand_dims(value, axis=pr.axis)
     if value.dtype != pr.out_dtype:
         value = xp.astype(value, pr.out_dtype)
+    if type(value) is np.ndarray and value.ndim == 0:
+        return value[()]  # a NumPy scalar, as NumPy's own reductions return
     return value
 
 
