@@ -127,29 +127,33 @@ def default_window(n: int) -> int:
 
 
 def spacing_entropy(x: np.ndarray, window: int) -> tuple[float, np.ndarray]:
-    """m-spacing entropy of a 1-D sample, bias-corrected with digammas.
+    """Vasicek m-spacing entropy of a 1-D sample with an exact digamma correction per window.
 
-    ``H = (1/(n - m)) sum_{i=1}^{n-m} log(x_(i+m) - x_(i)) + psi(n + 1) - psi(m)``.
-
-    Uses only interior spacings (no boundary clamping). The m-spacing
-    ``x_(i+m) - x_(i)`` of a uniform sample on [0, 1] is Beta(m, n - m + 1) distributed, so
-    ``E log`` of it is ``psi(m) - psi(n + 1)`` and the estimator is exactly unbiased for
-    uniform data; for smooth densities the bias vanishes as m -> inf, m/n -> 0.
-    Returns (constant, per-spacing log terms).
+    ``H = psi(n + 1) + (1/n) sum_i [log(x_(hi_i) - x_(lo_i)) - psi(hi_i - lo_i)]`` with
+    ``lo_i = max(i - m, 1)``, ``hi_i = min(i + m, n)`` (Vasicek's window, clamped at the ends).
+    An s-spacing of a uniform sample on [0, 1] is Beta(s, n - s + 1) distributed, so
+    ``E log`` of it is ``psi(s) - psi(n + 1)``: the estimator is exactly unbiased for uniform
+    data, and every point carries equal weight. Like Ebrahimi's boundary-corrected version, it
+    keeps a small positive bias where the density changes across a window (about 0.01-0.02
+    nats for a normal sample at n = 10^3-10^4 with m = round(sqrt(n))).
+    Returns (constant, per-point terms).
     """
     from scipy.special import digamma
 
     xs = np.sort(x[:, 0])
     n = xs.size
-    gaps = xs[window:] - xs[:-window]
+    i = np.arange(n)
+    hi = np.minimum(i + window, n - 1)
+    lo = np.maximum(i - window, 0)
+    gaps = xs[hi] - xs[lo]
     n_zero = int(np.count_nonzero(gaps == 0))
     if n_zero:
         raise ValueError(
-            f"x: {n_zero} of the {window}-spacings are 0 (at least {window + 1} equal values), "
+            f"x: {n_zero} of the {window}-spacing windows have width 0 (many equal values), "
             "so the spacing estimator is undefined (log 0). Treat the data as discrete "
             "(kind='discrete'), or opt in to jitter=True or jitter=<relative scale>."
         )
-    return float(digamma(n + 1) - digamma(window)), np.log(gaps)
+    return float(digamma(n + 1)), np.log(gaps) - digamma(hi - lo)
 
 
 def add_jitter(a: np.ndarray, scale: float, rng: np.random.Generator) -> np.ndarray:
