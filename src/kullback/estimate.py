@@ -117,7 +117,6 @@ import math
 import numbers
 from collections.abc import Callable
 from dataclasses import dataclass
-from statistics import NormalDist
 from typing import Any
 
 import numpy as np
@@ -420,7 +419,9 @@ def _finish(
     if ci is None:
         return float(unit.from_nats(value))
     assert stderr is not None
-    z = NormalDist().inv_cdf(0.5 + ci / 2.0)
+    from scipy.special import ndtri
+
+    z = float(ndtri(0.5 + ci / 2.0))
     if math.isinf(value) or not math.isfinite(stderr):
         low, high = (0.0 if nonnegative else -math.inf), math.inf
         if math.isinf(value) and value > 0:
