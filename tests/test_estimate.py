@@ -455,7 +455,9 @@ def test_duplicates_raise_with_count_and_jitter_is_opt_in():
         ),
         (lambda: estimate.entropy(np.array([])), "x: the sample is empty"),
         (lambda: estimate.entropy([]), "x: the sample is empty"),
-        (lambda: estimate.kl_divergence(["a"], []), "kind|y"),
+        (lambda: estimate.kl_divergence(["a"], []), "y: the sample is empty"),
+        (lambda: estimate.entropy(np.array(3.0)), "x: expected a sample"),
+        (lambda: estimate.entropy([1, 2, 2], jitter=True), "jitter: only applies to continuous"),
         (lambda: estimate.entropy(counts=[3, -1, 2]), "counts: negative count -1.0 at index 1"),
         (lambda: estimate.entropy(counts=[0, 0]), "counts: all counts are zero"),
         (lambda: estimate.entropy(counts=[1.5, 2]), "counts: .*whole-number"),
@@ -488,3 +490,5 @@ def test_type_errors():
         estimate.entropy(np.ones(5, dtype=complex))
     with pytest.raises(TypeError, match="expected an array"):
         estimate.entropy(object())
+    with pytest.raises(TypeError, match="expected an array"):
+        estimate.entropy(3.0)

@@ -560,10 +560,13 @@ def entropy(
     if counts is not None:
         if kind not in ("auto", "discrete"):
             raise ValueError(f"kind: counts= is a discrete histogram; got kind={kind!r}")
+        _reject_continuous_options(jitter=jitter, window_length=window_length)
         c = _counts_vector(counts)
         return _discrete_entropy(c, method, unit, ci, rng, alphabet_size, pseudocount, n_resamples)
     a = _as_numpy(x, "x")
+    _check_nonempty(a, "x")
     if _resolve_kind(a, kind, "x") == "discrete":
+        _reject_continuous_options(jitter=jitter, window_length=window_length)
         (c,) = _aligned_counts([_discrete_sample(a, "x")], ["x"])
         return _discrete_entropy(c, method, unit, ci, rng, alphabet_size, pseudocount, n_resamples)
     _reject_discrete_options(alphabet_size=alphabet_size, pseudocount=pseudocount)
@@ -709,6 +712,19 @@ def _reject_discrete_options(**options: Any) -> None:
             raise ValueError(f"{name}: only applies to discrete samples; these are continuous")
 
 
+def _reject_continuous_options(**options: Any) -> None:
+    for name, val in options.items():
+        if val is not None and val is not False:
+            raise ValueError(f"{name}: only applies to continuous samples; these are discrete")
+
+
+def _check_nonempty(a: np.ndarray, name: str) -> None:
+    if a.ndim == 0:
+        raise ValueError(f"{name}: expected a sample (n,) or (n, d); got a scalar")
+    if a.shape[0] == 0:
+        raise ValueError(f"{name}: the sample is empty")
+
+
 def _check_metric(metric: Any) -> str:
     if metric not in _METRICS:
         raise ValueError(f"metric: expected 'euclidean' or 'chebyshev' (max-norm); got {metric!r}")
@@ -802,6 +818,8 @@ def _two_sample(
         raise ValueError(f"{'x' if x is None else 'y'}: a sample is required")
     a = _as_numpy(x, "x")
     b = _as_numpy(y, "y")
+    _check_nonempty(a, "x")
+    _check_nonempty(b, "y")
     kind_x = _resolve_kind(a, kind, "x")
     kind_y = _resolve_kind(b, kind, "y")
     if kind_x != kind_y:
@@ -813,6 +831,7 @@ def _two_sample(
     if kind_x == "discrete":
         from kullback import _discrete_estimators as de
 
+        _reject_continuous_options(jitter=jitter)
         cx, cy = _aligned_counts([_discrete_sample(a, "x"), _discrete_sample(b, "y")], ["x", "y"])
         method = "plugin" if method == "auto" else method
         method = _check_method(method, _DISCRETE_TWO_SAMPLE, f"discrete {label}")
