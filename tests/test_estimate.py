@@ -492,3 +492,17 @@ def test_type_errors():
         estimate.entropy(object())
     with pytest.raises(TypeError, match="expected an array"):
         estimate.entropy(3.0)
+
+
+@pytest.mark.parametrize("method", ["plugin", "miller_madow", "chao_shen", "james_stein"])
+def test_single_outcome_sample_is_zero_entropy(method):
+    # one outcome seen, nothing else known: these estimators say 0 (no warnings, no -0.0)
+    got = estimate.entropy(["x"] * 5, method=method)
+    assert got == 0.0 and math.copysign(1.0, got) == 1.0
+
+
+def test_grassberger_single_outcome_is_the_formula():
+    # log 2 - G(2), G(2) = psi(2) + (psi(3/2) - psi(1))/2: slightly negative, returned as is
+    psi = scipy.special.digamma
+    want = math.log(2) - (psi(2) + 0.5 * (psi(1.5) - psi(1)))
+    assert estimate.entropy(counts=[2, 0, 0], method="grassberger") == pytest.approx(want, abs=1e-15)

@@ -73,8 +73,9 @@ def chao_shen(c: np.ndarray) -> np.ndarray:
     f1 = np.where(f1 == n, n - 1.0, f1)
     coverage = 1.0 - f1 / n
     pa = coverage * c / n
-    # 1 - (1 - pa)^N, computed without cancellation
-    denom = -np.expm1(n * np.log1p(-pa))
+    # 1 - (1 - pa)^N, computed without cancellation (pa = 1 gives log1p(-1) = -inf -> 1)
+    with np.errstate(divide="ignore"):
+        denom = -np.expm1(n * np.log1p(-pa))
     safe = np.where(pa > 0, denom, 1.0)
     terms = np.where(pa > 0, -_xlogx(pa) / safe, 0.0)
     return terms.sum(axis=-1)
@@ -234,15 +235,15 @@ def nsb_entropy(c: np.ndarray, k: int) -> tuple[float, float]:
 def entropy_counts(c: np.ndarray, method: str, k: int) -> np.ndarray:
     """Entropy (nats) of count vectors ``c`` of shape (..., K') with alphabet size ``k >= K'``."""
     if method == "plugin":
-        return plugin(c)
+        return plugin(c) + 0.0  # + 0.0 turns -0.0 into 0.0
     if method == "miller_madow":
-        return miller_madow(c)
+        return miller_madow(c) + 0.0
     if method == "grassberger":
-        return grassberger(c)
+        return grassberger(c) + 0.0
     if method == "chao_shen":
-        return chao_shen(c)
+        return chao_shen(c) + 0.0
     if method == "james_stein":
-        return james_stein(c, k)
+        return james_stein(c, k) + 0.0
     if method == "nsb":
         flat = c.reshape(-1, c.shape[-1])
         out = np.array([nsb_entropy(row, k)[0] for row in flat])

@@ -37,6 +37,11 @@ K the alphabet size (``alphabet_size=``; otherwise the length of ``counts`` or K
 ``"nsb"``         Nemenman-Shafee-Bialek Bayesian estimator; needs ``alphabet_size=``
 ================  ==========================================================================
 
+Bias corrections are not constrained to the parameter range: Grassberger's estimator of a
+sample showing a single outcome twice is -0.036 nats, for instance; values are returned as the
+formula gives them. For a sample showing one outcome only, the delta-method interval has zero
+width (the method cannot see variability the sample does not show); prefer ``"nsb"`` there.
+
 ``method="auto"`` is ``"grassberger"`` for entropy (no alphabet size needed, small bias) and
 ``"plugin"`` for cross-entropy and KL. Between two label samples, cross-entropy and KL align
 outcomes by label and support ``"plugin"`` and ``"miller_madow"`` (the first-order bias
