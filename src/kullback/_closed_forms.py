@@ -28,8 +28,8 @@ from kullback._families import (
     CONTINUOUS,
     FAMILIES,
     NAMES,
-    Family,
     Dist,
+    Family,
     sum_last,
     support,
 )

@@ -299,8 +299,14 @@ def from_scipy(obj: Any, validate: bool = True) -> Dist:
         else:
             fam = None
     elif fam == "gamma":
-        a = {"expon": np.float64(1.0), "chi2": shapes[0] / 2}.get(dname, shapes[0] if shapes else 1)
-        params, shift = {"concentration": np.asarray(a, dtype=np.float64), "rate": 1 / scale}, loc
+        if dname == "expon":
+            a = np.float64(1.0)
+        elif dname == "chi2":
+            a = shapes[0] / 2
+        else:
+            a = shapes[0]
+        rate = 1 / (2 * scale) if dname == "chi2" else 1 / scale
+        params, shift = {"concentration": np.asarray(a, dtype=np.float64), "rate": rate}, loc
     elif fam == "beta":
         params, shift, width = {"alpha": shapes[0], "beta": shapes[1]}, loc, scale
     elif fam == "lognormal":
@@ -387,6 +393,10 @@ class Normal(Family):
         _finite(ops, p["loc"], "loc", label)
         _positive(ops, p["scale"], "scale", label)
 
+    def logpdf(self, ops, p, x):
+        z = (x - p["loc"]) / p["scale"]
+        return -0.5 * z * z - 0.5 * LOG_2PI - ops.log(p["scale"])
+
     def entropy(self, ops, p):
         return 0.5 + 0.5 * LOG_2PI + ops.log(p["scale"])
 
@@ -417,6 +427,9 @@ class Laplace(Family):
     def validate(self, ops, p, label):
         _finite(ops, p["loc"], "loc", label)
         _positive(ops, p["scale"], "scale", label)
+
+    def logpdf(self, ops, p, x):
+        return -ops.abs(x - p["loc"]) / p["scale"] - math.log(2) - ops.log(p["scale"])
 
     def entropy(self, ops, p):
         return 1 + math.log(2) + ops.log(p["scale"])
@@ -451,6 +464,10 @@ class Cauchy(Family):
         _finite(ops, p["loc"], "loc", label)
         _positive(ops, p["scale"], "scale", label)
 
+    def logpdf(self, ops, p, x):
+        z = (x - p["loc"]) / p["scale"]
+        return -math.log(math.pi) - ops.log(p["scale"]) - ops.log1p(z * z)
+
     def entropy(self, ops, p):
         return math.log(4 * math.pi) + ops.log(p["scale"])
 
@@ -474,6 +491,10 @@ class Gumbel(Family):
     def validate(self, ops, p, label):
         _finite(ops, p["loc"], "loc", label)
         _positive(ops, p["scale"], "scale", label)
+
+    def logpdf(self, ops, p, x):
+        z = (x - p["loc"]) / p["scale"]
+        return -ops.log(p["scale"]) - z - ops.exp(-z)
 
     def entropy(self, ops, p):
         return ops.log(p["scale"]) + EULER + 1
@@ -507,6 +528,10 @@ class Uniform(Family):
         _finite(ops, p["low"], "low", label)
         _finite(ops, p["high"], "high", label)
         _check(ops, p["high"] > p["low"], "parameter 'high' must exceed 'low'", label)
+
+    def logpdf(self, ops, p, x):
+        inside = (x >= p["low"]) & (x <= p["high"])
+        return ops.where(inside, -ops.log(p["high"] - p["low"]), -ops.inf)
 
     def entropy(self, ops, p):
         return ops.log(p["high"] - p["low"])
@@ -568,6 +593,12 @@ class StudentT(Family):
         _finite(ops, p["loc"], "loc", label)
         _positive(ops, p["scale"], "scale", label)
 
+    def logpdf(self, ops, p, x):
+        v = p["df"]
+        z = (x - p["loc"]) / p["scale"]
+        return (ops.lgamma((v + 1) / 2) - ops.lgamma(v / 2) - 0.5 * ops.log(v * math.pi)
+                - ops.log(p["scale"]) - (v + 1) / 2 * ops.log1p(z * z / v))
+
     def entropy(self, ops, p):
         v = p["df"]
         h = (v + 1) / 2
@@ -594,6 +625,10 @@ class VonMises(Family):
         _finite(ops, p["loc"], "loc", label)
         _positive(ops, p["concentration"], "concentration", label)
 
+    def logpdf(self, ops, p, x):
+        k = p["concentration"]
+        return k * (ops.cos(x - p["loc"]) - 1) - LOG_2PI - ops.log(ops.i0e(k))
+
     def entropy(self, ops, p):
         k = p["concentration"]
         return LOG_2PI + ops.log(ops.i0e(k)) + k * (1 - ops.i1e(k) / ops.i0e(k))
@@ -613,6 +648,13 @@ class Gamma(Family):
     def validate(self, ops, p, label):
         _positive(ops, p["concentration"], "concentration", label)
         _positive(ops, p["rate"], "rate", label)
+
+    def logpdf(self, ops, p, x):
+        a, b = p["concentration"], p["rate"]
+        pos = x > 0
+        xs = ops.where(pos, x, 1.0)
+        v = a * ops.log(b) - ops.lgamma(a) + ops.xlogy(a - 1, xs) - b * xs
+        return ops.where(pos, v, -ops.inf)
 
     def entropy(self, ops, p):
         a, b = p["concentration"], p["rate"]
@@ -656,6 +698,13 @@ class Beta(Family):
         _positive(ops, p["alpha"], "alpha (concentration1)", label)
         _positive(ops, p["beta"], "beta (concentration0)", label)
 
+    def logpdf(self, ops, p, x):
+        a, b = p["alpha"], p["beta"]
+        inside = (x > 0) & (x < 1)
+        xs = ops.where(inside, x, 0.5)
+        v = ops.xlogy(a - 1, xs) + ops.xlog1py(b - 1, -xs) - ops.lbeta(a, b)
+        return ops.where(inside, v, -ops.inf)
+
     def entropy(self, ops, p):
         a, b = p["alpha"], p["beta"]
         return (ops.lbeta(a, b) - (a - 1) * ops.digamma(a) - (b - 1) * ops.digamma(b)
@@ -690,6 +739,13 @@ class LogNormal(Family):
     def validate(self, ops, p, label):
         _finite(ops, p["loc"], "loc", label)
         _positive(ops, p["scale"], "scale", label)
+
+    def logpdf(self, ops, p, x):
+        pos = x > 0
+        lx = ops.log(ops.where(pos, x, 1.0))
+        z = (lx - p["loc"]) / p["scale"]
+        v = -lx - 0.5 * z * z - 0.5 * LOG_2PI - ops.log(p["scale"])
+        return ops.where(pos, v, -ops.inf)
 
     def entropy(self, ops, p):
         return p["loc"] + 0.5 + 0.5 * LOG_2PI + ops.log(p["scale"])
@@ -727,6 +783,12 @@ class Pareto(Family):
     def validate(self, ops, p, label):
         _positive(ops, p["scale"], "scale", label)
         _positive(ops, p["alpha"], "alpha", label)
+
+    def logpdf(self, ops, p, x):
+        xm, a = p["scale"], p["alpha"]
+        ok = x >= xm
+        xs = ops.where(ok, x, xm)
+        return ops.where(ok, ops.log(a) + a * ops.log(xm) - (a + 1) * ops.log(xs), -ops.inf)
 
     def entropy(self, ops, p):
         a = p["alpha"]
@@ -770,6 +832,11 @@ class HalfNormal(Family):
     def validate(self, ops, p, label):
         _positive(ops, p["scale"], "scale", label)
 
+    def logpdf(self, ops, p, x):
+        z = x / p["scale"]
+        v = 0.5 * math.log(2 / math.pi) - ops.log(p["scale"]) - 0.5 * z * z
+        return ops.where(x >= 0, v, -ops.inf)
+
     def entropy(self, ops, p):
         return 0.5 * math.log(math.pi / 2) + ops.log(p["scale"]) + 0.5
 
@@ -778,7 +845,8 @@ class HalfNormal(Family):
 
     def stats(self, ops, p):
         s = p["scale"]
-        return {"mean": lambda: s * math.sqrt(2 / math.pi), "var": lambda: s * s * (1 - 2 / math.pi),
+        return {"mean": lambda: s * math.sqrt(2 / math.pi),
+                "var": lambda: s * s * (1 - 2 / math.pi),
                 "mlog": lambda: ops.log(s) - (EULER + math.log(2)) / 2,
                 "vlog": lambda: math.pi**2 / 8 + 0 * s,
                 "moment": lambda k: ops.exp(k * ops.log(s) + k / 2 * math.log(2)
@@ -801,6 +869,13 @@ class Weibull(Family):
     def validate(self, ops, p, label):
         _positive(ops, p["concentration"], "concentration", label)
         _positive(ops, p["scale"], "scale", label)
+
+    def logpdf(self, ops, p, x):
+        k, lam = p["concentration"], p["scale"]
+        pos = x > 0
+        z = ops.where(pos, x, 1.0) / lam
+        v = ops.log(k / lam) + ops.xlogy(k - 1, z) - z**k
+        return ops.where(pos, v, -ops.inf)
 
     def entropy(self, ops, p):
         k, lam = p["concentration"], p["scale"]
@@ -1029,6 +1104,23 @@ FAMILIES: dict[str, Family] = {
     "categorical": Categorical(), "dirichlet": Dirichlet(), "mvn": MVN(),
     "independent": Independent(),
 }
+
+
+def batch_shape(d: Dist) -> tuple[int, ...]:
+    """The batch shape of ``d`` (torch's ``batch_shape``; scipy's broadcast parameter shape)."""
+    import numpy as np
+
+    if d.source == "torch":
+        return tuple(d.obj.batch_shape)
+    if d.family in ("mvn", "dirichlet") or (d.family == "scipy"
+                                             and d.extra.get("kind") == "multivariate"):
+        return ()
+    if d.family == "scipy":
+        f = d.obj
+        parsed = f.dist._parse_args(*f.args, **f.kwds)
+        return np.broadcast_shapes(*(np.shape(a) for a in (*parsed[0], *parsed[1:])))
+    shapes = [np.shape(v) for v in d.params.values()]
+    return np.broadcast_shapes(*shapes, np.shape(d.shift), np.shape(d.width))
 
 
 def support(d: Dist):

@@ -16,13 +16,15 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 import warnings
 from typing import Any
 
 import numpy as np
 
-from kullback._families import FAMILIES, Dist, scipy_frozen, support
+from kullback._dist_ops import numpy_ops
+from kullback._families import FAMILIES, Dist, batch_shape, scipy_frozen, support
 
 _MAX_TERMS = 1 << 24  # grid points x batch elements for one summation pass
 
@@ -61,31 +63,74 @@ def quadrature(P: Dist, Q: Dist | None, what: str, rtol: float):
     """(value, abs_error) in nats as NumPy arrays, by adaptive quadrature per batch element."""
     from scipy import integrate
 
-    fp = scipy_frozen(P)
-    sp, at_p = _elementwise(fp)
-    if Q is not None:
-        fq = scipy_frozen(Q)
-        sq, at_q = _elementwise(fq)
-        shape = np.broadcast_shapes(sp, sq)
-    else:
-        shape, at_q = sp, None
+    sp = _batch_shape(P)
+    sq = _batch_shape(Q) if Q is not None else ()
+    shape = np.broadcast_shapes(sp, sq)
     value = np.empty(shape)
     error = np.empty(shape)
+    at_p = _elements(P)
+    at_q = _elements(Q) if Q is not None else None
     for idx in np.ndindex(shape):
-        ip = tuple(i if n > 1 else 0 for i, n in zip(idx[len(idx) - len(sp):], sp, strict=True))
-        p = at_p(ip)
-        q = None
-        if at_q is not None:
-            iq = tuple(i if n > 1 else 0
-                       for i, n in zip(idx[len(idx) - len(sq):], sq, strict=True))
-            q = at_q(iq)
+        p = at_p(_local(idx, sp))
+        q = at_q(_local(idx, sq)) if at_q is not None else None
         value[idx], error[idx] = _quad_one(p, q, what, rtol, integrate)
     return value, error
 
 
+def _local(idx: tuple[int, ...], shape: tuple[int, ...]) -> tuple[int, ...]:
+    tail = idx[len(idx) - len(shape):] if shape else ()
+    return tuple(i if n > 1 else 0 for i, n in zip(tail, shape, strict=True))
+
+
+class _Element:
+    """One scalar 1-D distribution: log density, support, quantiles, family name."""
+
+    def __init__(self, logpdf, support, ppf, name):
+        self.logpdf, self._support, self.ppf, self.name = logpdf, support, ppf, name
+
+    def support(self):
+        return self._support
+
+
+def _elements(d: Dist):
+    if d.family == "scipy":
+        _, at = _elementwise(d.obj)
+
+        def make_scipy(idx):
+            f = at(idx)
+            return _Element(f.logpdf, tuple(float(v) for v in f.support()), f.ppf, f.dist.name)
+
+        return make_scipy
+    nops = numpy_ops()
+    spec = FAMILIES[d.family]
+    bshape = _batch_shape(d)
+    params = {k: np.broadcast_to(nops.to_numpy(v) if d.ops.name == "torch" else v, bshape)
+              for k, v in d.params.items()}
+    shift = np.broadcast_to(np.asarray(d.shift, dtype=np.float64), bshape)
+    width = np.broadcast_to(np.asarray(d.width, dtype=np.float64), bshape)
+
+    def make(idx):
+        pi = {k: np.float64(v[idx]) for k, v in params.items()}
+        s, w = float(shift[idx]), float(width[idx])
+        lw = math.log(w)
+        lo, hi = (float(v) for v in spec.support(nops, pi))
+        frozen = spec.scipy(pi)
+
+        def logpdf(x):
+            return spec.logpdf(nops, pi, (x - s) / w) - lw
+
+        def ppf(q):
+            return np.asarray(frozen.ppf(q)) * w + s
+
+        return _Element(logpdf, (lo * w + s, hi * w + s), ppf, d.family)
+
+    return make
+
+
 def _quad_one(p, q, what: str, rtol: float, integrate) -> tuple[float, float]:
     a, b = (float(v) for v in p.support())
-    if q is not None:
+    circular = p.name == "vonmises" and q is not None and q.name == "vonmises"
+    if q is not None and not circular:  # von Mises densities are 2 pi-periodic
         qa, qb = (float(v) for v in q.support())
         if a < qa or b > qb:
             return math.inf, 0.0
@@ -94,14 +139,15 @@ def _quad_one(p, q, what: str, rtol: float, integrate) -> tuple[float, float]:
 
     def f(x):
         lp = float(lpdf(x))
-        if lp == -math.inf:
+        pe = math.exp(lp) if lp > -math.inf else 0.0
+        if pe == 0.0:  # p(x) below the smallest double: no contribution
             return 0.0
         if what == "entropy":
-            return -math.exp(lp) * lp
+            return -pe * lp
         lq = float(lqdf(x))
         if lq == -math.inf:
             return math.inf
-        return math.exp(lp) * ((lp - lq) if what == "kl" else -lq)
+        return pe * ((lp - lq) if what == "kl" else -lq)
 
     cuts = [float(c) for c in p.ppf([1e-3, 0.5, 1 - 1e-3])]
     points = [a, *sorted({c for c in cuts if a < c < b and math.isfinite(c)}), b]
@@ -109,7 +155,7 @@ def _quad_one(p, q, what: str, rtol: float, integrate) -> tuple[float, float]:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         with np.errstate(all="ignore"):
-            for lo, hi in zip(points[:-1], points[1:], strict=True):
+            for lo, hi in itertools.pairwise(points):
                 v, e = integrate.quad(f, lo, hi, epsabs=0.0, epsrel=rtol, limit=200)
                 total += v
                 err += e
@@ -148,11 +194,7 @@ def _range(d: Dist) -> tuple[int, float]:
 
 
 def _batch_shape(d: Dist) -> tuple[int, ...]:
-    if d.family == "scipy":
-        return _elementwise(d.obj)[0]
-    shapes = [d.ops.shape(v) for v in d.params.values()]
-    shapes.append(np.shape(d.shift))
-    return np.broadcast_shapes(*shapes)
+    return batch_shape(d)
 
 
 def discrete_sum(P: Dist, Q: Dist | None, what: str, rtol: float):

@@ -298,6 +298,7 @@ def _measure_impl(what, P, Q, base, method, return_error, rtol, n_samples, rando
         )
     if what == "kl" and used != "mc":
         value = _clamp(value)
+    value = _broadcast(value, Pd, Qd)
     value = unit.from_nats(value)
     if error is None:
         error = _zeros_like(value)
@@ -372,6 +373,24 @@ def _pair_name(what, Pd, Qd) -> str:
     if what == "entropy":
         return f"H({Pd.label})"
     return f"{'KL' if what == 'kl' else 'H'}({Pd.label} || {Qd.label})"
+
+
+def _broadcast(value, Pd, Qd):
+    """Give the result the full broadcast batch shape of P and Q (an entropy that depends on
+    the scale only still has one entry per location)."""
+    import numpy as np
+
+    from kullback._families import batch_shape
+
+    shape = np.broadcast_shapes(batch_shape(Pd), batch_shape(Qd) if Qd is not None else ())
+    if _is_tensor(value):
+        if tuple(value.shape) == shape:
+            return value
+        import torch
+
+        return value + torch.zeros(shape, dtype=value.dtype, device=value.device)
+    value = np.asarray(value, dtype=np.float64)
+    return value if value.shape == shape else value + np.zeros(shape)
 
 
 def _is_tensor(x) -> bool:
