@@ -505,4 +505,5 @@ def test_grassberger_single_outcome_is_the_formula():
     # log 2 - G(2), G(2) = psi(2) + (psi(3/2) - psi(1))/2: slightly negative, returned as is
     psi = scipy.special.digamma
     want = math.log(2) - (psi(2) + 0.5 * (psi(1.5) - psi(1)))
-    assert estimate.entropy(counts=[2, 0, 0], method="grassberger") == pytest.approx(want, abs=1e-15)
+    got = estimate.entropy(counts=[2, 0, 0], method="grassberger")
+    assert got == pytest.approx(want, abs=1e-15)
