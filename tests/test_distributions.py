@@ -644,3 +644,21 @@ def test_is_distribution_imports_nothing():
     assert kd.is_distribution(stats.poisson(2))
     assert not kd.is_distribution(stats.norm)
     assert not kd.is_distribution(np.ones(3))
+
+
+# ----------------------------------------------------------------------------- via kb.*
+
+
+def test_public_verbs_dispatch_to_distributions():
+    import kullback as kb
+
+    assert kb.kl_divergence(stats.norm(0, 1), stats.norm(1, 2), base=2) == pytest.approx(
+        0.44314718055994531 / math.log(2), rel=1e-13)
+    res = kb.entropy(stats.poisson(3), return_error=True)
+    assert res.method == "sum" and float(res.value) == pytest.approx(1.9314701981485689,
+                                                                     rel=1e-13)
+    ce = kb.cross_entropy(td.Normal(t64(0), t64(1)), td.Laplace(t64(0), t64(1)))
+    assert isinstance(ce, torch.Tensor)
+    assert float(ce) == pytest.approx(math.log(2) + math.sqrt(2 / math.pi), rel=1e-14)
+    with pytest.raises(NotImplementedError, match="no closed form"):
+        kb.kl_divergence(stats.norm(), stats.t(3), method="closed")
