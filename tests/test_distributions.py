@@ -662,3 +662,18 @@ def test_public_verbs_dispatch_to_distributions():
     assert float(ce) == pytest.approx(math.log(2) + math.sqrt(2 / math.pi), rel=1e-14)
     with pytest.raises(NotImplementedError, match="no closed form"):
         kb.kl_divergence(stats.norm(), stats.t(3), method="closed")
+
+
+def test_categorical_zero_probabilities_have_finite_gradients():
+    p = t64([0.0, 0.25, 0.75]).requires_grad_()
+    q = t64([0.0, 0.5, 0.5]).requires_grad_()
+    kl = kd.kl_divergence(td.Categorical(probs=p), td.Categorical(probs=q))
+    expected = 0.25 * math.log(0.5) + 0.75 * math.log(1.5)
+    assert float(kl.detach()) == pytest.approx(expected, rel=1e-14)
+    kl.backward()
+    assert torch.isfinite(p.grad).all() and torch.isfinite(q.grad).all()
+    h = kd.entropy(td.Categorical(probs=t64([0.0, 1.0])))
+    assert float(h) == 0.0
+    # p > 0 where q = 0: +inf
+    assert float(kd.kl_divergence(td.Categorical(probs=t64([0.5, 0.5])),
+                                  td.Categorical(probs=t64([1.0, 0.0])))) == math.inf

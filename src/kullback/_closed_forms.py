@@ -246,7 +246,12 @@ def _geometric_geometric(ops, p, q):
 def _categorical_categorical(ops, p, q):
     a, b = p["probs"], q["probs"]
     _same_last(ops, a, b, "number of categories")
-    return ops.sum(ops.xlogy(a, a) - ops.xlogy(a, b), -1)
+    # the "double where": categories with p = 0 contribute 0 and a zero (not NaN) gradient
+    pos = a > 0
+    a_s = ops.where(pos, a, 1.0)
+    b_s = ops.where(pos, b, 1.0)
+    terms = ops.where(pos, a_s * (ops.log(a_s) - ops.log(b_s)), 0.0 * a)
+    return ops.sum(terms, -1)
 
 
 @register("bernoulli", "poisson")
