@@ -8,6 +8,7 @@ never a negative divergence), on NumPy, PyTorch, JAX, Dask, CuPy and any array-A
 0.0905
 """
 
+from kullback import estimate
 from kullback.discrete import (
     Decomposition,
     cross_entropy,
@@ -26,6 +27,7 @@ __all__ = [
     "cross_entropy",
     "decompose",
     "entropy",
+    "estimate",
     "js_distance",
     "js_divergence",
     "kl_divergence",

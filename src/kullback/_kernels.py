@@ -13,7 +13,7 @@ Probability space (``P``, ``Q`` in [0, 1], rows summing to 1):
 * entropy        ``P log P``  (the measure is minus the sum)    (0 where P = 0)
 * cross-entropy  ``P log Q``  (the measure is minus the sum)    (-inf where P > 0 = Q)
 * KL             ``P (x - 1 - log x)``, ``x = Q / P``         (the Bregman form)
-* JS (doubled)   ``P log(2P / (P+Q)) + Q log(2Q / (P+Q))``
+* JS (times 4)   Bregman terms of ``(2P, P+Q)`` plus those of ``(2Q, P+Q)``
 
 The Bregman form adds ``Q - P`` to each KL term ``P log(P/Q)``; the additions sum to zero over a
 normalised row, and every term becomes non-negative (``x - 1 >= log x``). Where ``x`` lies in
@@ -112,23 +112,17 @@ def kl_terms(xp: Any, P: Any, Q: Any) -> Any:
 
 
 def js_terms(xp: Any, P: Any, Q: Any) -> Any:
-    """Twice the Jensen-Shannon terms: ``P log(2P/(P+Q)) + Q log(2Q/(P+Q)) >= 0``.
+    """Four times the Jensen-Shannon terms, as Bregman KL terms against the mixture.
 
-    Each is ``(P+Q) (log 2 - h(P/(P+Q)))`` with ``h`` the binary entropy, hence non-negative;
-    the clamp at 0 removes only rounding below a mathematically non-negative value. No ratio
-    can overflow: ``2P/(P+Q)`` lies in [0, 2].
+    ``4 JS = 2 KL(P||M) + 2 KL(Q||M)`` with ``M = (P+Q)/2``, and the Bregman terms of
+    ``(2P, P+Q)`` sum to ``2 KL(P||M)`` (both arguments sum to 2). Working with ``2P`` and
+    ``P + Q`` rather than ``M`` means nothing is halved, so a subnormal mixture weight never
+    rounds to zero. JS inherits the properties of :func:`kl_terms`: never negative, no ratio
+    that overflows, and relative accuracy for nearly identical P and Q (where the textbook
+    form ``P log(2P/(P+Q)) + Q log(2Q/(P+Q))`` cancels to noise).
     """
-    s = xp.add(P, Q)
-    inv = xp.divide(2.0, _safe_positive(xp, s, s))
-    a2 = xp.multiply(P, inv)
-    b2 = xp.multiply(Q, inv)
-    if _guard(xp):
-        a2, b2 = _safe_positive(xp, P, a2), _safe_positive(xp, Q, b2)
-    else:  # a2 = 0 exactly where P = 0: log(tiny) is finite and multiplied by 0
-        tiny = _tiny(xp, P.dtype)
-        a2, b2 = xp.maximum(a2, tiny), xp.maximum(b2, tiny)
-    t = xp.add(xp.multiply(P, xp.log(a2)), xp.multiply(Q, xp.log(b2)))
-    return xp.maximum(t, 0.0)
+    S = xp.add(P, Q)
+    return xp.add(kl_terms(xp, xp.add(P, P), S), kl_terms(xp, xp.add(Q, Q), S))
 
 
 # --------------------------------------------------------------------------- log space
@@ -176,17 +170,28 @@ def log_kl_terms(xp: Any, lp: Any, lq: Any) -> Any:
     return xp.where(mid, inner, outer)
 
 
-def _softplus(xp: Any, t: Any) -> Any:
-    return xp.maximum(t, 0.0) + xp.log1p(xp.exp(-xp.abs(t)))
+def _bregman_from_log_ratio(xp: Any, P: Any, d: Any, M: Any, half: int) -> Any:
+    """``P (expm1(d) - d)`` for ``d = log(M/P)``; ``M - P`` where ``d`` is beyond ``half ln 2``."""
+    mid = d <= half * LN2
+    ds = xp.where(mid, d, 0.0)
+    return xp.where(mid, P * (xp.expm1(ds) - ds), M - P)
 
 
 def log_js_terms(xp: Any, lp: Any, lq: Any) -> Any:
-    """Twice the JS terms from log-probabilities; ``log(2P/(P+Q)) = ln 2 - softplus(lq - lp)``."""
+    """Four times the JS terms (twice those below) from log-probabilities, as Bregman terms against ``M = (P+Q)/2``.
+
+    With ``t = lq - lp``, ``log(M/P) = max(t, 0) + log1p(expm1(-|t|)/2)``: accurate for small
+    ``t`` (nearly identical inputs) and for large ``|t|`` alike, with no overflow.
+    """
+    half = _half_exponent(xp, lp.dtype)
     fp = lp > -math.inf
     fq = lq > -math.inf
     both = fp & fq
     t = xp.where(both, lq - lp, 0.0)
+    c = xp.log1p(0.5 * xp.expm1(-xp.abs(t)))
     P = xp.exp(lp)
     Q = xp.exp(lq)
-    inner = P * (LN2 - _softplus(xp, t)) + Q * (LN2 - _softplus(xp, -t))
-    return xp.maximum(xp.where(both, inner, (P + Q) * LN2), 0.0)
+    M = 0.5 * (P + Q)
+    inner = _bregman_from_log_ratio(xp, P, xp.maximum(t, 0.0) + c, M, half)
+    inner = inner + _bregman_from_log_ratio(xp, Q, xp.maximum(-t, 0.0) + c, M, half)
+    return 2.0 * xp.where(both, inner, (P + Q) * LN2)

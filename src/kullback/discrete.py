@@ -210,7 +210,7 @@ _LOG_TERMS = {
 
 
 def _evaluate(pr: _Prepared, kinds: tuple[str, ...]) -> dict[str, Any]:
-    """Sums of terms (in nats, JS still doubled) for each kind, with the axis reduced.
+    """Sums of terms (in nats, JS still times 4) for each kind, with the axis reduced.
 
     Probability inputs are normalised with multiplication by the reciprocal of the row sum
     in the blocked driver (one extra rounding) and by division otherwise.
@@ -362,9 +362,9 @@ def _binary(
     return _finish(pr, out, unit, keepdims)
 
 
-def _js_finish(xp: Any, doubled: Any) -> Any:
-    """Halve the summed terms and apply the bounds 0 <= JS <= ln 2 (both mathematical)."""
-    return xp.clip(0.5 * doubled, 0.0, _LN2)
+def _js_finish(xp: Any, quadrupled: Any) -> Any:
+    """Quarter the summed terms and apply the bounds 0 <= JS <= ln 2 (both mathematical)."""
+    return xp.clip(0.25 * quadrupled, 0.0, _LN2)
 
 
 def cross_entropy(

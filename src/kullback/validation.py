@@ -110,6 +110,8 @@ def check_masses(name: str, x: Any, sums: Any, xp: Any, minimum: float | None = 
     if message:
         raise ValueError(message)
     s = _to_numpy(xp, sums)
+    if s.ndim and s.ndim == len(x.shape) and s.shape[-1] == 1:
+        s = s[..., 0]  # row sums kept with keepdims
     if not np.isfinite(s).all():
         raise ValueError(
             f"{name}: the sum along the axis overflows{_first_row(~np.isfinite(s))}; "
@@ -134,6 +136,8 @@ def check_log_input(name: str, x: Any, lse: Any, xp: Any, form: str) -> None:
             tol = math.sqrt(float(xp.finfo(x.dtype).eps))
             if not bool(xp.all(xp.abs(lse) <= tol)):
                 s = _to_numpy(xp, lse)
+                if s.ndim and s.shape[-1] == 1:
+                    s = s[..., 0]
                 bad = np.abs(s) > tol
                 idx = tuple(int(i) for i in np.argwhere(bad)[0]) if s.ndim else ()
                 raise ValueError(
@@ -146,6 +150,8 @@ def check_log_input(name: str, x: Any, lse: Any, xp: Any, form: str) -> None:
     if message:
         raise ValueError(message)
     s = _to_numpy(xp, lse)
+    if s.ndim and s.shape[-1] == 1:
+        s = s[..., 0]
     raise ValueError(
         f"{name} has a slice of all -inf along the axis{_first_row(~np.isfinite(s))}; "
         "a distribution needs positive total mass"

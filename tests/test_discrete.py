@@ -1,0 +1,566 @@
+"""Discrete measures: reference values, an mpmath oracle, properties, gradients, backends, errors."""
+
+from __future__ import annotations
+
+import math
+
+import mpmath
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
+
+import kullback as kb
+from kullback import _blocked
+
+FUNCS = {
+    "entropy": kb.entropy,
+    "cross_entropy": kb.cross_entropy,
+    "kl_divergence": kb.kl_divergence,
+    "js_divergence": kb.js_divergence,
+    "js_distance": kb.js_distance,
+}
+LN2 = math.log(2)
+
+
+# --------------------------------------------------------------------------- the oracle
+
+mpmath.mp.dps = 50
+
+
+def oracle(quantity: str, p, q=None, base=None) -> float:
+    """The measure at 50 digits on exactly the float64 inputs given (normalised in mpmath)."""
+    P = [mpmath.mpf(float(v)) for v in p]
+    sp = mpmath.fsum(P)
+    P = [v / sp for v in P]
+    if q is not None:
+        Q = [mpmath.mpf(float(v)) for v in q]
+        sq = mpmath.fsum(Q)
+        Q = [v / sq for v in Q]
+
+    def kl(A, B):
+        total = mpmath.mpf(0)
+        for a, b in zip(A, B, strict=True):
+            if a == 0:
+                continue
+            if b == 0:
+                return mpmath.inf
+            total += a * mpmath.log(a / b)
+        return total
+
+    if quantity == "entropy":
+        v = -mpmath.fsum(a * mpmath.log(a) for a in P if a > 0)
+    elif quantity == "cross_entropy":
+        if any(a > 0 and b == 0 for a, b in zip(P, Q, strict=True)):
+            return math.inf
+        v = -mpmath.fsum(a * mpmath.log(b) for a, b in zip(P, Q, strict=True) if a > 0)
+    elif quantity == "kl_divergence":
+        v = kl(P, Q)
+    else:
+        M = [(a + b) / 2 for a, b in zip(P, Q, strict=True)]
+        v = (kl(P, M) + kl(Q, M)) / 2
+        if quantity == "js_distance":
+            v = mpmath.sqrt(v / mpmath.log(base)) if base else mpmath.sqrt(v)
+            return float(v)
+    if base:
+        v = v / mpmath.log(base)
+    return float(v)
+
+
+def assert_close(got, want, rtol=1e-13, atol=0.0):
+    got = float(got)
+    if math.isinf(want) or want == 0:
+        assert got == want, (got, want)
+    else:
+        assert abs(got - want) <= rtol * abs(want) + atol, (got, want, abs(got - want) / abs(want))
+
+
+# --------------------------------------------------------------------------- reference values
+
+
+def test_reference_values_on_every_backend(backend, discrete_reference):
+    """shared/reference/discrete.json (mpmath, 60 digits) to 1e-13 relative, on each library."""
+    if backend.name == "jax":
+        import jax
+
+        jax.config.update("jax_enable_x64", True)
+    units = {"nats": None, "bits": 2, "bans": 10}
+    for case in discrete_reference:
+        if backend.name == "jax" and "subnormal" in case["id"]:
+            continue  # XLA on CPU flushes subnormals to zero: 1e-310 is 0 there (documented)
+        fn = FUNCS[case["quantity"]]
+        args = [backend.asarray(case["p"])]
+        if case["q"] is not None:
+            args.append(backend.asarray(case["q"]))
+        got = backend.to_numpy(fn(*args, base=case["unit"]))
+        want = float(case["value"])
+        assert_close(got, want, rtol=1e-13)
+        # the unit given as a number must agree with the unit name
+        got_num = backend.to_numpy(fn(*args, base=units[case["unit"]]))
+        assert_close(got_num, want, rtol=1e-13)
+
+
+def test_textbook_pair_exact_terms():
+    """p = [.42,.31,.27], q = [.25,.5,.25]: H(p,q) = 1.1714, KL = 0.0905 nats (not 0.07)."""
+    p, q = [0.42, 0.31, 0.27], [0.25, 0.5, 0.25]
+    h = -(0.42 * math.log(0.42) + 0.31 * math.log(0.31) + 0.27 * math.log(0.27))
+    ce = -(0.42 * math.log(0.25) + 0.31 * math.log(0.5) + 0.27 * math.log(0.25))
+    d = kb.decompose(p, q)
+    assert_close(d.entropy, h, 1e-14)
+    assert_close(d.cross_entropy, ce, 1e-14)
+    assert_close(d.kl_divergence, ce - h, 1e-13)
+    assert round(float(d.cross_entropy), 4) == 1.1714
+    assert round(float(d.kl_divergence), 4) == 0.0905
+
+
+def test_one_hot_kl_is_exact_not_clipped():
+    got = float(kb.kl_divergence([1, 0], [0.7, 0.3]))
+    assert abs(got - (-math.log(0.7))) <= 1e-16
+    assert abs(got - 0.3566749417565447) > 1e-9  # what eps-clipping gives
+
+
+# --------------------------------------------------------------------------- mpmath oracle
+
+
+def _random_cases(seed: int, n_cases: int):
+    rng = np.random.default_rng(seed)
+    for _ in range(n_cases):
+        n = int(rng.integers(1, 40))
+        p = rng.random(n) ** rng.uniform(0.2, 4)
+        q = rng.random(n) ** rng.uniform(0.2, 4)
+        p[rng.random(n) < 0.15] = 0.0
+        if rng.random() < 0.5:  # counts
+            p = np.round(p * 50)
+            q = np.round(q * 50) + 1
+        if p.sum() == 0:
+            p[0] = 1.0
+        if q.sum() == 0:
+            q[0] = 1.0
+        yield p, q
+
+
+@pytest.mark.parametrize("quantity", list(FUNCS))
+def test_mpmath_oracle_random(quantity):
+    """1e-13 relative agreement with a 50-digit oracle on ordinary random inputs (numpy)."""
+    for p, q in _random_cases(hash(quantity) % 1000, 60):
+        args = (p,) if quantity == "entropy" else (p, q)
+        want = oracle(quantity, *args)
+        assert_close(FUNCS[quantity](*args), want, rtol=1e-13, atol=1e-300)
+        assert_close(FUNCS[quantity](*args, base="bits"), oracle(quantity, *args, base=2), 1e-13)
+
+
+@pytest.mark.parametrize(
+    ("p", "q"),
+    [
+        ([1e-320, 1.0], [0.5, 0.5]),          # P subnormal: Q/P would overflow
+        ([0.5, 0.5], [1e-320, 1.0]),          # Q subnormal: Q/P is subnormal
+        ([0.5, 0.5], [5e-324, 1.0]),          # the smallest subnormal
+        ([1e-300, 1.0, 0.0], [1.0, 1e-300, 1e-200]),
+        ([5e-324, 1.0], [0.0, 1.0]),          # the mixture weight 2.5e-324 is not representable
+        ([0.25, 0.25, 0.5], [1e-310, 1e-310, 1.0]),
+    ],
+)
+def test_tiny_and_subnormal_against_oracle(p, q):
+    for quantity in ("cross_entropy", "kl_divergence", "js_divergence", "js_distance"):
+        want = oracle(quantity, p, q)
+        if quantity == "js_distance" and want < 1e-150:
+            continue  # sqrt of a JS below the subnormal resolution: not representable
+        assert_close(FUNCS[quantity](p, q), want, rtol=1e-12, atol=1e-323)
+    assert_close(kb.entropy(p), oracle("entropy", p), rtol=1e-12)
+
+
+# --------------------------------------------------------------------------- properties
+
+probs = hnp.arrays(
+    np.float64,
+    st.integers(1, 12),
+    elements=st.one_of(st.just(0.0), st.floats(1e-30, 1e3), st.floats(0, 1)),
+).filter(lambda a: a.sum() > 0 and np.isfinite(a.sum()))
+
+
+@st.composite
+def pairs(draw):
+    p = draw(probs)
+    q = draw(
+        hnp.arrays(
+            np.float64,
+            p.shape,
+            elements=st.one_of(st.just(0.0), st.floats(1e-30, 1e3), st.floats(0, 1)),
+        ).filter(lambda a: a.sum() > 0 and np.isfinite(a.sum()))
+    )
+    return p, q
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(pairs())
+def test_gibbs_identity_and_bounds(pq):
+    p, q = pq
+    h = float(kb.entropy(p))
+    ce = float(kb.cross_entropy(p, q))
+    kl = float(kb.kl_divergence(p, q))
+    js = float(kb.js_divergence(p, q))
+    assert kl >= 0 and h >= 0 and ce >= h - 1e-12 * max(1.0, h)
+    assert h <= math.log(len(p)) * (1 + 1e-14) + 1e-15
+    if math.isfinite(ce):
+        assert abs(ce - (h + kl)) <= 1e-12 * max(1.0, ce)
+    else:
+        assert math.isinf(kl)
+    assert 0 <= js <= LN2
+    assert float(kb.js_divergence(q, p)) == pytest.approx(js, rel=1e-13, abs=1e-300)
+    assert float(kb.js_distance(p, q)) == pytest.approx(math.sqrt(js), rel=1e-14)
+    assert float(kb.kl_divergence(p, p)) == 0.0
+    assert float(kb.js_divergence(p, p)) == 0.0
+
+
+@settings(max_examples=60, deadline=None)
+@given(pairs(), st.sampled_from([2, 10, 3.5, "bits", "bans"]))
+def test_unit_conversion(pq, base):
+    p, q = pq
+    b = {"bits": 2, "bans": 10}.get(base, base)
+    for f in (kb.cross_entropy, kb.kl_divergence, kb.js_divergence):
+        nats = float(f(p, q))
+        assert float(f(p, q, base=base)) == pytest.approx(nats / math.log(b), rel=1e-14)
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(pairs(), min_size=1, max_size=5).filter(lambda ps: len({len(a) for a, _ in ps}) == 1))
+def test_batch_equals_per_row(rows):
+    P = np.stack([p for p, _ in rows])
+    Q = np.stack([q for _, q in rows])
+    for name, f in FUNCS.items():
+        args = (P,) if name == "entropy" else (P, Q)
+        batch = f(*args)
+        per_row = [f(*((p,) if name == "entropy" else (p, q))) for p, q in rows]
+        np.testing.assert_array_equal(np.asarray(batch), np.asarray(per_row, dtype=float))
+        # the same along axis 0 of the transposed arrays, with keepdims
+        t_args = tuple(a.T for a in args)
+        kept = f(*t_args, axis=0, keepdims=True)
+        assert kept.shape == (1, len(rows))
+        np.testing.assert_allclose(kept[0], np.asarray(per_row, dtype=float), rtol=1e-15)
+
+
+@settings(max_examples=80, deadline=None)
+@given(pairs())
+def test_logits_and_log_probs_match_probs(pq):
+    p, q = pq
+    with np.errstate(divide="ignore"):
+        lp, lq = np.log(p) + 3.0, np.log(q) - 7.0  # unnormalised logits
+        lpn, lqn = np.log(p / p.sum()), np.log(q / q.sum())
+    for name, f in FUNCS.items():
+        if name == "entropy":
+            want = float(f(p))
+            got = float(f(lp, p_form="logits"))
+            got2 = float(f(lpn, p_form="log_probs"))
+        else:
+            want = float(f(p, q))
+            got = float(f(lp, lq, p_form="logits", q_form="logits"))
+            got2 = float(f(p, lqn, q_form="log_probs"))
+        for g in (got, got2):
+            if math.isinf(want):
+                assert g == want
+            else:
+                assert g == pytest.approx(want, rel=1e-9, abs=1e-12)
+
+
+# --------------------------------------------------------------------------- near-identical inputs
+
+
+def test_near_identical_relative_accuracy():
+    """JS and KL of order eps**2 keep relative accuracy (the textbook JS form is 1e1 off here).
+
+    Normalising in floating point perturbs each entry by an ulp, which limits what any
+    float64 computation can reach at this scale: 1e-2 relative here, 1e-8 one step up.
+    """
+    p, q = [1.0, 1e-16], [1.0, 2e-16]
+    for quantity in ("kl_divergence", "js_divergence"):
+        assert_close(FUNCS[quantity](p, q), oracle(quantity, p, q), rtol=1e-2)
+    p, q = [0.1, 0.9], [0.1 + 1e-9, 0.9 - 1e-9]
+    for quantity in ("kl_divergence", "js_divergence", "js_distance"):
+        assert_close(FUNCS[quantity](p, q), oracle(quantity, p, q), rtol=1e-6)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_near_identical_pairs_never_negative_or_nan(dtype):
+    """scipy's entropy(p, q) goes negative and jensenshannon NaN on such pairs; we never do."""
+    rng = np.random.default_rng(7)
+    eps = np.finfo(dtype).eps
+    P = rng.random((400, 50)).astype(dtype)
+    Q = (P * (1 + eps * rng.integers(-3, 4, P.shape))).astype(dtype)
+    kl = kb.kl_divergence(P, Q)
+    js = kb.js_divergence(P, Q)
+    jd = kb.js_distance(P, Q)
+    assert kl.dtype == dtype and jd.dtype == dtype
+    assert np.all(kl >= 0) and np.all(js >= 0)
+    assert not np.any(np.isnan(jd))
+    assert np.all(kl < 1e3 * eps) and np.all(jd < 1e2 * np.sqrt(eps))
+
+
+# --------------------------------------------------------------------------- backends
+
+
+def test_result_library_and_dtype(backend):
+    p = backend.asarray([0.2, 0.3, 0.5], dtype="float32")
+    q = backend.asarray([0.3, 0.3, 0.4], dtype="float32")
+    for name, f in FUNCS.items():
+        r = f(p) if name == "entropy" else f(p, q)
+        assert type(r).__module__.split(".")[0] == type(p).__module__.split(".")[0], name
+        assert r.dtype == p.dtype
+        p32 = np.asarray([0.2, 0.3, 0.5], np.float32)  # the float32 values, exactly
+        q32 = np.asarray([0.3, 0.3, 0.4], np.float32)
+        want = oracle(name, p32, None if name == "entropy" else q32)
+        assert float(backend.to_numpy(r)) == pytest.approx(want, rel=2e-6)
+
+
+def test_integer_counts_give_default_float(backend):
+    p = backend.asarray([1, 2, 3], dtype="int64")
+    r = kb.entropy(p)
+    default = backend.xp.__array_namespace_info__().default_dtypes()["real floating"] if hasattr(
+        backend.xp, "__array_namespace_info__"
+    ) else None
+    if backend.name == "torch":
+        import torch
+
+        default = torch.get_default_dtype()
+    if backend.name in ("numpy", "dask", "array_api_strict"):
+        assert "float64" in str(r.dtype)
+    elif default is not None:
+        assert r.dtype == default
+    assert float(backend.to_numpy(r)) == pytest.approx(oracle("entropy", [1, 2, 3]), rel=1e-6)
+
+
+def test_broadcasting_over_batch_axes(backend):
+    rng = np.random.default_rng(3)
+    P = rng.random((4, 1, 6))
+    Q = rng.random((5, 6))
+    got = backend.to_numpy(kb.kl_divergence(backend.asarray(P), backend.asarray(Q)))
+    assert got.shape == (4, 5)
+    for i in range(4):
+        for j in range(5):
+            assert got[i, j] == pytest.approx(oracle("kl_divergence", P[i, 0], Q[j]), rel=1e-13)
+
+
+def test_half_precision_computed_in_float32():
+    import torch
+
+    p = torch.tensor([0.1, 0.2, 0.7], dtype=torch.float16)
+    q = torch.tensor([0.3, 0.3, 0.4], dtype=torch.float16)
+    r = kb.kl_divergence(p, q)
+    assert r.dtype == torch.float16
+    want = oracle("kl_divergence", p.double().numpy(), q.double().numpy())
+    assert float(r) == pytest.approx(want, rel=2e-3)
+
+
+def test_torch_gradients_finite_at_zeros_and_correct():
+    import torch
+
+    p = torch.tensor([0.5, 0.0, 0.3, 0.2], dtype=torch.float64, requires_grad=True)
+    q = torch.tensor([0.25, 0.25, 0.0, 0.5], dtype=torch.float64, requires_grad=True)
+    q2 = torch.tensor([0.25, 0.25, 0.1, 0.4], dtype=torch.float64, requires_grad=True)
+    for f in (kb.entropy, kb.cross_entropy, kb.kl_divergence, kb.js_divergence, kb.js_distance):
+        args = (p,) if f is kb.entropy else (p, q2)
+        (g,) = torch.autograd.grad(f(*args), (p,))
+        assert torch.all(torch.isfinite(g)), f.__name__
+    # analytic gradient of KL(p||q) w.r.t. q for normalised inputs: -p/q + sum(p) (from the
+    # normalisation q/sum(q)): at sum(q) = 1 the component along the simplex is -p/q + 1
+    pn = torch.tensor([0.5, 0.0, 0.3, 0.2], dtype=torch.float64)
+    (gq,) = torch.autograd.grad(kb.kl_divergence(pn, q2), (q2,))
+    want = -pn / q2.detach() + 1.0
+    assert torch.allclose(gq, want, rtol=1e-12, atol=1e-12)
+    # the JS distance at p = q has a finite (zero) gradient, not NaN
+    same = torch.tensor([0.2, 0.8], dtype=torch.float64, requires_grad=True)
+    (gd,) = torch.autograd.grad(kb.js_distance(same, same.detach()), (same,))
+    assert torch.all(gd == 0)
+
+
+def test_torch_gradcheck():
+    import torch
+
+    p = torch.tensor([0.5, 0.1, 0.3, 0.1], dtype=torch.float64, requires_grad=True)
+    q = torch.tensor([0.25, 0.25, 0.2, 0.3], dtype=torch.float64, requires_grad=True)
+    for f in (kb.cross_entropy, kb.kl_divergence, kb.js_divergence, kb.js_distance):
+        assert torch.autograd.gradcheck(lambda a, b, f=f: f(a, b), (p, q))
+        assert torch.autograd.gradcheck(
+            lambda a, b, f=f: f(a, b, p_form="logits", q_form="logits"), (p, q)
+        )
+    assert torch.autograd.gradcheck(kb.entropy, (p,))
+
+
+def test_jax_grad_and_jit():
+    jax = pytest.importorskip("jax")
+    import jax.numpy as jnp
+
+    jax.config.update("jax_enable_x64", True)
+    p = jnp.asarray([0.5, 0.0, 0.3, 0.2])
+    q = jnp.asarray([0.25, 0.25, 0.1, 0.4])
+    for f in (kb.entropy, kb.cross_entropy, kb.kl_divergence, kb.js_divergence, kb.js_distance):
+        fn = (lambda a, f=f: f(a)) if f is kb.entropy else (lambda a, f=f: f(a, q))
+        g = jax.grad(fn)(p)
+        assert bool(jnp.all(jnp.isfinite(g))), f.__name__
+        assert float(jax.jit(fn)(p)) == pytest.approx(float(fn(p)), rel=1e-14)
+        lg = jax.grad(lambda a, f=f: f(a, q, p_form="logits") if f is not kb.entropy else f(
+            a, p_form="logits"))(jnp.log(q))
+        assert bool(jnp.all(jnp.isfinite(lg)))
+    want = -np.asarray(p) / np.asarray(q) + 1.0
+    np.testing.assert_allclose(jax.grad(lambda b: kb.kl_divergence(p, b))(q), want, rtol=1e-12)
+
+
+def test_dask_stays_lazy_and_blocks_merge():
+    da = pytest.importorskip("dask.array")
+    import dask
+    from dask.callbacks import Callback
+
+    rng = np.random.default_rng(11)
+    p = rng.random((6, 1000))
+    q = rng.random((6, 1000))
+    P = da.from_array(p, chunks=(3, 250))
+    Q = da.from_array(q, chunks=(2, 300))
+    starts = []
+
+    class Count(Callback):
+        def _start(self, dsk):
+            starts.append(1)
+
+    with Count():
+        lazy = {name: (f(P) if name == "entropy" else f(P, Q)) for name, f in FUNCS.items()}
+        d = kb.decompose(P, Q)
+    assert not starts, "a public function forced a Dask computation"
+    for name, r in lazy.items():
+        assert isinstance(r, da.Array)
+        (val,) = dask.compute(r, scheduler="threads")
+        want = [oracle(name, p[i]) if name == "entropy" else oracle(name, p[i], q[i]) for i in
+                range(6)]
+        np.testing.assert_allclose(val, want, rtol=1e-13)
+    h, ce, kl = dask.compute(*d, scheduler="threads")
+    np.testing.assert_allclose(ce, h + kl, rtol=1e-13)
+
+
+# --------------------------------------------------------------------------- the blocked driver
+
+
+@pytest.mark.parametrize("layout", ["1d", "rows", "axis0", "broadcast"])
+def test_blocked_driver_matches_oracle(layout):
+    rng = np.random.default_rng(5)
+    n = _blocked.MIN_BLOCKED + 12345
+    if layout == "1d":
+        p, q, axis = rng.random(n), rng.random(n), -1
+        p[::7] = 0.0
+        rows = [(p, q)]
+    elif layout == "rows":
+        p, q, axis = rng.random((40, n // 40)), rng.random((40, n // 40)), -1
+        rows = list(zip(p, q, strict=True))
+    elif layout == "axis0":
+        p, q, axis = rng.random((n // 30, 30)), rng.random((n // 30, 30)), 0
+        rows = list(zip(p.T, q.T, strict=True))
+    else:  # q broadcast from one row to many, with a middle axis: not reshapeable without a copy
+        p = rng.random((3, 30, n // 90))
+        q = rng.random((1, 1, n // 90))
+        axis = -1
+        rows = [(p[i, j], q[0, 0]) for i in range(3) for j in range(30)]
+        q = np.broadcast_to(q, (3, 30, n // 90))[:, ::1, :]
+    assert _blocked.use_blocked(np.broadcast_to(p, np.broadcast_shapes(p.shape, q.shape)))
+
+    def fsum_oracle(quantity, a, b):
+        # float64 terms from scipy, summed exactly: independent of our kernels
+        from scipy import special
+
+        a = a / math.fsum(a)
+        b = b / math.fsum(b)
+        if quantity == "entropy":
+            return math.fsum(special.entr(a))
+        if quantity == "cross_entropy":
+            return -math.fsum(special.xlogy(a, b))
+        if quantity == "kl_divergence":
+            return math.fsum(special.rel_entr(a, b))
+        m = (a + b) / 2
+        return 0.5 * (math.fsum(special.rel_entr(a, m)) + math.fsum(special.rel_entr(b, m)))
+
+    for quantity in ("entropy", "cross_entropy", "kl_divergence", "js_divergence"):
+        f = FUNCS[quantity]
+        got = np.ravel(f(p, axis=axis) if quantity == "entropy" else f(p, q, axis=axis))
+        want = [fsum_oracle(quantity, a, b) for a, b in rows]
+        np.testing.assert_allclose(got, want, rtol=1e-12, err_msg=f"{layout} {quantity}")
+
+
+def test_blocked_is_deterministic_and_validates():
+    rng = np.random.default_rng(1)
+    p = rng.random(_blocked.MIN_BLOCKED * 3)
+    q = rng.random(p.size)
+    first = kb.kl_divergence(p, q)
+    assert all(kb.kl_divergence(p, q) == first for _ in range(3))
+    bad = p.copy()
+    bad[400_001] = -0.5
+    with pytest.raises(ValueError, match=r"q has a negative entry at position 400001 \(-0.5\)"):
+        kb.kl_divergence(p, bad)
+    bad[400_001] = np.nan
+    with pytest.raises(ValueError, match="p has a NaN entry at position 400001"):
+        kb.entropy(bad)
+
+
+# --------------------------------------------------------------------------- bad input
+
+
+@pytest.mark.parametrize(
+    ("call", "error", "message"),
+    [
+        (lambda: kb.entropy([0.2, -0.1, 0.9]), ValueError, r"p has a negative entry at position 1 \(-0.1\)"),
+        (lambda: kb.kl_divergence([0.5, 0.5], [0.5, math.nan]), ValueError, "q has a NaN entry at position 1"),
+        (lambda: kb.kl_divergence([0.5, math.inf], [0.5, 0.5]), ValueError, "p has an infinite entry at position 1"),
+        (lambda: kb.entropy([[0.5, 0.5], [0, 0]]), ValueError, r"p has an all-zero slice along the axis at index 1"),
+        (lambda: kb.entropy(np.zeros((2, 0))), ValueError, "empty axis"),
+        (lambda: kb.kl_divergence([0.5, 0.5], [0.2, 0.3, 0.5]), ValueError, "same length along axis -1; got 2 and 3"),
+        (lambda: kb.kl_divergence(np.ones((2, 3)), np.ones((4, 3))), ValueError, "do not broadcast"),
+        (lambda: kb.entropy([0.5, 0.5], base=1), ValueError, "base must be a positive number other than 1"),
+        (lambda: kb.entropy([0.5, 0.5], base=-2), ValueError, "base must be a positive number"),
+        (lambda: kb.entropy([0.5, 0.5], base="furlongs"), ValueError, "unknown unit 'furlongs'"),
+        (lambda: kb.entropy(["a", "b"]), TypeError, "p must hold real numbers"),
+        (lambda: kb.entropy("0.5,0.5"), TypeError, "p must be an array or a sequence of numbers"),
+        (lambda: kb.entropy([True, False]), TypeError, "p must hold real numbers"),
+        (lambda: kb.entropy([1 + 1j, 1]), TypeError, "p must hold real numbers"),
+        (lambda: kb.entropy([0.5, 0.5], axis=1), ValueError, "axis 1 is out of range for p"),
+        (lambda: kb.entropy(0.5), ValueError, "p is a scalar"),
+        (lambda: kb.entropy([0.5, 0.5], p_form="logit"), ValueError, "p_form must be one of"),
+        (lambda: kb.entropy([0.0, math.inf], p_form="logits"), ValueError, r"p has an entry of \+inf at position 1"),
+        (lambda: kb.entropy([-math.inf, -math.inf], p_form="logits"), ValueError, "all -inf"),
+        (lambda: kb.entropy([0.0, 0.0], p_form="log_probs"), ValueError, "not normalised log-probabilities"),
+        (lambda: kb.kl_divergence([1e308, 1e308], [1, 1]), ValueError, "p: the sum along the axis overflows"),
+        (lambda: kb.entropy([0.5, 0.5], method="quad"), TypeError, "unexpected keyword argument"),
+    ],
+)
+def test_bad_input_messages(call, error, message):
+    with pytest.raises(error, match=message):
+        call()
+
+
+def test_bad_input_position_in_original_layout():
+    p = np.ones((3, 4))
+    p[2, 1] = -1
+    with pytest.raises(ValueError, match=r"p has a negative entry at position \(2, 1\)"):
+        kb.entropy(p, axis=0)
+
+
+def test_different_array_libraries_refused():
+    import torch
+
+    with pytest.raises(TypeError, match="different array libraries"):
+        kb.kl_divergence(torch.ones(2), np.ones(2))
+    # a plain list joins the other argument's library
+    r = kb.kl_divergence(torch.tensor([0.5, 0.5], dtype=torch.float64), [0.25, 0.75])
+    assert isinstance(r, torch.Tensor)
+
+
+def test_validate_false_skips_checks_but_lazy_never_computes():
+    # validate=False: no error (and a meaningless number, as documented)
+    kb.entropy(np.array([0.5, -0.1, 0.6]), validate=False)
+    da = pytest.importorskip("dask.array")
+    r = kb.entropy(da.from_array(np.array([0.5, -0.1, 0.6]), chunks=2))
+    assert isinstance(r, da.Array)
+
+
+def test_decomposition_repr_and_unit():
+    d = kb.decompose([0.42, 0.31, 0.27], [0.25, 0.5, 0.25], base="bits")
+    assert d.unit.name == "bits"
+    text = repr(d)
+    assert "bits" in text and "1.559462" in text and "0.130538" in text and "1.690000" in text
+    batch = kb.decompose(np.ones((2, 3)), np.ones((2, 3)))
+    assert "shape=(2,)" in repr(batch)
