@@ -178,7 +178,7 @@ def _bregman_from_log_ratio(xp: Any, P: Any, d: Any, M: Any, half: int) -> Any:
 
 
 def log_js_terms(xp: Any, lp: Any, lq: Any) -> Any:
-    """Four times the JS terms (twice those below) from log-probabilities, as Bregman terms against ``M = (P+Q)/2``.
+    """Four times the JS terms from log-probabilities: Bregman terms against ``M = (P+Q)/2``.
 
     With ``t = lq - lp``, ``log(M/P) = max(t, 0) + log1p(expm1(-|t|)/2)``: accurate for small
     ``t`` (nearly identical inputs) and for large ``|t|`` alike, with no overflow.
