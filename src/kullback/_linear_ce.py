@@ -32,6 +32,7 @@ import torch
 
 _BUDGET = 2**25  # elements of one chunk's logits block (128 MiB in float32)
 _MIN_ROWS, _MAX_ROWS = 64, 2048
+_SUB_BLOCK = 2**21  # elements per logsumexp sub-block (its temporaries: 8 MiB in float32)
 
 FUNC = "linear_cross_entropy"
 
@@ -144,6 +145,17 @@ def _prepare(
     return P, out_shape
 
 
+def _logsumexp_rows(z3: torch.Tensor, sub: int) -> torch.Tensor:
+    """logsumexp over dim 1, ``sub`` rows at a time: its temporaries stay a few MiB."""
+    B = z3.shape[0]
+    if B <= sub:
+        return torch.logsumexp(z3, dim=1)
+    out = torch.empty((B, z3.shape[2]), dtype=z3.dtype)
+    for i in range(0, B, sub):
+        torch.logsumexp(z3[i : i + sub], dim=1, out=out[i : i + sub])
+    return out
+
+
 def _rows(s: float | torch.Tensor, r0: int, r1: int):
     return s if isinstance(s, float) else s[r0:r1]
 
@@ -173,6 +185,7 @@ def _run(
     ce_all = torch.empty(N, M, dtype=acc) if want_loss else None
     zz_all = torch.empty(N, M, dtype=acc) if (want_loss and P.zl) else None
     eps = P.eps
+    sub = max(1, _SUB_BLOCK // (C * M))
     for r0 in range(0, N, P.chunk):
         r1 = min(r0 + P.chunk, N)
         B = r1 - r0
@@ -188,7 +201,7 @@ def _run(
                 th = z.clone()
             z.mul_(P.cap)
         z3 = z.view(B, C, M)
-        lse = torch.logsumexp(z3, dim=1)  # (B, M)
+        lse = _logsumexp_rows(z3, sub)  # (B, M)
         lse = torch.where(torch.isneginf(lse), 0.0, lse)  # fully masked row: log-probs -inf
         logp = z3.sub_(lse.unsqueeze(1))  # in place: the buffer now holds log-probabilities
         valid = P.valid[r0:r1]
@@ -236,6 +249,7 @@ def _run(
             if zz_all is not None:
                 zz_all[r0:r1] = zz
         if not want_grad:
+            del z, z3, logp
             continue
         G = logp.exp_()  # softmax, in place
         G.mul_(coef.unsqueeze(1))
@@ -260,6 +274,8 @@ def _run(
             g_W.addmm_(G2.T, h_c)
         if g_b is not None:
             g_b.add_(G2.sum(0))
+        # free this chunk's block before the next one is allocated
+        del z, z3, logp, G, G2, th
     return ce_all, zz_all
 
 
