@@ -96,18 +96,20 @@ def kl_terms(xp: Any, P: Any, Q: Any) -> Any:
         Ps = xp.where(pos, P, 1.0)
         x = xp.divide(Q, Ps)
         ok = xp.logical_and(pos, xp.less_equal(x, hi))
-    else:  # x = Q/0 is inf or NaN, both excluded by the comparison
+        xs = xp.where(ok, x, 1.0)
+    else:  # x = Q/0 is inf or NaN: excluded by the comparison, and replaced below
         Ps = P
-        x = xp.divide(Q, P)
+        xs = x = xp.divide(Q, P)
         ok = xp.less_equal(x, hi)
-    xs = xp.where(ok, x, 1.0)
     if _lazy(xs) or bool(xp.min(xs) < 1.0 / hi):
-        low = xp.less(xs, 1.0 / hi)
+        low = xp.logical_and(ok, xp.less(xs, 1.0 / hi))
         lx = xp.log(xp.where(low, xp.divide(xp.multiply(Q, hi), Ps), xs))
         lx = xp.where(low, xp.subtract(lx, half * LN2), lx)
     else:
         lx = xp.log(xs)
     inner = xp.multiply(P, xp.subtract(xp.subtract(xs, 1.0), lx))
+    if not _guard(xp) and bool(xp.all(ok)):
+        return inner
     return xp.where(ok, inner, xp.subtract(Q, P))
 
 
