@@ -552,6 +552,8 @@ def parse_spec(
         except UnicodeDecodeError:
             raise InputError(f"{name}: stdin is not UTF-8 text") from None
         return _from_text(text, name, "stdin", column)
+    if not spec.strip():
+        raise InputError(f"{name} is empty: a distribution needs at least one outcome")
     path = Path(spec)
     try:
         exists = path.exists()
@@ -563,8 +565,6 @@ def parse_spec(
         return _parse_inline(spec, name)
     if path.suffix.lower() in _KNOWN_SUFFIXES or "/" in spec or "\\" in spec:
         raise InputError(f"{name}: no such file {spec!r}")
-    if not spec.strip():
-        raise InputError(f"{name} is empty: a distribution needs at least one outcome")
     raise InputError(
         f"{name}: {_short(spec)!r} is neither a file nor a comma-separated list of numbers"
     )

@@ -17,10 +17,10 @@ Only argparse and what ``import kullback`` loads (NumPy) are imported at start, 
 Examples
 --------
 >>> from kullback.cli import main
->>> main(["entropy", "0.5,0.25,0.25", "--base", "bits", "--json"])
+>>> main(["entropy", "0.5,0.25,0.25", "--base", "bits", "--json"])  # doctest: +ELLIPSIS
 {
   "entropy": 1.5,
-  "perplexity": 2.8284271247461903,
+  "perplexity": 2.828427124746...,
   "unit": "bits",
   "outcomes": 3
 }
@@ -67,6 +67,10 @@ class _Parser(argparse.ArgumentParser):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("formatter_class", argparse.RawDescriptionHelpFormatter)
+        if kwargs.get("description"):
+            kwargs["description"] = textwrap.fill(
+                kwargs["description"], width=_WIDTH, break_on_hyphens=False
+            )
         super().__init__(*args, **kwargs)
         # "-0.1,0.5" is an input (which will then be refused as negative), not an option.
         self._negative_number_matcher = re.compile(r"^-\.?\d")
@@ -356,7 +360,10 @@ def _alignment_notes(p: Masses, q: Masses) -> list[str]:
 
 
 def _wrap(text: str) -> str:
-    return textwrap.fill(text, width=_WIDTH, break_long_words=False, break_on_hyphens=False)
+    """Fill prose to the terminal width without breaking a formula such as ``q(x) = 0``."""
+    glued = text.replace(" = ", "\xa0=\xa0")
+    filled = textwrap.fill(glued, width=_WIDTH, break_long_words=False, break_on_hyphens=False)
+    return filled.replace("\xa0", " ")
 
 
 # --------------------------------------------------------------------------- compare
@@ -616,7 +623,12 @@ def _cmd_entropy(args: argparse.Namespace, unit: Unit, precision: int | None) ->
             f"{b}^H(P): as uncertain as a fair choice among {perplexity:.{min(prec, 2)}f} "
             "outcomes",
         ),
-        ("max H", f"[{u}]", _fmt(hmax, prec), f"log {n}: the largest over {n} outcomes (uniform)"),
+        (
+            "max H",
+            f"[{u}]",
+            _fmt(hmax, prec),
+            f"log {n}: the largest over {n} outcome{'s' if n != 1 else ''} (uniform)",
+        ),
     ]
     lines = [_describe(args.P, p), f"Unit: {_unit_words(unit)}.", ""]
     _emit(lines + _table(rows, "<<><"))
