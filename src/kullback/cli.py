@@ -547,6 +547,8 @@ def _cmd_explain(args: argparse.Namespace, unit: Unit, precision: int | None) ->
     if infinite:
         prose = _prose_labels(p.labels, len(pp))
         lines.append(_wrap(_infinite_note(p, q, prose, prec) or ""))
+    elif np.array_equal(pp, qq):
+        lines.append("P = Q, so KL(P‖Q) = 0 and the cross-entropy is just the entropy.")
     else:
         lines.append(_wrap(
             f"Coding outcomes drawn from P with a code built for Q costs KL(P‖Q) = {skl} "

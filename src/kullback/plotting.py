@@ -113,7 +113,7 @@ def explain_figure(
     width = min(18.0, max(11.0, 5.0 + 0.55 * n))
     fig = Figure(figsize=(width, 7.2), layout="constrained")
     FigureCanvasAgg(fig)
-    grid = fig.add_gridspec(2, 2, width_ratios=[max(3.0, 0.35 * n), 1.25])
+    grid = fig.add_gridspec(2, 2, width_ratios=[width - 3.6, 3.6])
     ax_pq = fig.add_subplot(grid[0, 0])
     ax_kl = fig.add_subplot(grid[1, 0], sharex=ax_pq)
     ax_id = fig.add_subplot(grid[:, 1])
@@ -174,11 +174,14 @@ def explain_figure(
         key.append(Patch(facecolor="white", edgecolor="black", hatch="///",
                          label="q = 0 < p: infinite"))
     ax_kl.legend(handles=key, loc="best", frameon=False, fontsize=8)
-    ax_kl.set_xticks(x)
+    step = max(1, math.ceil(n / 40))  # at most ~40 outcome names on the axis
+    ticks = x[::step]
+    ax_kl.set_xticks(ticks)
     ax_kl.set_xticklabels(
-        [str(lab) for lab in labels],
+        [str(labels[i]) for i in ticks],
         rotation=45 if rotate else 0,
         ha="right" if rotate else "center",
+        fontsize=9 if n <= 20 else 8,
     )
     ax_kl.set_xlabel("outcome")
 
