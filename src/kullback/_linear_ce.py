@@ -30,8 +30,12 @@ from typing import Any
 
 import torch
 
-_BUDGET = 2**25  # elements of one chunk's logits block (128 MiB in float32)
-_MIN_ROWS, _MAX_ROWS = 64, 2048
+# Rows per chunk: a block of about _BUDGET logits, but never fewer than _MIN_ROWS rows (below
+# ~256 rows the GEMMs lose efficiency: 128 rows ran 2.2x slower than 256-1024 at V = 131072 on
+# two cores, while 256, 512 and 1024 rows were within noise of each other). At V >= 32768 this
+# is 256 rows: 32-128 MiB per block, which keeps the extra memory under 1/5 of the dense path.
+_BUDGET = 2**23
+_MIN_ROWS, _MAX_ROWS = 256, 2048
 _SUB_BLOCK = 2**21  # elements per logsumexp sub-block (its temporaries: 8 MiB in float32)
 
 FUNC = "linear_cross_entropy"
