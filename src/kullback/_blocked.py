@@ -26,6 +26,7 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+import array_api_compat.numpy as xnp
 import numpy as np
 
 from kullback import _kernels
@@ -234,14 +235,14 @@ def term_sums(
     sp: np.ndarray,
     sq: np.ndarray | None,
 ) -> dict[str, np.ndarray]:
-    """Row sums of the kernels' terms for each kind, for ``P = p/sp`` and ``Q = q/sq``.
+    """Row sums of the kernels' terms for each kind (entropy, kl, js) of ``p/sp``, ``q/sq``.
 
-    ``sp`` and ``sq`` have the rows' shape (``p.shape[:-1]``). The cross-entropy terms are
-    linear in ``P``, and the KL and JS terms homogeneous of degree one in ``(P, Q)``; so they
-    run on ``p`` itself (with ``Q`` normalised, or scaled to ``q * sp/sq`` for KL and JS) and
-    their row sums are divided by ``sp`` once at the end: one multiplication per element
-    fewer. The per-row factors ride along as extra inputs broadcast over the outcome axis
-    (zero-stride views, no memory), so every tile receives its own rows' factors.
+    ``sp`` and ``sq`` have the rows' shape (``p.shape[:-1]``). Entropy runs on ``P = p/sp``.
+    The KL and JS terms are homogeneous of degree one in ``(P, Q)``, so they run on ``p`` and
+    ``q`` with the smaller-total one scaled *up* to the other's total (no positive mass can
+    underflow, and usually only one array is multiplied), and their row sums are divided by
+    that total once at the end. Per-row factors ride along as extra inputs broadcast over the
+    outcome axis (zero-stride views, no memory), so every tile receives its own rows' factors.
     """
     shape = p.shape
     lead = shape[:-1]
@@ -249,38 +250,30 @@ def term_sums(
     def column(v: Any) -> np.ndarray:
         return np.broadcast_to(np.reshape(np.asarray(v, dtype=p.dtype), (*lead, 1)), shape)
 
-    inv_p = 1.0 / sp
-    arrays = [p, column(inv_p)]
-    scaled = {"cross_entropy"}
+    arrays = [p, column(1.0 / sp)]
+    total = None
+    scale_p = scale_q = False
     if q is not None:
-        ratio = sp / sq
-        if bool(np.all((ratio > 2.0**-500) & (ratio < 2.0**500))):
-            scaled |= {"kl", "js"}  # q * sp/sq loses nothing unless the ratio is extreme
-        arrays += [q, column(1.0 / sq), column(ratio)]
+        from kullback.discrete import _pair_factors
+
+        fp, fq, total, _ = _pair_factors(xnp, sp, sq)  # the caller checked that all are fine
+        scale_p, scale_q = bool(np.any(fp != 1)), bool(np.any(fq != 1))
+        arrays += [q, column(fp), column(fq)]
     fns = [_KINDS[k] for k in kinds]
 
     def work(ns: _TileNamespace, tiles: list[np.ndarray]) -> list[np.ndarray]:
-        cache: dict[str, np.ndarray] = {}
-
-        def get(name: str) -> np.ndarray:
-            if name not in cache:
-                src, factor = {"P": (0, 1), "Q": (2, 3), "Qx": (2, 4)}[name]
-                cache[name] = ns.multiply(tiles[src], tiles[factor][:, :1])
-            return cache[name]
-
         out = []
+        A = B = None
         for kind, f in zip(kinds, fns, strict=True):
             if kind == "entropy":
-                args = (get("P"), None)
-            elif kind == "cross_entropy":
-                args = (tiles[0], get("Q"))
-            elif kind in scaled:
-                args = (tiles[0], get("Qx"))
-            else:
-                args = (get("P"), get("Q"))
-            out.append(np.sum(f(ns, *args), axis=-1))
+                out.append(np.sum(f(ns, ns.multiply(tiles[0], tiles[1][:, :1]), None), axis=-1))
+                continue
+            if A is None:
+                A = ns.multiply(tiles[0], tiles[3][:, :1]) if scale_p else tiles[0]
+                B = ns.multiply(tiles[2], tiles[4][:, :1]) if scale_q else tiles[2]
+            out.append(np.sum(f(ns, A, B), axis=-1))
         return out
 
     sums = _run(arrays, work, len(fns))
-    sums = [s * inv_p if k in scaled else s for k, s in zip(kinds, sums, strict=True)]
+    sums = [s if k == "entropy" else s / total for k, s in zip(kinds, sums, strict=True)]
     return dict(zip(kinds, sums, strict=True))

@@ -168,22 +168,47 @@ def _device(x: Any) -> Any:
 # --------------------------------------------------------------------------- evaluation
 
 
-def _probs(pr: _Prepared, x: Any, orig: Any, name: str) -> Any:
-    """Normalise masses along the last axis (validating them first)."""
-    xp = pr.xp
-    s = xp.sum(x, axis=-1, keepdims=True)
+def _masses(pr: _Prepared, x: Any, orig: Any, name: str) -> Any:
+    """Row sums of masses along the last axis (kept), validating the masses first."""
+    s = pr.xp.sum(x, axis=-1, keepdims=True)
     if pr.validate:
-        check_masses(name, orig, s, xp)
-    return x / s
+        check_masses(name, orig, s, pr.xp)
+    return s
+
+
+def _scaled_pair(xp: Any, p: Any, q: Any, sp: Any, sq: Any) -> tuple[Any, Any, Any]:
+    """``(A, B, total)`` with ``A/B = P/Q`` elementwise and ``A = P * total``.
+
+    The KL and JS terms are homogeneous of degree one, so ``terms(P, Q) = terms(A, B) / total``
+    (a division: ``1/total`` can overflow for a subnormal total).
+    Of ``p`` and ``q`` the one with the smaller total is scaled *up* to the other's total, so no
+    positive mass can underflow to zero the way ``q / sum(q)`` can (``5e-324 / 2`` is 0). Only
+    where the totals differ by more than the float range are both normalised by division.
+    """
+    fp, fq, total, fine = _pair_factors(xp, sp, sq)
+    A = xp.where(fine, p * fp, p / sp)
+    B = xp.where(fine, q * fq, q / sq)
+    return A, B, total
+
+
+def _pair_factors(xp: Any, sp: Any, sq: Any) -> tuple[Any, Any, Any, Any]:
+    """Per-row ``(fp, fq, total, fine)``: ``A = p * fp``, ``B = q * fq`` where ``fine``."""
+    up = sp >= sq
+    c = xp.where(up, sp / xp.where(up, sq, 1.0), sq / xp.where(up, 1.0, sp))  # >= 1
+    fine = c <= xp.finfo(c.dtype).max
+    fp = xp.where(fine & ~up, c, 1.0)
+    fq = xp.where(fine & up, c, 1.0)
+    total = xp.where(fine, xp.where(up, sp, sq), 1.0)
+    return fp, fq, total, fine
 
 
 def _logs(pr: _Prepared, x: Any, orig: Any, name: str, form: str) -> Any:
-    """Normalised log-probabilities of an operand in any form."""
+    """Normalised log-probabilities of an operand in any form (masses: ``log x - log sum``)."""
     xp = pr.xp
     if form == "probs":
-        P = _probs(pr, x, orig, name)
-        pos = P > 0
-        return xp.where(pos, xp.log(xp.where(pos, P, 1.0)), -math.inf)
+        s = _masses(pr, x, orig, name)
+        pos = x > 0
+        return xp.where(pos, xp.log(xp.where(pos, x, 1.0)) - xp.log(s), -math.inf)
     if pr.validate:
         m = xp.max(x, axis=-1, keepdims=True)
         ms = xp.where(xp.isfinite(m), m, 0.0)
@@ -194,13 +219,6 @@ def _logs(pr: _Prepared, x: Any, orig: Any, name: str, form: str) -> Any:
     return _kernels.log_normalize(xp, x, axis=-1)
 
 
-_NEGATED = frozenset({"entropy", "cross_entropy"})  # their terms are <= 0: negate the sum
-_PROB_TERMS = {
-    "entropy": lambda xp, P, Q: _kernels.entropy_terms(xp, P),
-    "cross_entropy": _kernels.cross_entropy_terms,
-    "kl": _kernels.kl_terms,
-    "js": _kernels.js_terms,
-}
 _LOG_TERMS = {
     "entropy": lambda xp, lp, lq: _kernels.log_entropy_terms(xp, lp),
     "cross_entropy": _kernels.log_cross_entropy_terms,
@@ -210,35 +228,59 @@ _LOG_TERMS = {
 
 
 def _evaluate(pr: _Prepared, kinds: tuple[str, ...]) -> dict[str, Any]:
-    """Sums of terms (in nats, JS still times 4) for each kind, with the axis reduced.
+    """The measures (in nats, JS still times 4) for each kind, with the axis reduced.
 
-    Probability inputs are normalised with multiplication by the reciprocal of the row sum
-    in the blocked driver (one extra rounding) and by division otherwise.
+    In probability space the cross-entropy is ``H(p) + KL(p||q)``: a sum of two non-negative
+    numbers (no cancellation), so the decomposition identity holds by construction.
     """
     xp = pr.xp
     log_space = pr.p_form != "probs" or (pr.q is not None and pr.q_form != "probs")
-    if not log_space and _blocked.use_blocked(*(a for a in (pr.p, pr.q) if a is not None)):
-        arrays = [a for a in (pr.p, pr.q) if a is not None]
-        sums, minima = _blocked.masses(*arrays)
-        if pr.validate:
-            for name, orig, s, mn in zip(
-                "pq", (pr.p_orig, pr.q_orig), sums, minima, strict=False
-            ):
-                check_masses(name, orig, s, xp, minimum=mn)
-        out = _blocked.term_sums(kinds, pr.p, pr.q, sums[0], sums[1] if pr.q is not None else None)
-        return {k: (-v if k in _NEGATED else v) for k, v in out.items()}
-
     with np.errstate(all="ignore"):
         if log_space:
             lp = _logs(pr, pr.p, pr.p_orig, "p", pr.p_form)
             lq = None if pr.q is None else _logs(pr, pr.q, pr.q_orig, "q", pr.q_form)
-            table, P, Q = _LOG_TERMS, lp, lq
-        else:
-            P = _probs(pr, pr.p, pr.p_orig, "p")
-            Q = None if pr.q is None else _probs(pr, pr.q, pr.q_orig, "q")
-            table = _PROB_TERMS
-        out = {k: xp.sum(table[k](xp, P, Q), axis=-1) for k in kinds}
-        return {k: (-v if k in _NEGATED else v) for k, v in out.items()}
+            out = {k: xp.sum(_LOG_TERMS[k](xp, lp, lq), axis=-1) for k in kinds}
+            for k in ("entropy", "cross_entropy"):  # their terms are <= 0
+                if k in out:
+                    out[k] = 0.0 - out[k]
+            return out
+        need = {k for k in kinds if k != "cross_entropy"}
+        if "cross_entropy" in kinds:
+            need |= {"entropy", "kl"}
+        order = tuple(k for k in ("entropy", "kl", "js") if k in need)
+        blocked = _blocked.use_blocked(*(a for a in (pr.p, pr.q) if a is not None))
+        out = _evaluate_blocked(pr, order) if blocked else None
+        if out is None:
+            out = {}
+            sp = _masses(pr, pr.p, pr.p_orig, "p")
+            if "entropy" in need:
+                out["entropy"] = 0.0 - xp.sum(_kernels.entropy_terms(xp, pr.p / sp), axis=-1)
+            if pr.q is not None:
+                sq = _masses(pr, pr.q, pr.q_orig, "q")
+                A, B, total = _scaled_pair(xp, pr.p, pr.q, sp, sq)
+                total = total[..., 0]
+                if "kl" in need:
+                    out["kl"] = xp.sum(_kernels.kl_terms(xp, A, B), axis=-1) / total
+                if "js" in need:
+                    out["js"] = xp.sum(_kernels.js_terms(xp, A, B), axis=-1) / total
+        if "cross_entropy" in kinds:
+            out["cross_entropy"] = out["entropy"] + out["kl"]
+        return {k: out[k] for k in kinds}
+
+
+def _evaluate_blocked(pr: _Prepared, kinds: tuple[str, ...]) -> dict[str, Any] | None:
+    """The blocked two-pass driver for large NumPy inputs (see :mod:`kullback._blocked`)."""
+    arrays = [a for a in (pr.p, pr.q) if a is not None]
+    sums, minima = _blocked.masses(*arrays)
+    if pr.validate:
+        for name, orig, s, mn in zip("pq", (pr.p_orig, pr.q_orig), sums, minima, strict=False):
+            check_masses(name, orig, s, pr.xp, minimum=mn)
+    if pr.q is not None and not bool(np.all(_pair_factors(np, sums[0], sums[1])[3])):
+        return None  # totals beyond the float range of each other: the generic path copes
+    out = _blocked.term_sums(kinds, pr.p, pr.q, sums[0], sums[1] if pr.q is not None else None)
+    if "entropy" in out:
+        out["entropy"] = 0.0 - out["entropy"]  # terms are <= 0; 0.0 - x gives +0.0, not -0.0
+    return out
 
 
 def _finish(pr: _Prepared, value: Any, unit: Unit, keepdims: bool) -> Any:
@@ -254,8 +296,8 @@ def _finish(pr: _Prepared, value: Any, unit: Unit, keepdims: bool) -> Any:
 
 
 def _is_distribution(obj: Any) -> bool:
-    mod = type(obj).__module__
-    if not (mod.startswith("scipy.stats") or mod.startswith("torch.distributions")):
+    """A scipy.stats frozen distribution or torch.distributions object (imports neither)."""
+    if isinstance(obj, np.ndarray | list | tuple | int | float):
         return False
     from kullback import distributions
 
@@ -335,7 +377,7 @@ def entropy(
     array([0., 1.])
     """
     if _is_distribution(p):
-        return _dispatch("entropy", (p,), base, options)
+        return _dispatch("entropy", (p,), base, {"validate": validate, **options})
     _no_options(options, "entropy")
     unit = resolve_unit(base)
     pr = _prepare(p, None, axis, p_form, "probs", validate)
@@ -392,7 +434,7 @@ def cross_entropy(
     inf
     """
     if _is_distribution(p) or _is_distribution(q):
-        return _dispatch("cross_entropy", (p, q), base, options)
+        return _dispatch("cross_entropy", (p, q), base, {"validate": validate, **options})
     _no_options(options, "cross_entropy")
     return _binary("cross_entropy", p, q, base, axis, keepdims, p_form, q_form, validate)
 
@@ -449,7 +491,7 @@ def kl_divergence(
     0.002397
     """
     if _is_distribution(p) or _is_distribution(q):
-        return _dispatch("kl_divergence", (p, q), base, options)
+        return _dispatch("kl_divergence", (p, q), base, {"validate": validate, **options})
     _no_options(options, "kl_divergence")
     return _binary("kl", p, q, base, axis, keepdims, p_form, q_form, validate)
 
