@@ -150,6 +150,10 @@ def _quad_one(p, q, what: str, rtol: float, integrate) -> tuple[float, float]:
         return pe * ((lp - lq) if what == "kl" else -lq)
 
     cuts = [float(c) for c in p.ppf([1e-3, 0.5, 1 - 1e-3])]
+    if q is not None:  # Q's mode-like points and support ends are kinks of log q (Laplace's
+        # cusp at its median, a truncated support): split there so quad sees smooth pieces
+        cuts += [float(c) for c in q.ppf([0.5])]
+        cuts += [float(c) for c in q.support()]
     points = [a, *sorted({c for c in cuts if a < c < b and math.isfinite(c)}), b]
     total, err = 0.0, 0.0
     with warnings.catch_warnings():
