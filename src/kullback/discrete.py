@@ -398,10 +398,16 @@ def _binary(
 ) -> Any:
     unit = resolve_unit(base)
     pr = _prepare(p, q, axis, p_form, q_form, validate)
-    out = _evaluate(pr, (kind,))[kind]
+    out = _evaluate(pr, ("js" if kind == "js_distance" else kind,))
+    if kind not in ("js", "js_distance"):
+        return _finish(pr, out[kind], unit, keepdims)
+    js = unit.from_nats(_js_finish(pr.xp, out["js"]))
     if kind == "js":
-        out = _js_finish(pr.xp, out)
-    return _finish(pr, out, unit, keepdims)
+        return _finish(pr, js, resolve_unit(None), keepdims)
+    xp = pr.xp
+    pos = js > 0  # sqrt never sees a negative, and its gradient at JS = 0 is 0, not NaN
+    dist = xp.where(pos, xp.sqrt(xp.where(pos, js, 1.0)), 0.0)
+    return _finish(pr, dist, resolve_unit(None), keepdims)
 
 
 def _js_finish(xp: Any, quadrupled: Any) -> Any:
@@ -547,13 +553,7 @@ def js_distance(
     >>> float(kb.js_distance([0.3, 0.7], [0.3, 0.7]))
     0.0
     """
-    unit = resolve_unit(base)
-    pr = _prepare(p, q, axis, p_form, q_form, validate)
-    xp = pr.xp
-    js = unit.from_nats(_js_finish(xp, _evaluate(pr, ("js",))["js"]))
-    pos = js > 0
-    dist = xp.where(pos, xp.sqrt(xp.where(pos, js, 1.0)), 0.0)
-    return _finish(pr, dist, resolve_unit(None), keepdims)
+    return _binary("js_distance", p, q, base, axis, keepdims, p_form, q_form, validate)
 
 
 @dataclass(frozen=True, repr=False)
