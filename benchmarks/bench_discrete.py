@@ -47,6 +47,22 @@ def peak_extra(fn: Callable[[], object]) -> int:
     return peak - base
 
 
+def _cases(p: np.ndarray, q: np.ndarray, axis: int) -> list[tuple]:
+    """(name, peer, ours, theirs, input bytes) for one input pair."""
+    pn = p / p.sum(axis=axis, keepdims=True)
+    qn = q / q.sum(axis=axis, keepdims=True)
+    return [
+        ("entropy", "stats.entropy(p)", lambda: kb.entropy(p, axis=axis),
+         lambda: stats.entropy(p, axis=axis), p.nbytes),
+        ("kl", "stats.entropy(p, q)", lambda: kb.kl_divergence(p, q, axis=axis),
+         lambda: stats.entropy(p, q, axis=axis), p.nbytes + q.nbytes),
+        ("kl (normed)", "rel_entr(p, q).sum()", lambda: kb.kl_divergence(pn, qn, axis=axis),
+         lambda: special.rel_entr(pn, qn).sum(axis=axis), pn.nbytes + qn.nbytes),
+        ("js distance", "jensenshannon(p, q)", lambda: kb.js_distance(p, q, axis=axis),
+         lambda: jensenshannon(p, q, axis=axis), p.nbytes + q.nbytes),
+    ]
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--repeat", type=int, default=7)
@@ -72,19 +88,7 @@ def main() -> None:
     for label, shape, axis in sizes:
         p = rng.random(shape)
         q = rng.random(shape)
-        pn = p / p.sum(axis=axis, keepdims=True)
-        qn = q / q.sum(axis=axis, keepdims=True)
-        cases = [
-            ("entropy", "stats.entropy(p)", lambda: kb.entropy(p, axis=axis),
-             lambda: stats.entropy(p, axis=axis), p.nbytes),
-            ("kl", "stats.entropy(p, q)", lambda: kb.kl_divergence(p, q, axis=axis),
-             lambda: stats.entropy(p, q, axis=axis), p.nbytes + q.nbytes),
-            ("kl (normed)", "rel_entr(p, q).sum()",
-             lambda: kb.kl_divergence(pn, qn, axis=axis),
-             lambda: special.rel_entr(pn, qn).sum(axis=axis), pn.nbytes + qn.nbytes),
-            ("js distance", "jensenshannon(p, q)", lambda: kb.js_distance(p, q, axis=axis),
-             lambda: jensenshannon(p, q, axis=axis), p.nbytes + q.nbytes),
-        ]
+        cases = _cases(p, q, axis)
         for name, peer, ours, theirs, in_bytes in cases:
             t_ours = best_time(ours, args.repeat)
             t_peer = best_time(theirs, max(3, args.repeat // 2))
