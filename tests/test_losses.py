@@ -375,6 +375,14 @@ def test_fully_masked_row_gives_inf_not_nan(backend):
     out = losses.cross_entropy(xt, _t(y), reduction="none")
     g, = torch.autograd.grad((out * _t(np.array([1.0, 0.0]))).sum(), xt)
     assert np.isfinite(g.numpy()).all()
+    # an ignored fully masked row (padding): value 0 and finite gradients, smoothed or not
+    for eps in (0.0, 0.2):
+        xt = _t(x, True)
+        y_ign = _t(np.array([0, IGNORE]))
+        out = losses.cross_entropy(xt, y_ign, label_smoothing=eps)
+        _close(out.detach(), F.cross_entropy(_t(x[:1]), y_ign[:1], label_smoothing=eps), "ign")
+        g, = torch.autograd.grad(out, xt)
+        assert np.isfinite(g.numpy()).all() and (g[1] == 0).all()
 
 
 def test_bce_with_logits_infinite_logits():

@@ -246,10 +246,11 @@ def _class_targets(
 
 
 def _nll_terms(logp: Array, target: Array, weight: Array | None, ignore_index: int, axis: int, xp,
-               func: str) -> tuple[Array, Array, Array]:
-    """Per-element ``-w[y] log p[y]`` (0 where ignored), the weights ``w[y]`` and the valid mask."""
+               func: str) -> tuple[Array, Array, Array, Array]:
+    """Per-element ``-w[y] log p[y]`` (0 where ignored), the weights ``w[y]``, the valid mask,
+    and the raw picked log-probabilities (NaN exactly on fully masked rows, ignored or not)."""
     y, valid = _class_targets(target, logp, axis, ignore_index, xp, func)
-    picked = _take_class(logp, y, axis, xp)
+    picked = raw = _take_class(logp, y, axis, xp)
     if weight is None:
         wy = xp.astype(valid, logp.dtype)
     else:
@@ -257,7 +258,7 @@ def _nll_terms(logp: Array, target: Array, weight: Array | None, ignore_index: i
         wy = xp.reshape(xp.take(weight, flat, axis=0), y.shape) * xp.astype(valid, logp.dtype)
     # ignored positions and zero-weight classes contribute 0, even next to a -inf log-prob
     picked = xp.where(valid, picked, xp.zeros_like(picked))
-    return -_mul0(wy, picked, xp), wy, valid
+    return -_mul0(wy, picked, xp), wy, valid, raw
 
 
 def _reduce(per: Array, reduction: str, denom: Array | float | None, xp) -> Array:
@@ -387,23 +388,25 @@ def cross_entropy(
         n_elements = math.prod(per.shape)
         return _to_out(_reduce(per, reduction, float(n_elements), xp), out_dtype, xp)
 
-    if eps == 0 and (_is_torch(xp) or _is_jax(xp)) and not _lazy(x):
-        # fast path: the native kernel, redone guarded only if a fully masked row made a NaN
-        logp = _log_softmax_native(x, axis, xp)
-        per, wy, valid = _nll_terms(logp, target, w, ignore_index, axis, xp, func)
-        if per.size and bool(xp.any(xp.isnan(per))):
-            logp = _log_softmax(x, axis, xp)
-            per, wy, valid = _nll_terms(logp, target, w, ignore_index, axis, xp, func)
+    def terms(logp):
+        per, wy, valid, raw = _nll_terms(logp, target, w, ignore_index, axis, xp, func)
+        if eps > 0:
+            if w is None:
+                smooth = -xp.sum(logp, axis=axis)
+            else:
+                smooth = -xp.sum(_mul0(_along(w, x.ndim, axis, xp), logp, xp), axis=axis)
+            smooth = xp.where(valid, smooth, xp.zeros_like(smooth))
+            per = (1.0 - eps) * per + (eps / n_classes) * smooth
+        return per, wy, raw
+
+    if (_is_torch(xp) or _is_jax(xp)) and not _lazy(x):
+        # fast path: the native kernel; it leaves NaN on a fully masked row (which would also
+        # poison the gradient), so then -- only then -- redo it guarded
+        per, wy, raw = terms(_log_softmax_native(x, axis, xp))
+        if raw.size and bool(xp.any(xp.isnan(raw))):
+            per, wy, _ = terms(_log_softmax(x, axis, xp))
     else:
-        logp = _log_softmax(x, axis, xp)
-        per, wy, valid = _nll_terms(logp, target, w, ignore_index, axis, xp, func)
-    if eps > 0:
-        if w is None:
-            smooth = -xp.sum(logp, axis=axis)
-        else:
-            smooth = -xp.sum(_mul0(_along(w, x.ndim, axis, xp), logp, xp), axis=axis)
-        smooth = xp.where(valid, smooth, xp.zeros_like(smooth))
-        per = (1.0 - eps) * per + (eps / n_classes) * smooth
+        per, wy, _ = terms(_log_softmax_generic(x, axis, xp))
     return _to_out(_reduce(per, reduction, xp.sum(wy), xp), out_dtype, xp)
 
 
@@ -463,7 +466,7 @@ def nll_loss(
     x, out_dtype = _as_float(input, xp, "input", func)
     axis = _class_axis(x, func)
     w = _class_weight(weight, x.shape[axis], x, xp, func)
-    per, wy, _ = _nll_terms(x, target, w, ignore_index, axis, xp, func)
+    per, wy, _, _ = _nll_terms(x, target, w, ignore_index, axis, xp, func)
     return _to_out(_reduce(per, reduction, xp.sum(wy), xp), out_dtype, xp)
 
 
