@@ -207,6 +207,96 @@ def _run(
     return [o.reshape(lead) for o in out]
 
 
+_HALF = {np.dtype(np.float64): 512, np.dtype(np.float32): 64}
+
+
+def _rowdot(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Row-wise dot product without a temporary. Not ``np.vecdot``: that calls BLAS, whose
+    own thread pool fights the driver's threads for the cores (2x slower with two threads)."""
+    return np.einsum("ij,ij->i", a, b)
+_TINY = {np.dtype(np.float64): 5e-324, np.dtype(np.float32): 1e-45}
+
+
+def _tile_entropy(ns: _TileNamespace, A: np.ndarray, has_zero: bool) -> np.ndarray:
+    """Row sums of ``A log A`` (0 log 0 = 0): one log and one fused multiply-sum."""
+    L = ns.log(ns.maximum(A, _TINY[A.dtype]) if has_zero else A)
+    return _rowdot(A, L)
+
+
+def _tile_kl(ns: _TileNamespace, A: np.ndarray, B: np.ndarray, has_zero: bool) -> np.ndarray:
+    """Row sums of the Bregman KL terms ``A (x - 1 - log x)``, ``x = B/A``.
+
+    The common tile (every ``A > 0``, no ratio near the float range) takes five operations;
+    a tile with a zero, an infinite term or an extreme ratio is recomputed by the generic
+    kernel, which handles every case (the result is then exactly the generic one).
+    """
+    if not has_zero:
+        x = ns.divide(B, A)
+        phi = ns.subtract(ns.subtract(x, 1.0), ns.log(x))
+        s = _rowdot(A, phi)
+        if np.isfinite(s).all() and ns.min(x) >= 2.0 ** -_HALF[A.dtype]:
+            return s
+    return np.sum(_kernels.kl_terms(ns, A, B), axis=-1)
+
+
+def _tile_js(ns: _TileNamespace, A: np.ndarray, B: np.ndarray, has_zero: bool) -> np.ndarray:
+    """Row sums of four times the JS terms: Bregman terms of ``(2A, A+B)`` and ``(2B, A+B)``.
+
+    The ratios ``(A+B)/2A`` are at least 1/2, so only an overflow (a NaN sum) or a zero sends
+    the tile to the generic kernel.
+    """
+    if not has_zero:
+        S = ns.add(A, B)
+        A2 = ns.add(A, A)
+        B2 = ns.add(B, B)
+        x1 = ns.divide(S, A2)
+        x2 = ns.divide(S, B2)
+        phi1 = ns.subtract(ns.subtract(x1, 1.0), ns.log(x1))
+        phi2 = ns.subtract(ns.subtract(x2, 1.0), ns.log(x2))
+        s = _rowdot(A2, phi1) + _rowdot(B2, phi2)
+        if np.isfinite(s).all():
+            return s
+    return np.sum(_kernels.js_terms(ns, A, B), axis=-1)
+
+
+def one_pass(kinds: Sequence[str], p: np.ndarray, q: np.ndarray | None) -> dict[str, Any]:
+    """Masses, minima and the raw (unnormalised) sums, in a single pass over the input.
+
+    Returns row sums ``sp`` (and ``sq``), global minima ``min_p`` (``min_q``), the global
+    maximum ``max_p``, and for each kind among ``entropy`` and ``kl`` the raw sum: ``A = sum
+    p log p`` and ``B = sum p (x - 1 - log x)`` with ``x = q/p``. The caller turns them into the
+    measures (``H = log sp - A/sp``, ``KL = B/sp - phi(sq/sp)``) when that loses nothing to
+    cancellation, and otherwise makes a second pass with the exact normalisers
+    (:func:`term_sums`). One pass reads the input once, which matters: the logarithms run on
+    every core, but memory bandwidth is shared.
+    """
+    arrays = [p] if q is None else [p, q]
+    stats: list[tuple[float, ...]] = []
+    raw_kinds = [k for k in kinds if k in ("entropy", "kl")]
+
+    def work(ns: _TileNamespace, tiles: list[np.ndarray]) -> list[np.ndarray]:
+        A = tiles[0]
+        mins = [float(t.min()) for t in tiles]
+        stats.append((*mins, float(A.max())))
+        out = [np.sum(t, axis=-1) for t in tiles]
+        for kind in raw_kinds:
+            if kind == "entropy":
+                out.append(_tile_entropy(ns, A, mins[0] <= 0))
+            else:
+                out.append(_tile_kl(ns, A, tiles[1], mins[0] <= 0))
+        return out
+
+    sums = _run(arrays, work, len(arrays) + len(raw_kinds))
+    res: dict[str, Any] = {"sp": sums[0], "min_p": min(s[0] for s in stats),
+                           "max_p": max(s[-1] for s in stats)}
+    if q is not None:
+        res["sq"] = sums[1]
+        res["min_q"] = min(s[1] for s in stats)
+    for kind, raw in zip(raw_kinds, sums[len(arrays):], strict=True):
+        res[kind] = raw
+    return res
+
+
 def masses(*arrays: np.ndarray) -> tuple[list[np.ndarray], list[float]]:
     """Row sums and global minimum of each array, in one blocked pass."""
     mins: list[list[float]] = []
@@ -220,12 +310,6 @@ def masses(*arrays: np.ndarray) -> tuple[list[np.ndarray], list[float]]:
     return sums, minima
 
 
-_KINDS: dict[str, Callable[[Any, Any, Any], Any]] = {
-    "entropy": lambda xp, P, Q: _kernels.entropy_terms(xp, P),
-    "cross_entropy": _kernels.cross_entropy_terms,
-    "kl": _kernels.kl_terms,
-    "js": _kernels.js_terms,
-}
 
 
 def term_sums(
@@ -259,21 +343,22 @@ def term_sums(
         fp, fq, total, _ = _pair_factors(xnp, sp, sq)  # the caller checked that all are fine
         scale_p, scale_q = bool(np.any(fp != 1)), bool(np.any(fq != 1))
         arrays += [q, column(fp), column(fq)]
-    fns = [_KINDS[k] for k in kinds]
-
     def work(ns: _TileNamespace, tiles: list[np.ndarray]) -> list[np.ndarray]:
         out = []
         A = B = None
-        for kind, f in zip(kinds, fns, strict=True):
+        for kind in kinds:
             if kind == "entropy":
-                out.append(np.sum(f(ns, ns.multiply(tiles[0], tiles[1][:, :1]), None), axis=-1))
+                P = ns.multiply(tiles[0], tiles[1][:, :1])
+                out.append(_tile_entropy(ns, P, bool(ns.min(P) <= 0)))
                 continue
             if A is None:
                 A = ns.multiply(tiles[0], tiles[3][:, :1]) if scale_p else tiles[0]
                 B = ns.multiply(tiles[2], tiles[4][:, :1]) if scale_q else tiles[2]
-            out.append(np.sum(f(ns, A, B), axis=-1))
+                zero = bool(ns.min(A) <= 0 or ns.min(B) <= 0)
+            tile_fn = _tile_kl if kind == "kl" else _tile_js
+            out.append(tile_fn(ns, A, B, zero))
         return out
 
-    sums = _run(arrays, work, len(fns))
+    sums = _run(arrays, work, len(kinds))
     sums = [s if k == "entropy" else s / total for k, s in zip(kinds, sums, strict=True)]
     return dict(zip(kinds, sums, strict=True))

@@ -269,17 +269,40 @@ def _evaluate(pr: _Prepared, kinds: tuple[str, ...]) -> dict[str, Any]:
 
 
 def _evaluate_blocked(pr: _Prepared, kinds: tuple[str, ...]) -> dict[str, Any] | None:
-    """The blocked two-pass driver for large NumPy inputs (see :mod:`kullback._blocked`)."""
-    arrays = [a for a in (pr.p, pr.q) if a is not None]
-    sums, minima = _blocked.masses(*arrays)
+    """The blocked driver for large NumPy inputs (see :mod:`kullback._blocked`).
+
+    One pass gives the masses, the validation data and the raw sums; entropy and KL are
+    finished from those when the normalisation loses nothing to cancellation (probabilities
+    at most 1; totals of p and q close enough). Otherwise, and for JS, a second pass runs with
+    the exact normalisers.
+    """
+    xp, p, q = pr.xp, pr.p, pr.q
+    first = _blocked.one_pass(kinds, p, q)
+    sp, sq = first["sp"], first.get("sq")
     if pr.validate:
-        for name, orig, s, mn in zip("pq", (pr.p_orig, pr.q_orig), sums, minima, strict=False):
-            check_masses(name, orig, s, pr.xp, minimum=mn)
-    if pr.q is not None and not bool(np.all(_pair_factors(np, sums[0], sums[1])[3])):
+        check_masses("p", pr.p_orig, sp, xp, minimum=first["min_p"])
+        if q is not None:
+            check_masses("q", pr.q_orig, sq, xp, minimum=first["min_q"])
+    if q is not None and not bool(np.all(_pair_factors(np, sp, sq)[3])):
         return None  # totals beyond the float range of each other: the generic path copes
-    out = _blocked.term_sums(kinds, pr.p, pr.q, sums[0], sums[1] if pr.q is not None else None)
-    if "entropy" in out:
-        out["entropy"] = 0.0 - out["entropy"]  # terms are <= 0; 0.0 - x gives +0.0, not -0.0
+    out: dict[str, Any] = {}
+    with np.errstate(all="ignore"):
+        if "entropy" in kinds and first["max_p"] <= 1:
+            log_s, t = np.log(sp), -first["entropy"] / sp  # H = log S + t, t >= 0 as p <= 1
+            h = log_s + t
+            if np.all(np.abs(log_s) + t <= 16 * h):  # at most 4 bits lost to cancellation
+                out["entropy"] = h
+        if "kl" in kinds:
+            c = sq / sp
+            offset = (c - 1.0) - np.log(c)  # phi(sq/sp) >= 0: what the raw sum adds
+            b = first["kl"] / sp
+            if np.all(offset <= b / 16):
+                out["kl"] = np.maximum(b - offset, 0.0)
+        rest = tuple(k for k in kinds if k not in out)
+        if rest:
+            out.update(_blocked.term_sums(rest, p, q, sp, sq))
+            if "entropy" in rest:
+                out["entropy"] = 0.0 - out["entropy"]  # terms <= 0; 0.0 - x gives +0.0
     return out
 
 
