@@ -11,8 +11,9 @@ float32. Reported as ratios to the naive path ``F.cross_entropy(h @ W.T, y)``:
 - ``torch 1024 rows`` -- the same with ``batch_chunk_size=1024``
 - ``kullback``        -- ``kullback.losses.linear_cross_entropy`` (automatic chunk size)
 
-"extra" memory is the process's peak RSS minus its RSS once the inputs exist (the weight
-gradient, V x d, is part of every method's extra). A second table times
+"extra" memory is the process's peak RSS (VmHWM, reset once the inputs exist) minus its RSS at
+that moment; the weight gradient (V x d, 128 MiB at V=32768, 512 MiB at V=131072) is part of
+every method's extra. A second table times
 ``kullback.losses.cross_entropy`` against ``F.cross_entropy`` on ready logits.
 
 Usage::
@@ -48,6 +49,16 @@ def _peak_rss_bytes() -> int:
     raise RuntimeError("no VmHWM in /proc/self/status")
 
 
+def _reset_peak_rss() -> bool:
+    """Reset VmHWM to the current RSS (Linux >= 4.0), so setup's temporaries don't count."""
+    try:
+        with open("/proc/self/clear_refs", "w") as f:
+            f.write("5")
+        return True
+    except OSError:
+        return False
+
+
 def child(cfg: dict) -> dict:
     """Run one method (inside the fresh subprocess); return time and memory."""
     import time
@@ -74,8 +85,8 @@ def child(cfg: dict) -> dict:
             return x.grad
 
     else:
-        h = (0.05 * torch.randn(N, d, generator=g)).requires_grad_()
-        W = (0.02 * torch.randn(V, d, generator=g)).requires_grad_()
+        h = torch.randn(N, d, generator=g).mul_(0.05).requires_grad_()
+        W = torch.randn(V, d, generator=g).mul_(0.02).requires_grad_()
         y = torch.randint(0, V, (N,), generator=g)
         if method == "naive":
 
@@ -110,6 +121,8 @@ def child(cfg: dict) -> dict:
     import kullback.losses  # noqa: F401  (import cost outside the timed region)
 
     base = _rss_bytes()
+    if not _reset_peak_rss():
+        raise RuntimeError("cannot reset the peak RSS (/proc/self/clear_refs)")
     times = []
     for _ in range(cfg["repeats"]):
         t0 = time.perf_counter()

@@ -190,19 +190,25 @@ def _run(
     zz_all = torch.empty(N, M, dtype=acc) if (want_loss and P.zl) else None
     eps = P.eps
     sub = max(1, _SUB_BLOCK // (C * M))
+    # one logits block (and one for softcap's tanh) reused by every chunk: no allocator churn
+    rows = min(P.chunk, N)
+    block = torch.empty(rows, C * M, dtype=acc)
+    th_block = torch.empty(rows, C * M, dtype=acc) if (P.cap is not None and want_grad) else None
     for r0 in range(0, N, P.chunk):
         r1 = min(r0 + P.chunk, N)
         B = r1 - r0
         h_c = P.h[r0:r1]
+        z = block[:B]
         if P.b2 is None:
-            z = torch.mm(h_c, P.W2.T)
+            torch.mm(h_c, P.W2.T, out=z)
         else:
-            z = torch.addmm(P.b2, h_c, P.W2.T)
+            torch.addmm(P.b2, h_c, P.W2.T, out=z)
         th = None
         if P.cap is not None:
             z.div_(P.cap).tanh_()
-            if want_grad:
-                th = z.clone()
+            if th_block is not None:
+                th = th_block[:B]
+                th.copy_(z)
             z.mul_(P.cap)
         z3 = z.view(B, C, M)
         lse = _logsumexp_rows(z3, sub)  # (B, M)
@@ -253,7 +259,6 @@ def _run(
             if zz_all is not None:
                 zz_all[r0:r1] = zz
         if not want_grad:
-            del z, z3, logp
             continue
         G = logp.exp_()  # softmax, in place
         G.mul_(coef.unsqueeze(1))
@@ -278,8 +283,6 @@ def _run(
             g_W.addmm_(G2.T, h_c)
         if g_b is not None:
             g_b.add_(G2.sum(0))
-        # free this chunk's block before the next one is allocated
-        del z, z3, logp, G, G2, th
     return ce_all, zz_all
 
 
