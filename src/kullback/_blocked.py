@@ -26,7 +26,6 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-import array_api_compat.numpy as xnp
 import numpy as np
 
 from kullback import _kernels
@@ -344,7 +343,7 @@ def term_sums(
     if q is not None:
         from kullback.discrete import _pair_factors
 
-        fp, fq, total, _ = _pair_factors(xnp, sp, sq)  # the caller checked that all are fine
+        fp, fq, total, _ = _pair_factors(np, sp, sq)  # the caller checked that all are fine
         scale_p, scale_q = bool(np.any(fp != 1)), bool(np.any(fq != 1))
         arrays += [q, column(fp), column(fq)]
     def work(ns: _TileNamespace, tiles: list[np.ndarray]) -> list[np.ndarray]:
