@@ -510,6 +510,14 @@ def test_blocked_is_deterministic_and_validates():
     bad[400_001] = -0.5
     with pytest.raises(ValueError, match=r"q has a negative entry at position 400001 \(-0.5\)"):
         kb.kl_divergence(p, bad)
+    with pytest.raises(ValueError, match=r"p has a negative entry at position 400001 \(-0.5\)"):
+        kb.js_distance(bad, q)  # JS: the minima come from its second pass
+    both = q.copy()
+    both[400_001] = -0.5  # negative in p and q at once: the ratio q/p alone would not show it
+    with pytest.raises(ValueError, match="negative entry at position 400001"):
+        kb.kl_divergence(bad, both)
+    with pytest.raises(ValueError, match="negative entry at position 400001"):
+        kb.js_divergence(bad, both)
     bad[400_001] = np.nan
     with pytest.raises(ValueError, match="p has a NaN entry at position 400001"):
         kb.entropy(bad)

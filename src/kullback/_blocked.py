@@ -245,24 +245,25 @@ def _tile_kl(ns: _TileNamespace, A: np.ndarray, B: np.ndarray, has_zero: bool) -
 def _tile_js(ns: _TileNamespace, A: np.ndarray, B: np.ndarray, has_zero: bool) -> np.ndarray:
     """Row sums of four times the JS terms: Bregman terms of ``(2A, A+B)`` and ``(2B, A+B)``.
 
-    The ratios ``(A+B)/2A`` are at least 1/2, so only an overflow (a NaN sum) or a zero sends
-    the tile to the generic kernel.
+    On a tile of normal positive numbers these are ``2 A phi(M/A) + 2 B phi(M/B)`` with the
+    exact midpoint ``M``; the ratios are at least 1/2, so only an overflow (a NaN sum) sends
+    such a tile to the generic kernel, as does any zero or subnormal entry.
     """
-    if not has_zero:
-        S = ns.add(A, B)
-        A2 = ns.add(A, A)
-        B2 = ns.add(B, B)
-        x1 = ns.divide(S, A2)
-        x2 = ns.divide(S, B2)
+    if not has_zero:  # every entry normal and positive: M = (A + B) / 2 is exact
+        M = ns.multiply(ns.add(A, B), 0.5)
+        x1 = ns.divide(M, A)
+        x2 = ns.divide(M, B)
         phi1 = ns.subtract(ns.subtract(x1, 1.0), ns.log(x1))
         phi2 = ns.subtract(ns.subtract(x2, 1.0), ns.log(x2))
-        s = _rowdot(A2, phi1) + _rowdot(B2, phi2)
+        s = 2.0 * (_rowdot(A, phi1) + _rowdot(B, phi2))
         if np.isfinite(s).all():
             return s
     return np.sum(_kernels.js_terms(ns, A, B), axis=-1)
 
 
-def one_pass(kinds: Sequence[str], p: np.ndarray, q: np.ndarray | None) -> dict[str, Any]:
+def one_pass(
+    kinds: Sequence[str], p: np.ndarray, q: np.ndarray | None, *, minima: bool = True
+) -> dict[str, Any]:
     """Masses, minima and the raw (unnormalised) sums, in a single pass over the input.
 
     Returns row sums ``sp`` (and ``sq``), global minima ``min_p`` (``min_q``), the global
@@ -279,8 +280,8 @@ def one_pass(kinds: Sequence[str], p: np.ndarray, q: np.ndarray | None) -> dict[
 
     def work(ns: _TileNamespace, tiles: list[np.ndarray]) -> list[np.ndarray]:
         A = tiles[0]
-        mins = [float(t.min()) for t in tiles]
-        stats.append((*mins, float(A.max())))
+        mins = [float(t.min()) for t in tiles] if minima else [0.0] * len(tiles)
+        stats.append((*mins, float(A.max()) if "entropy" in raw_kinds else 0.0))
         out = [np.sum(t, axis=-1) for t in tiles]
         for kind in raw_kinds:
             if kind == "entropy":
@@ -324,6 +325,8 @@ def term_sums(
 ) -> dict[str, np.ndarray]:
     """Row sums of the kernels' terms for each kind (entropy, kl, js) of ``p/sp``, ``q/sq``.
 
+    Also returns ``min_p`` and ``min_q``, the minima of the (scaled) tiles, for validation.
+
     ``sp`` and ``sq`` have the rows' shape (``p.shape[:-1]``). Entropy runs on ``P = p/sp``.
     The KL and JS terms are homogeneous of degree one in ``(P, Q)``, so they run on ``p`` and
     ``q`` with the smaller-total one scaled *up* to the other's total (no positive mass can
@@ -352,16 +355,24 @@ def term_sums(
         for kind in kinds:
             if kind == "entropy":
                 P = ns.multiply(tiles[0], tiles[1][:, :1])
-                out.append(_tile_entropy(ns, P, bool(ns.min(P) <= 0)))
+                lo = float(ns.min(P))
+                minima.append((lo, lo))
+                out.append(_tile_entropy(ns, P, lo <= 0))
                 continue
             if A is None:
                 A = ns.multiply(tiles[0], tiles[3][:, :1]) if scale_p else tiles[0]
                 B = ns.multiply(tiles[2], tiles[4][:, :1]) if scale_q else tiles[2]
-                zero = bool(ns.min(A) <= 0 or ns.min(B) <= 0)
+                lo_a, lo_b = float(ns.min(A)), float(ns.min(B))
+                minima.append((lo_a, lo_b))
+                zero = min(lo_a, lo_b) < np.finfo(A.dtype).tiny
             tile_fn = _tile_kl if kind == "kl" else _tile_js
             out.append(tile_fn(ns, A, B, zero))
         return out
 
+    minima: list[tuple[float, float]] = []
     sums = _run(arrays, work, len(kinds))
     sums = [s if k == "entropy" else s / total for k, s in zip(kinds, sums, strict=True)]
-    return dict(zip(kinds, sums, strict=True))
+    out = dict(zip(kinds, sums, strict=True))
+    out["min_p"] = min((m[0] for m in minima), default=0.0)  # the factors are positive:
+    out["min_q"] = min((m[1] for m in minima), default=0.0)  # signs are those of p and q
+    return out

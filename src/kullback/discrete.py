@@ -277,12 +277,15 @@ def _evaluate_blocked(pr: _Prepared, kinds: tuple[str, ...]) -> dict[str, Any] |
     the exact normalisers.
     """
     xp, p, q = pr.xp, pr.p, pr.q
-    first = _blocked.one_pass(kinds, p, q)
+    one_pass_kinds = {"entropy", "kl"} & set(kinds)
+    # with no measure finished in the first pass, the minima come from the second
+    first = _blocked.one_pass(kinds, p, q, minima=bool(one_pass_kinds))
     sp, sq = first["sp"], first.get("sq")
     if pr.validate:
-        check_masses("p", pr.p_orig, sp, xp, minimum=first["min_p"])
+        lo_p = first["min_p"] if one_pass_kinds else 0.0
+        check_masses("p", pr.p_orig, sp, xp, minimum=lo_p)
         if q is not None:
-            check_masses("q", pr.q_orig, sq, xp, minimum=first["min_q"])
+            check_masses("q", pr.q_orig, sq, xp, minimum=first["min_q"] if one_pass_kinds else 0.0)
     if q is not None and not bool(np.all(_pair_factors(np, sp, sq)[3])):
         return None  # totals beyond the float range of each other: the generic path copes
     out: dict[str, Any] = {}
@@ -300,7 +303,12 @@ def _evaluate_blocked(pr: _Prepared, kinds: tuple[str, ...]) -> dict[str, Any] |
                 out["kl"] = np.maximum(b - offset, 0.0)
         rest = tuple(k for k in kinds if k not in out)
         if rest:
-            out.update(_blocked.term_sums(rest, p, q, sp, sq))
+            second = _blocked.term_sums(rest, p, q, sp, sq)
+            if pr.validate and not one_pass_kinds:
+                check_masses("p", pr.p_orig, sp, xp, minimum=second["min_p"])
+                if q is not None:
+                    check_masses("q", pr.q_orig, sq, xp, minimum=second["min_q"])
+            out.update({k: second[k] for k in rest})
             if "entropy" in rest:
                 out["entropy"] = 0.0 - out["entropy"]  # terms <= 0; 0.0 - x gives +0.0
     return out
