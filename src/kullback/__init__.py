@@ -8,7 +8,7 @@ never a negative divergence), on NumPy, PyTorch, JAX, Dask, CuPy and any array-A
 0.0905
 """
 
-from kullback import estimate
+from kullback import estimate, losses
 from kullback.discrete import (
     Decomposition,
     cross_entropy,
@@ -31,6 +31,7 @@ __all__ = [
     "js_distance",
     "js_divergence",
     "kl_divergence",
+    "losses",
     "resolve_unit",
 ]
 __version__ = "0.1.0"
