@@ -27,6 +27,8 @@ test: setup lint
 
 bench: setup
 	$(PY) benchmarks/bench_discrete.py
+	$(PY) benchmarks/bench_estimate.py --quick
+	$(PY) benchmarks/bench_linear_cross_entropy.py --quick
 
 clean:
 	rm -rf $(VENV) out
