@@ -235,7 +235,9 @@ def _tile_kl(ns: _TileNamespace, A: np.ndarray, B: np.ndarray, has_zero: bool) -
     """
     if not has_zero:
         x = ns.divide(B, A)
-        phi = ns.subtract(ns.subtract(x, 1.0), ns.log(x))
+        phi = ns.log(x)
+        np.subtract(x, phi, out=phi)  # in place: two tile buffers stay in cache, not four
+        np.subtract(phi, 1.0, out=phi)
         s = _rowdot(A, phi)
         if np.isfinite(s).all() and ns.min(x) >= 2.0 ** -_HALF[A.dtype]:
             return s
@@ -250,12 +252,16 @@ def _tile_js(ns: _TileNamespace, A: np.ndarray, B: np.ndarray, has_zero: bool) -
     such a tile to the generic kernel, as does any zero or subnormal entry.
     """
     if not has_zero:  # every entry normal and positive: M = (A + B) / 2 is exact
-        M = ns.multiply(ns.add(A, B), 0.5)
-        x1 = ns.divide(M, A)
-        x2 = ns.divide(M, B)
-        phi1 = ns.subtract(ns.subtract(x1, 1.0), ns.log(x1))
-        phi2 = ns.subtract(ns.subtract(x2, 1.0), ns.log(x2))
-        s = 2.0 * (_rowdot(A, phi1) + _rowdot(B, phi2))
+        M = ns.add(A, B)
+        np.multiply(M, 0.5, out=M)
+        s = np.zeros(A.shape[0], dtype=A.dtype)
+        for V in (A, B):
+            x = ns.divide(M, V)
+            phi = ns.log(x)
+            np.subtract(x, phi, out=phi)  # in place: fewer tile buffers, all in cache
+            np.subtract(phi, 1.0, out=phi)
+            s += _rowdot(V, phi)
+        s *= 2.0
         if np.isfinite(s).all():
             return s
     return np.sum(_kernels.js_terms(ns, A, B), axis=-1)
@@ -280,7 +286,9 @@ def one_pass(
 
     def work(ns: _TileNamespace, tiles: list[np.ndarray]) -> list[np.ndarray]:
         A = tiles[0]
-        mins = [float(t.min()) for t in tiles] if minima else [0.0] * len(tiles)
+        # the minima also choose each tile's fast path, so they are computed whenever a raw
+        # sum is; without one (a JS-only call) they come from the second pass instead
+        mins = [float(t.min()) for t in tiles] if minima or raw_kinds else [0.0] * len(tiles)
         stats.append((*mins, float(A.max()) if "entropy" in raw_kinds else 0.0))
         out = [np.sum(t, axis=-1) for t in tiles]
         for kind in raw_kinds:

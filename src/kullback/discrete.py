@@ -279,7 +279,7 @@ def _evaluate_blocked(pr: _Prepared, kinds: tuple[str, ...]) -> dict[str, Any] |
     xp, p, q = pr.xp, pr.p, pr.q
     one_pass_kinds = {"entropy", "kl"} & set(kinds)
     # with no measure finished in the first pass, the minima come from the second
-    first = _blocked.one_pass(kinds, p, q, minima=pr.validate and bool(one_pass_kinds))
+    first = _blocked.one_pass(kinds, p, q, minima=bool(one_pass_kinds))
     sp, sq = first["sp"], first.get("sq")
     if pr.validate:
         lo_p = first["min_p"] if one_pass_kinds else 0.0
