@@ -130,12 +130,29 @@ def js_terms(xp: Any, P: Any, Q: Any) -> Any:
 # --------------------------------------------------------------------------- log space
 
 
-def log_normalize(xp: Any, x: Any, axis: int = -1) -> Any:
-    """``x - logsumexp(x)`` along ``axis`` (log-softmax), stable for ``-inf`` entries."""
+def logsumexp(xp: Any, x: Any, axis: int = -1) -> Any:
+    """``log(sum(exp(x)))`` along ``axis`` (kept), stable; ``-inf`` for a row of ``-inf``.
+
+    The row maximum is shifted out first, and a fully masked row is guarded on both sides of
+    its ``where`` so that neither its value nor its gradient is NaN.
+    """
     m = xp.max(x, axis=axis, keepdims=True)
-    m = xp.where(m > -math.inf, m, 0.0)
-    shifted = x - m
-    return shifted - xp.log(xp.sum(xp.exp(shifted), axis=axis, keepdims=True))
+    dead = m == -math.inf
+    ms = xp.where(dead, 0.0, m)
+    s = xp.sum(xp.exp(x - ms), axis=axis, keepdims=True)
+    return xp.where(dead, -math.inf, xp.log(xp.where(dead, 1.0, s)) + ms)
+
+
+def log_normalize(xp: Any, x: Any, axis: int = -1) -> Any:
+    """``x - logsumexp(x)`` along ``axis`` (log-softmax), stable for ``-inf`` entries.
+
+    A row whose entries are all ``-inf`` stays ``-inf`` (never NaN), with finite gradients.
+    """
+    m = xp.max(x, axis=axis, keepdims=True)
+    dead = m == -math.inf
+    z = x - xp.where(dead, 0.0, m)
+    s = xp.sum(xp.exp(z), axis=axis, keepdims=True)
+    return xp.where(dead, -math.inf, z - xp.log(xp.where(dead, 1.0, s)))
 
 
 def log_entropy_terms(xp: Any, lp: Any) -> Any:

@@ -39,6 +39,8 @@ from typing import Any
 
 import array_api_compat
 
+from kullback import _kernels
+
 __all__ = [
     "binary_cross_entropy",
     "binary_cross_entropy_with_logits",
@@ -141,12 +143,7 @@ def _mul0(a: Array, b: Array, xp) -> Array:
 
 
 def _log_softmax_generic(x: Array, axis: int, xp) -> Array:
-    m = xp.max(x, axis=axis, keepdims=True)
-    dead = m == -math.inf  # every logit of the row masked
-    z = x - xp.where(dead, xp.zeros_like(m), m)
-    s = xp.sum(xp.exp(z), axis=axis, keepdims=True)
-    out = z - xp.log(xp.where(dead, xp.ones_like(s), s))
-    return xp.where(dead, xp.asarray(-math.inf, dtype=x.dtype), out)
+    return _kernels.log_normalize(xp, x, axis=axis)
 
 
 def _log_softmax_native(x: Array, axis: int, xp) -> Array:
@@ -991,9 +988,4 @@ def _linear_cross_entropy_dense(input, linear_weight, target, linear_bias, weigh
 
 
 def _logsumexp(x: Array, axis: int, xp) -> Array:
-    m = xp.max(x, axis=axis, keepdims=True)
-    dead = m == -math.inf
-    m = xp.where(dead, xp.zeros_like(m), m)
-    s = xp.sum(xp.exp(x - m), axis=axis, keepdims=True)
-    return xp.where(dead, xp.asarray(-math.inf, dtype=x.dtype),
-                    xp.log(xp.where(dead, xp.ones_like(s), s)) + m)
+    return _kernels.logsumexp(xp, x, axis=axis)
