@@ -15,8 +15,9 @@ Two things make this fast on NumPy, where a naive blocked loop is not:
 
 The extra memory is a few dozen tile-sized buffers per worker, whatever the input size.
 
-Two passes: :func:`masses` (row sums and minima: the normalisers, and the validation data) and
-:func:`term_sums` (the measures, given the normalisers).
+Passes: :func:`one_pass` (row sums and minima, the normalisers and validation data, together
+with the raw entropy and KL sums) and, when needed, :func:`term_sums` (the measures, given the
+exact normalisers).
 """
 
 from __future__ import annotations
@@ -307,21 +308,6 @@ def one_pass(
     for kind, raw in zip(raw_kinds, sums[len(arrays):], strict=True):
         res[kind] = raw
     return res
-
-
-def masses(*arrays: np.ndarray) -> tuple[list[np.ndarray], list[float]]:
-    """Row sums and global minimum of each array, in one blocked pass."""
-    mins: list[list[float]] = []
-
-    def work(ns: _TileNamespace, tiles: list[np.ndarray]) -> list[np.ndarray]:
-        mins.append([float(t.min()) for t in tiles])
-        return [np.sum(t, axis=-1) for t in tiles]
-
-    sums = _run(arrays, work, len(arrays))
-    minima = [min(m[j] for m in mins) for j in range(len(arrays))]
-    return sums, minima
-
-
 
 
 def term_sums(

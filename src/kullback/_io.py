@@ -36,6 +36,8 @@ from typing import IO, Any
 
 import numpy as np
 
+from kullback.validation import first_invalid
+
 __all__ = ["InputError", "Masses", "align", "parse_spec", "read_masses"]
 
 _TEXT_SUFFIXES = {".csv", ".tsv", ".txt", ".dat"}
@@ -155,15 +157,11 @@ def _finish(
                     f"{name} has the outcome {lab!r} twice (entries {seen[lab] + 1} and {i + 1})"
                 )
             seen[lab] = i
-    for mask, what in (
-        (np.isnan(arr), "a NaN entry"),
-        (np.isinf(arr), "an infinite entry"),
-        (arr < 0, "a negative entry"),
-    ):
-        if mask.any():
-            i = int(np.argmax(mask))
-            value = "" if what == "a NaN entry" else f" ({_num(arr[i])})"
-            raise InputError(f"{name} has {what} {_where(labels, i)}{value}")
+    found = first_invalid(arr)
+    if found is not None:
+        (i,), what = found
+        value = "" if what == "a NaN entry" else f" ({_num(arr[i])})"
+        raise InputError(f"{name} has {what} {_where(labels, i)}{value}")
     with np.errstate(over="ignore"):
         total = float(np.sum(arr))
     if total == 0:

@@ -26,7 +26,15 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["FORMS", "check_axis", "check_form", "check_log_input", "check_masses", "locate"]
+__all__ = [
+    "FORMS",
+    "check_axis",
+    "check_form",
+    "check_log_input",
+    "check_masses",
+    "first_invalid",
+    "locate",
+]
 
 FORMS = ("probs", "logits", "log_probs")
 
@@ -62,18 +70,14 @@ def _position(index: tuple[int, ...], shape: tuple[int, ...]) -> str:
     return str(index[0]) if len(shape) == 1 else str(index)
 
 
-def locate(name: str, x: Any, xp: Any, *, axis_last: bool = True, log_form: bool = False) -> str:
-    """Describe the first invalid entry of ``x`` (an eager array), for an error message.
+def first_invalid(a: np.ndarray, *, log_form: bool = False) -> tuple[tuple[int, ...], str] | None:
+    """The index and kind (``"a NaN entry"``, ...) of the first invalid entry of ``a``, or None.
 
-    ``x`` must have its outcome axis last. Returns a message such as
-    ``"p has a negative entry at position 3 (-0.1)"``.
+    Masses must be finite and non-negative; log-probabilities (``log_form``) must not be NaN or
+    +inf. Shared by the library's messages and the command line's (which counts from 1).
     """
-    a = _to_numpy(xp, x)
     if log_form:
-        checks = [
-            (np.isnan(a), "a NaN entry"),
-            (np.isposinf(a), "an entry of +inf"),
-        ]
+        checks = [(np.isnan(a), "a NaN entry"), (np.isposinf(a), "an entry of +inf")]
     else:
         checks = [
             (np.isnan(a), "a NaN entry"),
@@ -82,9 +86,21 @@ def locate(name: str, x: Any, xp: Any, *, axis_last: bool = True, log_form: bool
         ]
     for mask, what in checks:
         if mask.any():
-            idx = tuple(int(i) for i in np.argwhere(mask)[0])
-            return f"{name} has {what} at position {_position(idx, a.shape)} ({a[idx].item()!r})"
-    return ""
+            return tuple(int(i) for i in np.argwhere(mask)[0]), what
+    return None
+
+
+def locate(name: str, x: Any, xp: Any, *, log_form: bool = False) -> str:
+    """Describe the first invalid entry of an eager array ``x``, for an error message.
+
+    Returns a message such as ``"p has a negative entry at position 3 (-0.1)"``, or ``""``.
+    """
+    a = _to_numpy(xp, x)
+    found = first_invalid(a, log_form=log_form)
+    if found is None:
+        return ""
+    idx, what = found
+    return f"{name} has {what} at position {_position(idx, a.shape)} ({a[idx].item()!r})"
 
 
 def _first_row(mask: np.ndarray) -> str:
