@@ -174,6 +174,8 @@ def test_mpmath_oracle_random(quantity):
         ([0.5, 0.5], [5e-324, 1.0]),          # the smallest subnormal
         ([1e-300, 1.0, 0.0], [1.0, 1e-300, 1e-200]),
         ([5e-324, 1.0], [0.0, 1.0]),          # the mixture weight 2.5e-324 is not representable
+        ([0.0, 5e-324], [5e-324, 5e-324]),    # both totals subnormal (found by hypothesis)
+        ([1e-310, 3e-310], [2e-310, 1e-310]),
         ([0.25, 0.25, 0.5], [1e-310, 1e-310, 1.0]),
     ],
 )

@@ -72,8 +72,7 @@ class _Prepared:
     q_form: str
     axis: int              # negative axis in the broadcast result
     out_dtype: Any
-    lazy: bool
-    validate: bool
+    validate: bool         # value checks requested and possible (the arrays are not lazy)
 
 
 def _broadcast_shape(a: tuple[int, ...], b: tuple[int, ...]) -> tuple[int, ...] | None:
@@ -154,7 +153,6 @@ def _prepare(
         q_form=q_form,
         axis=neg,
         out_dtype=out_dtype,
-        lazy=lazy,
         validate=validate and not lazy,
     )
 
@@ -182,13 +180,17 @@ def _scaled_pair(xp: Any, p: Any, q: Any, sp: Any, sq: Any) -> tuple[Any, Any, A
     The KL and JS terms are homogeneous of degree one, so ``terms(P, Q) = terms(A, B) / total``
     (a division: ``1/total`` can overflow for a subnormal total).
     Of ``p`` and ``q`` the one with the smaller total is scaled *up* to the other's total, so no
-    positive mass can underflow to zero the way ``q / sum(q)`` can (``5e-324 / 2`` is 0). Only
-    where the totals differ by more than the float range are both normalised by division.
+    positive mass can underflow to zero the way ``q / sum(q)`` can (``5e-324 / 2`` is 0). Where
+    both totals are at most 1, or differ by more than the float range, both are normalised by
+    division.
     """
     fp, fq, total, fine = _pair_factors(xp, sp, sq)
-    A = xp.where(fine, p * fp, p / sp)
-    B = xp.where(fine, q * fq, q / sq)
-    return A, B, total
+    # Totals at most 1 are divided out instead: dividing by them scales up too, and a product
+    # q * c would round in the subnormal range when the totals themselves are tiny.
+    divide = ~fine | (xp.where(sp >= sq, sp, sq) <= 1.0)
+    A = xp.where(divide, p / sp, p * fp)
+    B = xp.where(divide, q / sq, q * fq)
+    return A, B, xp.where(divide, 1.0, total)
 
 
 def _pair_factors(xp: Any, sp: Any, sq: Any) -> tuple[Any, Any, Any, Any]:
