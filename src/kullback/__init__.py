@@ -8,8 +8,8 @@ never a negative divergence), on NumPy, PyTorch, JAX, Dask, CuPy and any array-A
 0.0905
 """
 
-from kullback import estimate, losses
-from kullback.discrete import (
+from kullback import distributions, estimate, losses, plotting
+from kullback.measures import (
     Decomposition,
     cross_entropy,
     decompose,
@@ -26,12 +26,14 @@ __all__ = [
     "convert",
     "cross_entropy",
     "decompose",
+    "distributions",
     "entropy",
     "estimate",
     "js_distance",
     "js_divergence",
     "kl_divergence",
     "losses",
+    "plotting",
     "resolve_unit",
 ]
 __version__ = "0.1.0"

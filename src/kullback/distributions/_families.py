@@ -42,7 +42,7 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
-from kullback._dist_ops import EULER, LOG_2PI, numpy_ops, torch_ops
+from kullback.distributions._dist_ops import EULER, LOG_2PI, numpy_ops, torch_ops
 
 CONTINUOUS = {
     "normal", "laplace", "cauchy", "gumbel", "uniform", "studentt", "vonmises", "gamma",

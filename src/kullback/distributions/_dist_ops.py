@@ -1,6 +1,6 @@
 """Elementwise special functions for the distribution measures, on NumPy or torch.
 
-Closed forms in :mod:`kullback._closed_forms` are written once against this small
+Closed forms in :mod:`kullback.distributions._closed_forms` are written once against this small
 namespace. :data:`NUMPY` evaluates with NumPy and :mod:`scipy.special` (results are
 NumPy arrays); :func:`torch_ops` evaluates with torch operations only, so autograd
 flows through every formula and ``torch.autograd.gradcheck`` applies.

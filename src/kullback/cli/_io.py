@@ -11,7 +11,7 @@ pyarrow is imported only to read a ``.parquet`` file, and ``.npy`` files are rea
 
 Examples
 --------
->>> from kullback._io import parse_spec
+>>> from kullback.cli._io import parse_spec
 >>> m = parse_spec("0.42, 0.31, 0.27", "P")
 >>> m.values.tolist(), m.labels, m.kind
 ([0.42, 0.31, 0.27], None, 'probabilities')
@@ -20,7 +20,7 @@ Examples
 >>> parse_spec("0.5,-0.1,0.6", "Q")
 Traceback (most recent call last):
 ...
-kullback._io.InputError: Q has a negative entry at position 2 (-0.1)
+kullback.cli._io.InputError: Q has a negative entry at position 2 (-0.1)
 """
 
 from __future__ import annotations
@@ -98,7 +98,7 @@ class Masses:
 
         Examples
         --------
-        >>> from kullback._io import parse_spec
+        >>> from kullback.cli._io import parse_spec
         >>> parse_spec("146,110,73", "P").describe()
         'counts over 3 outcomes (total 329), normalised: p(x) = n(x) / 329'
         """
@@ -535,7 +535,7 @@ def parse_spec(
     >>> parse_spec("missing.csv", "Q")
     Traceback (most recent call last):
     ...
-    kullback._io.InputError: Q: no such file 'missing.csv'
+    kullback.cli._io.InputError: Q: no such file 'missing.csv'
     """
     if spec == "-":
         stream = sys.stdin if stdin is None else stdin

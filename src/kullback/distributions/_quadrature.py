@@ -23,8 +23,8 @@ from typing import Any
 
 import numpy as np
 
-from kullback._dist_ops import numpy_ops
-from kullback._families import FAMILIES, Dist, batch_shape, scipy_frozen, support
+from kullback.distributions._dist_ops import numpy_ops
+from kullback.distributions._families import FAMILIES, Dist, batch_shape, scipy_frozen, support
 
 _MAX_TERMS = 1 << 24  # grid points x batch elements for one summation pass
 

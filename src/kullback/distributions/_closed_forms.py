@@ -12,7 +12,7 @@ Three kinds of entries:
   Poisson against a Binomial, ...) registered as ``+inf``.
 
 Extend by decorating a function ``f(ops, p, q) -> KL`` with ``@register("fam_p", "fam_q")``
-(families and parametrisations: :mod:`kullback._families`).
+(families and parametrisations: :mod:`kullback.distributions._families`).
 """
 
 from __future__ import annotations
@@ -22,8 +22,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from kullback._dist_ops import EULER
-from kullback._families import (
+from kullback.distributions._dist_ops import EULER
+from kullback.distributions._families import (
     BOUNDED,
     CONTINUOUS,
     FAMILIES,
@@ -311,7 +311,7 @@ def _as_mvn(d: Dist) -> Dist | None:
 def independent_kl(P: Dist, Q: Dist):
     """KL for Independent pairs: sum of base KLs, or dense MVN against a MultivariateNormal."""
     if P.family == Q.family == "independent" and P.params["ndims"] == Q.params["ndims"]:
-        from kullback._closed_forms import closed_kl
+        from kullback.distributions._closed_forms import closed_kl
 
         kl = closed_kl(P.params["base"], Q.params["base"])
         return sum_last(P.ops, kl, P.params["ndims"])

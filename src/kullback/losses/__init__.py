@@ -39,7 +39,7 @@ from typing import Any
 
 import array_api_compat
 
-from kullback import _kernels
+from kullback.measures import _kernels
 
 __all__ = [
     "binary_cross_entropy",
@@ -935,7 +935,7 @@ def linear_cross_entropy(
         raise ValueError(f"{func}: chunk_size must be a positive int or None, got {chunk_size}")
     xp = _namespace(input, linear_weight, target, linear_bias, weight)
     if _is_torch(xp):
-        from kullback._linear_ce import linear_cross_entropy_torch
+        from kullback.losses._linear_ce import linear_cross_entropy_torch
 
         return linear_cross_entropy_torch(
             input, linear_weight, target, linear_bias=linear_bias, weight=weight,

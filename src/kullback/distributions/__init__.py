@@ -101,7 +101,7 @@ def is_distribution(obj: Any) -> bool:
     >>> is_distribution([0.5, 0.5]), is_distribution(stats.norm)
     (False, False)
     """
-    from kullback._families import source_of
+    from kullback.distributions._families import source_of
 
     return source_of(obj) is not None
 
@@ -234,9 +234,9 @@ def _measure(*args, **kwargs):
 
 def _measure_impl(what, P, Q, base, method, return_error, rtol, n_samples, random_state,
                   validate, plan_only: bool = False):
-    from kullback import _closed_forms as cf
-    from kullback import _quadrature as nq
-    from kullback._families import normalise
+    from kullback.distributions import _closed_forms as cf
+    from kullback.distributions import _quadrature as nq
+    from kullback.distributions._families import normalise
 
     if method not in METHODS:
         raise ValueError(f"method must be one of {', '.join(METHODS)}; got {method!r}")
@@ -326,7 +326,7 @@ def _closed(what, cf, Pd, Qd, probe: bool = False):
 
 def _torch_closed(what, Pd, Qd):
     """Delegate to torch's own registry for torch families kullback has no formula for."""
-    from kullback._families import FAMILIES
+    from kullback.distributions._families import FAMILIES
 
     if Pd.source != "torch" or (Qd is not None and Qd.source != "torch"):
         raise NotImplementedError("no formula registered for this pair")
@@ -352,7 +352,7 @@ def _aligned(cf, Pd, Qd):
 
 
 def _check_compatible(Pd, Qd) -> None:
-    from kullback._families import CONTINUOUS, DISCRETE
+    from kullback.distributions._families import CONTINUOUS, DISCRETE
 
     def kind(d):
         if d.family in CONTINUOUS or d.extra.get("kind") == "continuous":
@@ -380,7 +380,7 @@ def _broadcast(value, Pd, Qd):
     the scale only still has one entry per location)."""
     import numpy as np
 
-    from kullback._families import batch_shape
+    from kullback.distributions._families import batch_shape
 
     shape = np.broadcast_shapes(batch_shape(Pd), batch_shape(Qd) if Qd is not None else ())
     if _is_tensor(value):

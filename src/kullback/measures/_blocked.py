@@ -1,6 +1,7 @@
 """Blocked, multi-core evaluation of the generic kernels on large NumPy inputs.
 
-The same kernels of :mod:`kullback._kernels` run on cache-sized tiles of the input; each tile
+The same kernels of :mod:`kullback.measures._kernels` run on cache-sized tiles of the input;
+each tile
 yields a partial state (row sums of terms of one sign) and the states merge by addition. The
 tiles are split into one contiguous run per worker thread, and the per-worker states are added
 in a fixed order, so the result does not depend on thread timing.
@@ -29,7 +30,7 @@ from typing import Any
 
 import numpy as np
 
-from kullback import _kernels
+from kullback.measures import _kernels
 
 MIN_BLOCKED = 1 << 18   # below this many elements one generic call is as fast
 _MIN_TILE, _MAX_TILE = 4096, 65536
@@ -338,7 +339,7 @@ def term_sums(
     total = None
     scale_p = scale_q = False
     if q is not None:
-        from kullback.discrete import _pair_factors
+        from kullback.measures.discrete import _pair_factors
 
         fp, fq, total, _ = _pair_factors(np, sp, sq)  # the caller checked that all are fine
         scale_p, scale_q = bool(np.any(fp != 1)), bool(np.any(fq != 1))

@@ -45,7 +45,7 @@ from typing import Any, NoReturn
 
 import numpy as np
 
-from kullback._io import InputError, Masses, align, parse_spec
+from kullback.cli._io import InputError, Masses, align, parse_spec
 from kullback.units import Unit, resolve_unit
 
 __all__ = ["main"]

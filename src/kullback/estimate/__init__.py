@@ -575,7 +575,7 @@ def entropy(
         (c,) = _aligned_counts([_discrete_sample(a, "x")], ["x"])
         return _discrete_entropy(c, method, unit, ci, rng, alphabet_size, pseudocount, n_resamples)
     _reject_discrete_options(alphabet_size=alphabet_size, pseudocount=pseudocount)
-    from kullback import _knn
+    from kullback.estimate import _knn
 
     xs = _continuous_sample(a, "x")
     method = "kl" if method == "auto" else _check_method(method, _CONTINUOUS, "continuous entropy")
@@ -747,7 +747,7 @@ def _maybe_jitter(
     scale = _jitter_scale(jitter)
     if scale is None:
         return samples
-    from kullback import _knn
+    from kullback.estimate import _knn
 
     return [_knn.add_jitter(s, scale, rng) for s in samples]
 
@@ -762,7 +762,7 @@ def _discrete_entropy(
     pseudocount: Any,
     n_resamples: Any,
 ) -> float | Estimate:
-    from kullback import _discrete_estimators as de
+    from kullback.estimate import _discrete as de
 
     method = "grassberger" if method == "auto" else method
     method = _check_method(method, _DISCRETE_ENTROPY, "discrete entropy")
@@ -834,7 +834,7 @@ def _two_sample(
         )
     label = "cross-entropy" if what == "cross" else "KL divergence"
     if kind_x == "discrete":
-        from kullback import _discrete_estimators as de
+        from kullback.estimate import _discrete as de
 
         _reject_continuous_options(jitter=jitter)
         cx, cy = _aligned_counts([_discrete_sample(a, "x"), _discrete_sample(b, "y")], ["x", "y"])
@@ -861,7 +861,7 @@ def _two_sample(
                        nonnegative=method == "plugin", pseudocount=alpha)
 
     _reject_discrete_options(alphabet_size=alphabet_size, pseudocount=pseudocount)
-    from kullback import _knn
+    from kullback.estimate import _knn
 
     xs = _continuous_sample(a, "x")
     ys = _continuous_sample(b, "y")
