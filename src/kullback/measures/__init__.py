@@ -6,6 +6,7 @@
 - :mod:`~kullback.measures._blocked`: the tiled multi-core driver for large NumPy inputs.
 """
 
+from kullback.measures._contributions import contributions
 from kullback.measures.discrete import (
     Decomposition,
     cross_entropy,
@@ -18,6 +19,7 @@ from kullback.measures.discrete import (
 
 __all__ = [
     "Decomposition",
+    "contributions",
     "cross_entropy",
     "decompose",
     "entropy",
