@@ -24,7 +24,7 @@ Examples
 >>> [round(float(v), 6) for v in c["kl"]]
 [0.5, -0.29248]
 >>> round(float(c["kl"].sum()), 6), round(float(c["psi"].sum()), 6)
-(0.207519, 0.415037)
+(0.207519, 0.396241)
 """
 
 from __future__ import annotations
