@@ -45,7 +45,9 @@ from typing import Any, NoReturn
 
 import numpy as np
 
+from kullback.cli._errors import CLIError
 from kullback.cli._io import InputError, Masses, align, parse_spec
+from kullback.cli.commands import COMMANDS, load
 from kullback.units import Unit, resolve_unit
 
 __all__ = ["main"]
@@ -55,8 +57,6 @@ _WIDTH = 88  # wrap prose at this many columns
 _PLOT_FORMATS = {".png", ".svg", ".pdf", ".jpg", ".jpeg", ".eps", ".ps", ".tif", ".tiff"}
 
 
-class CLIError(Exception):
-    """A user-facing error: printed as ``error: <message>``, exit status 2."""
 
 
 # --------------------------------------------------------------------------- argument parsing
@@ -192,6 +192,18 @@ def _build_parser() -> _Parser:
         epilog=_INPUT_HELP,
     )
     entropy.add_argument("P", help="the distribution (see inputs below)")
+    for name in COMMANDS:  # TRANSITIONAL: the first three move into commands/ next
+        if name in _COMMANDS:
+            continue
+        try:
+            module = load(name)
+        except ModuleNotFoundError as exc:
+            if exc.name != f"kullback.cli.commands.{name}":
+                raise
+            continue
+        cmd = sub.add_parser(name, help=module.HELP,
+                             description=getattr(module, "DESCRIPTION", module.HELP))
+        module.add_arguments(cmd)
     return parser
 
 
@@ -673,6 +685,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return int(exc.code or 0) if not isinstance(exc.code, str) else 2
         if args.command is None:
             raise CLIError("choose a command: compare, explain or entropy (see 'kullback --help')")
+        if args.command not in _COMMANDS:
+            status = load(args.command).run(args)
+            sys.stdout.flush()
+            return int(status or 0)
         unit = _unit(args.base)
         precision = _precision(args.precision)
         _COMMANDS[args.command](args, unit, precision)
