@@ -1,24 +1,25 @@
-"""Blocked, multi-core evaluation of the generic kernels on large NumPy inputs.
+"""Blocked, multi-core evaluation of the measures on large NumPy inputs.
 
-The same kernels of :mod:`kullback.measures._kernels` run on cache-sized tiles of the input;
-each tile
-yields a partial state (row sums of terms of one sign) and the states merge by addition. The
-tiles are split into one contiguous run per worker thread, and the per-worker states are added
-in a fixed order, so the result does not depend on thread timing.
+The measures' tile kernels (:mod:`kullback.measures._tiles`, named by the table of measures)
+run on cache-sized tiles of the input; each tile yields a partial state (row sums of terms of
+one sign) and the states merge by addition. The tiles are split into one contiguous run per
+worker thread, and the per-worker states are added in a fixed order, so the result does not
+depend on thread timing.
 
 Two things make this fast on NumPy, where a naive blocked loop is not:
 
-* The kernels receive a :class:`_TileNamespace` instead of NumPy itself: the same functions
-  (``where``, ``log``, ``multiply``, ...) but each result is written into a preallocated
-  per-thread buffer. Without it, every operation of every tile allocates and frees a temporary,
-  and the allocator's page faults and locks cost more than the logarithms.
+* The kernels receive a :class:`~kullback.measures._tiles.TileNamespace` instead of NumPy
+  itself: the same functions (``where``, ``log``, ``multiply``, ...), but each result is
+  written into a preallocated per-thread buffer. Without it, every operation of every tile
+  allocates and frees a temporary, and the allocator's page faults and locks cost more than
+  the logarithms.
 * NumPy releases the GIL inside each ufunc, so the logarithms run on every core.
 
 The extra memory is a few dozen tile-sized buffers per worker, whatever the input size.
 
 Passes: :func:`one_pass` (row sums and minima, the normalisers and validation data, together
-with the raw entropy and KL sums) and, when needed, :func:`term_sums` (the measures, given the
-exact normalisers).
+with the raw sums of the measures that have a ``raw_finish``) and, when needed,
+:func:`term_sums` (the measures, given the exact normalisers). :func:`evaluate` chooses.
 """
 
 from __future__ import annotations
@@ -31,6 +32,12 @@ from typing import Any
 import numpy as np
 
 from kullback.measures import _kernels
+from kullback.measures._prepare import Prepared
+from kullback.measures._table import Measure
+from kullback.measures._tiles import TileNamespace
+from kullback.validation import check_masses
+
+__all__ = ["MIN_BLOCKED", "evaluate", "one_pass", "term_sums", "use_blocked"]
 
 MIN_BLOCKED = 1 << 18   # below this many elements one generic call is as fast
 _MIN_TILE, _MAX_TILE = 4096, 65536
@@ -63,98 +70,6 @@ def _tile_size(total: int) -> int:
     return int(min(_MAX_TILE, max(_MIN_TILE, 1 << max(0, (total // 128).bit_length() - 1))))
 
 
-class _TileNamespace:
-    """The slice of the array API the probability kernels use, writing into reusable buffers.
-
-    Every result has the current tile's shape, in the compute dtype or bool. Each call takes
-    the next slot of a per-thread pool of buffers; :meth:`reset` rewinds the pool before each
-    tile. A kernel never reads a value computed for an earlier tile, and a slot is never
-    reused within one tile, so no live value is overwritten. ``guard_gradients`` is False:
-    nothing here is differentiated, so the kernels may skip the guards that exist only to keep
-    gradients finite (the values are the same).
-    """
-
-    guard_gradients = False
-    float32 = np.float32
-    float64 = np.float64
-
-    def __init__(self, dtype: Any) -> None:
-        self._dtype = np.dtype(dtype)
-        self._float: list[np.ndarray] = []
-        self._bool: list[np.ndarray] = []
-        self._nf = self._nb = 0
-        self._shape: tuple[int, int] = (0, 0)
-
-    def reset(self, shape: tuple[int, int]) -> None:
-        self._nf = self._nb = 0
-        self._shape = shape
-
-    def _take(self, pool: list[np.ndarray], i: int, dtype: Any) -> np.ndarray:
-        size = self._shape[0] * self._shape[1]
-        if i == len(pool):
-            pool.append(np.empty(size, dtype=dtype))
-        elif pool[i].size < size:
-            pool[i] = np.empty(size, dtype=dtype)
-        return pool[i][:size].reshape(self._shape)
-
-    def _f(self) -> np.ndarray:
-        self._nf += 1
-        return self._take(self._float, self._nf - 1, self._dtype)
-
-    def _b(self) -> np.ndarray:
-        self._nb += 1
-        return self._take(self._bool, self._nb - 1, np.bool_)
-
-    def log(self, x: Any) -> np.ndarray:
-        return np.log(x, out=self._f())
-
-    def multiply(self, a: Any, b: Any) -> np.ndarray:
-        return np.multiply(a, b, out=self._f())
-
-    def divide(self, a: Any, b: Any) -> np.ndarray:
-        return np.divide(a, b, out=self._f())
-
-    def add(self, a: Any, b: Any) -> np.ndarray:
-        return np.add(a, b, out=self._f())
-
-    def subtract(self, a: Any, b: Any) -> np.ndarray:
-        return np.subtract(a, b, out=self._f())
-
-    def maximum(self, a: Any, b: Any) -> np.ndarray:
-        return np.maximum(a, b, out=self._f())
-
-    def greater(self, a: Any, b: Any) -> np.ndarray:
-        return np.greater(a, b, out=self._b())
-
-    def less(self, a: Any, b: Any) -> np.ndarray:
-        return np.less(a, b, out=self._b())
-
-    def less_equal(self, a: Any, b: Any) -> np.ndarray:
-        return np.less_equal(a, b, out=self._b())
-
-    def logical_and(self, a: Any, b: Any) -> np.ndarray:
-        return np.logical_and(a, b, out=self._b())
-
-    def where(self, cond: np.ndarray, a: Any, b: Any) -> np.ndarray:
-        out = self._f()
-        np.copyto(out, b)
-        np.copyto(out, a, where=cond)
-        return out
-
-    @staticmethod
-    def any(x: np.ndarray) -> bool:
-        return bool(x.any())
-
-    @staticmethod
-    def all(x: np.ndarray) -> bool:
-        return bool(x.all())
-
-    @staticmethod
-    def min(x: np.ndarray) -> Any:
-        """The minimum ignoring NaN (here NaN marks an element a later ``where`` replaces)."""
-        return np.fmin.reduce(x, axis=None)
-
-
 def _as_rows(x: np.ndarray) -> np.ndarray | None:
     n = x.shape[-1]
     rows = int(np.prod(x.shape[:-1], dtype=np.int64))
@@ -173,7 +88,7 @@ def _tiles(rows: int, n: int, tile: int) -> list[tuple[int, int, int, int]]:
 
 def _run(
     arrays: Sequence[np.ndarray],
-    work: Callable[[_TileNamespace, list[np.ndarray]], list[np.ndarray]],
+    work: Callable[[TileNamespace, list[np.ndarray]], list[np.ndarray]],
     n_out: int,
 ) -> list[np.ndarray]:
     """Apply ``work`` to every tile of ``arrays`` (same shape, axis last); return row sums."""
@@ -195,7 +110,7 @@ def _run(
 
     def job(i: int) -> list[np.ndarray]:
         acc = [np.zeros(rows, dtype=arrays[0].dtype) for _ in range(n_out)]
-        ns = _TileNamespace(arrays[0].dtype)
+        ns = TileNamespace(arrays[0].dtype)
         with np.errstate(all="ignore"):
             for r0, r1, c0, c1 in tiles[bounds[i] : bounds[i + 1]]:
                 ns.reset((r1 - r0, c1 - c0))
@@ -212,122 +127,58 @@ def _run(
     return [o.reshape(lead) for o in out]
 
 
-_HALF = {np.dtype(np.float64): 512, np.dtype(np.float32): 64}
-
-
-def _rowdot(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Row-wise dot product without a temporary. Not ``np.vecdot``: that calls BLAS, whose
-    own thread pool fights the driver's threads for the cores (2x slower with two threads)."""
-    return np.einsum("ij,ij->i", a, b)
-_TINY = {np.dtype(np.float64): 5e-324, np.dtype(np.float32): 1e-45}
-
-
-def _tile_entropy(ns: _TileNamespace, A: np.ndarray, has_zero: bool) -> np.ndarray:
-    """Row sums of ``A log A`` (0 log 0 = 0): one log and one fused multiply-sum."""
-    L = ns.log(ns.maximum(A, _TINY[A.dtype]) if has_zero else A)
-    return _rowdot(A, L)
-
-
-def _tile_kl(ns: _TileNamespace, A: np.ndarray, B: np.ndarray, has_zero: bool) -> np.ndarray:
-    """Row sums of the Bregman KL terms ``A (x - 1 - log x)``, ``x = B/A``.
-
-    The common tile (every ``A > 0``, no ratio near the float range) takes five operations;
-    a tile with a zero, an infinite term or an extreme ratio is recomputed by the generic
-    kernel, which handles every case (the result is then exactly the generic one).
-    """
-    if not has_zero:
-        x = ns.divide(B, A)
-        phi = ns.log(x)
-        np.subtract(x, phi, out=phi)  # in place: two tile buffers stay in cache, not four
-        np.subtract(phi, 1.0, out=phi)
-        s = _rowdot(A, phi)
-        if np.isfinite(s).all() and ns.min(x) >= 2.0 ** -_HALF[A.dtype]:
-            return s
-    return np.sum(_kernels.kl_terms(ns, A, B), axis=-1)
-
-
-def _tile_js(ns: _TileNamespace, A: np.ndarray, B: np.ndarray, has_zero: bool) -> np.ndarray:
-    """Row sums of four times the JS terms: Bregman terms of ``(2A, A+B)`` and ``(2B, A+B)``.
-
-    On a tile of normal positive numbers these are ``2 A phi(M/A) + 2 B phi(M/B)`` with the
-    exact midpoint ``M``; the ratios are at least 1/2, so only an overflow (a NaN sum) sends
-    such a tile to the generic kernel, as does any zero or subnormal entry.
-    """
-    if not has_zero:  # every entry normal and positive: M = (A + B) / 2 is exact
-        M = ns.add(A, B)
-        np.multiply(M, 0.5, out=M)
-        s = np.zeros(A.shape[0], dtype=A.dtype)
-        for V in (A, B):
-            x = ns.divide(M, V)
-            phi = ns.log(x)
-            np.subtract(x, phi, out=phi)  # in place: fewer tile buffers, all in cache
-            np.subtract(phi, 1.0, out=phi)
-            s += _rowdot(V, phi)
-        s *= 2.0
-        if np.isfinite(s).all():
-            return s
-    return np.sum(_kernels.js_terms(ns, A, B), axis=-1)
-
-
 def one_pass(
-    kinds: Sequence[str], p: np.ndarray, q: np.ndarray | None, *, minima: bool = True
+    measures: Sequence[Measure], p: np.ndarray, q: np.ndarray | None, *, minima: bool = True
 ) -> dict[str, Any]:
     """Masses, minima and the raw (unnormalised) sums, in a single pass over the input.
 
     Returns row sums ``sp`` (and ``sq``), global minima ``min_p`` (``min_q``), the global
-    maximum ``max_p``, and for each kind among ``entropy`` and ``kl`` the raw sum: ``A = sum
-    p log p`` and ``B = sum p (x - 1 - log x)`` with ``x = q/p``. The caller turns them into the
-    measures (``H = log sp - A/sp``, ``KL = B/sp - phi(sq/sp)``) when that loses nothing to
-    cancellation, and otherwise makes a second pass with the exact normalisers
-    (:func:`term_sums`). One pass reads the input once, which matters: the logarithms run on
-    every core, but memory bandwidth is shared.
+    maximum ``max_p``, and for each measure with a ``raw_finish`` its tile kernel's row sums on
+    the unnormalised operands (under the measure's name). One pass reads the input once, which
+    matters: the logarithms run on every core, but memory bandwidth is shared.
     """
     arrays = [p] if q is None else [p, q]
     stats: list[tuple[float, ...]] = []
-    raw_kinds = [k for k in kinds if k in ("entropy", "kl")]
+    raw = [m for m in measures if m.raw_finish is not None]
 
-    def work(ns: _TileNamespace, tiles: list[np.ndarray]) -> list[np.ndarray]:
-        A = tiles[0]
+    def work(ns: TileNamespace, tiles: list[np.ndarray]) -> list[np.ndarray]:
         # the minima also choose each tile's fast path, so they are computed whenever a raw
         # sum is; without one (a JS-only call) they come from the second pass instead
-        mins = [float(t.min()) for t in tiles] if minima or raw_kinds else [0.0] * len(tiles)
-        stats.append((*mins, float(A.max()) if "entropy" in raw_kinds else 0.0))
+        mins = [float(t.min()) for t in tiles] if minima or raw else [0.0] * len(tiles)
+        top = float(tiles[0].max()) if any(m.arity == 1 for m in raw) else 0.0
+        stats.append((*mins, top))
         out = [np.sum(t, axis=-1) for t in tiles]
-        for kind in raw_kinds:
-            if kind == "entropy":
-                out.append(_tile_entropy(ns, A, mins[0] <= 0))
-            else:
-                out.append(_tile_kl(ns, A, tiles[1], mins[0] <= 0))
+        out += [m.tile(ns, *tiles[: m.arity], mins[0] <= 0) for m in raw]
         return out
 
-    sums = _run(arrays, work, len(arrays) + len(raw_kinds))
+    sums = _run(arrays, work, len(arrays) + len(raw))
     res: dict[str, Any] = {"sp": sums[0], "min_p": min(s[0] for s in stats),
                            "max_p": max(s[-1] for s in stats)}
     if q is not None:
         res["sq"] = sums[1]
         res["min_q"] = min(s[1] for s in stats)
-    for kind, raw in zip(raw_kinds, sums[len(arrays):], strict=True):
-        res[kind] = raw
+    for m, r in zip(raw, sums[len(arrays):], strict=True):
+        res[m.name] = r
     return res
 
 
 def term_sums(
-    kinds: Sequence[str],
+    measures: Sequence[Measure],
     p: np.ndarray,
     q: np.ndarray | None,
     sp: np.ndarray,
     sq: np.ndarray | None,
 ) -> dict[str, np.ndarray]:
-    """Row sums of the kernels' terms for each kind (entropy, kl, js) of ``p/sp``, ``q/sq``.
+    """Row sums of each measure's terms on ``P = p/sp`` (and ``Q = q/sq``).
 
     Also returns ``min_p`` and ``min_q``, the minima of the (scaled) tiles, for validation.
 
-    ``sp`` and ``sq`` have the rows' shape (``p.shape[:-1]``). Entropy runs on ``P = p/sp``.
-    The KL and JS terms are homogeneous of degree one in ``(P, Q)``, so they run on ``p`` and
-    ``q`` with the smaller-total one scaled *up* to the other's total (no positive mass can
-    underflow, and usually only one array is multiplied), and their row sums are divided by
-    that total once at the end. Per-row factors ride along as extra inputs broadcast over the
-    outcome axis (zero-stride views, no memory), so every tile receives its own rows' factors.
+    ``sp`` and ``sq`` have the rows' shape (``p.shape[:-1]``). Homogeneous measures (KL, JS)
+    run on ``p`` and ``q`` with the smaller-total one scaled *up* to the other's total (no
+    positive mass can underflow, and usually only one array is multiplied), and their row sums
+    are divided by that total once at the end; the others run on the normalised operands.
+    Per-row factors ride along as extra inputs broadcast over the outcome axis (zero-stride
+    views, no memory), so every tile receives its own rows' factors.
     """
     shape = p.shape
     lead = shape[:-1]
@@ -339,35 +190,79 @@ def term_sums(
     total = None
     scale_p = scale_q = False
     if q is not None:
-        from kullback.measures.discrete import _pair_factors
-
-        fp, fq, total, _ = _pair_factors(np, sp, sq)  # the caller checked that all are fine
+        fp, fq, total, _ = _kernels.pair_factors(np, sp, sq)  # the caller checked all are fine
         scale_p, scale_q = bool(np.any(fp != 1)), bool(np.any(fq != 1))
-        arrays += [q, column(fp), column(fq)]
-    def work(ns: _TileNamespace, tiles: list[np.ndarray]) -> list[np.ndarray]:
+        arrays += [q, column(fp), column(fq), column(1.0 / sq)]
+
+    def normalised(ns: TileNamespace, tiles: list[np.ndarray]) -> list[np.ndarray]:
+        P = ns.multiply(tiles[0], tiles[1][:, :1])
+        return [P] if q is None else [P, ns.multiply(tiles[2], tiles[5][:, :1])]
+
+    def scaled(ns: TileNamespace, tiles: list[np.ndarray]) -> list[np.ndarray]:
+        A = ns.multiply(tiles[0], tiles[3][:, :1]) if scale_p else tiles[0]
+        B = ns.multiply(tiles[2], tiles[4][:, :1]) if scale_q else tiles[2]
+        return [A, B]
+
+    def work(ns: TileNamespace, tiles: list[np.ndarray]) -> list[np.ndarray]:
         out = []
-        A = B = None
-        for kind in kinds:
-            if kind == "entropy":
-                P = ns.multiply(tiles[0], tiles[1][:, :1])
-                lo = float(ns.min(P))
-                minima.append((lo, lo))
-                out.append(_tile_entropy(ns, P, lo <= 0))
-                continue
-            if A is None:
-                A = ns.multiply(tiles[0], tiles[3][:, :1]) if scale_p else tiles[0]
-                B = ns.multiply(tiles[2], tiles[4][:, :1]) if scale_q else tiles[2]
-                lo_a, lo_b = float(ns.min(A)), float(ns.min(B))
-                minima.append((lo_a, lo_b))
-                zero = min(lo_a, lo_b) < np.finfo(A.dtype).tiny
-            tile_fn = _tile_kl if kind == "kl" else _tile_js
-            out.append(tile_fn(ns, A, B, zero))
+        operands: dict[bool, tuple[list[np.ndarray], list[float]]] = {}
+        for m in measures:
+            homogeneous = m.homogeneous and q is not None
+            if homogeneous not in operands:
+                ops = (scaled if homogeneous else normalised)(ns, tiles)
+                lows = [float(ns.min(a)) for a in ops]
+                minima.append((lows[0], lows[-1]))
+                operands[homogeneous] = (ops, lows)
+            ops, lows = operands[homogeneous]
+            zero = min(lows[: m.arity]) < np.finfo(p.dtype).tiny
+            out.append(m.tile(ns, *ops[: m.arity], zero))
         return out
 
     minima: list[tuple[float, float]] = []
-    sums = _run(arrays, work, len(kinds))
-    sums = [s if k == "entropy" else s / total for k, s in zip(kinds, sums, strict=True)]
-    out = dict(zip(kinds, sums, strict=True))
+    sums = _run(arrays, work, len(measures))
+    sums = [s / total if m.homogeneous and q is not None else s
+            for m, s in zip(measures, sums, strict=True)]
+    out = {m.name: s for m, s in zip(measures, sums, strict=True)}
     out["min_p"] = min((m[0] for m in minima), default=0.0)  # the factors are positive:
     out["min_q"] = min((m[1] for m in minima), default=0.0)  # signs are those of p and q
+    return out
+
+
+def evaluate(pr: Prepared, measures: Sequence[Measure]) -> dict[str, Any] | None:
+    """Sums of each measure's normalised terms along the last axis, or None (generic path).
+
+    One pass gives the masses, the validation data and the raw sums; measures with a
+    ``raw_finish`` are finished from those when the normalisation loses nothing to
+    cancellation. The rest take a second pass with the exact normalisers. None means the
+    generic path must serve: a measure without a tile kernel, or totals of p and q beyond the
+    float range of each other.
+    """
+    if any(m.tile is None for m in measures):
+        return None
+    xp, p, q = pr.xp, pr.p, pr.q
+    raw = [m for m in measures if m.raw_finish is not None]
+    # with no measure finished in the first pass, the minima come from the second
+    first = one_pass(measures, p, q, minima=bool(raw))
+    sp, sq = first["sp"], first.get("sq")
+    if pr.validate:
+        check_masses("p", pr.p_orig, sp, xp, minimum=first["min_p"] if raw else 0.0)
+        if q is not None:
+            check_masses("q", pr.q_orig, sq, xp, minimum=first["min_q"] if raw else 0.0)
+    if q is not None and not bool(np.all(_kernels.pair_factors(np, sp, sq)[3])):
+        return None
+    out: dict[str, Any] = {}
+    with np.errstate(all="ignore"):
+        for m in raw:
+            extra = (sq,) if m.arity == 2 else (first["max_p"],)
+            value = m.raw_finish(first[m.name], sp, *extra)
+            if value is not None:
+                out[m.name] = value
+        rest = [m for m in measures if m.name not in out]
+        if rest:
+            second = term_sums(rest, p, q, sp, sq)
+            if pr.validate and not raw:
+                check_masses("p", pr.p_orig, sp, xp, minimum=second["min_p"])
+                if q is not None:
+                    check_masses("q", pr.q_orig, sq, xp, minimum=second["min_q"])
+            out.update({m.name: second[m.name] for m in rest})
     return out

@@ -35,7 +35,7 @@ from typing import Any
 import numpy as np
 
 from kullback.measures import _kernels
-from kullback.measures.discrete import _masses, _prepare
+from kullback.measures._prepare import masses, prepare
 from kullback.units import resolve_unit
 
 __all__ = ["contributions"]
@@ -69,13 +69,13 @@ def contributions(p: Any, q: Any = None, *, base: Any = None, axis: int = -1) ->
         The terms (outcome axis last), in the input's array library; see the module docstring.
     """
     unit = resolve_unit(base)
-    pr = _prepare(p, q, axis, "probs", "probs", True)
+    pr = prepare(p, q, axis, "probs", "probs", True)
     xp = pr.xp
     with np.errstate(all="ignore"):
-        P = pr.p / _masses(pr, pr.p, pr.p_orig, "p")
+        P = pr.p / masses(pr, pr.p, pr.p_orig, "p")
         out = {"entropy_p": 0.0 - _kernels.entropy_terms(xp, P)}
         if pr.q is not None:
-            Q = pr.q / _masses(pr, pr.q, pr.q_orig, "q")
+            Q = pr.q / masses(pr, pr.q, pr.q_orig, "q")
             lr = _log_ratio(xp, P, Q)
             zero = xp.zeros_like(P)
             inf = xp.full_like(P, math.inf)

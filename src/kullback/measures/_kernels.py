@@ -127,6 +127,39 @@ def js_terms(xp: Any, P: Any, Q: Any) -> Any:
     return xp.add(kl_terms(xp, xp.add(P, P), S), kl_terms(xp, xp.add(Q, Q), S))
 
 
+# --------------------------------------------------------------------------- pair scaling
+
+
+def scaled_pair(xp: Any, p: Any, q: Any, sp: Any, sq: Any) -> tuple[Any, Any, Any]:
+    """``(A, B, total)`` with ``A/B = P/Q`` elementwise and ``A = P * total``.
+
+    The KL and JS terms are homogeneous of degree one, so ``terms(P, Q) = terms(A, B) / total``
+    (a division: ``1/total`` can overflow for a subnormal total).
+    Of ``p`` and ``q`` the one with the smaller total is scaled *up* to the other's total, so no
+    positive mass can underflow to zero the way ``q / sum(q)`` can (``5e-324 / 2`` is 0). Where
+    both totals are at most 1, or differ by more than the float range, both are normalised by
+    division.
+    """
+    fp, fq, total, fine = pair_factors(xp, sp, sq)
+    # Totals at most 1 are divided out instead: dividing by them scales up too, and a product
+    # q * c would round in the subnormal range when the totals themselves are tiny.
+    divide = ~fine | (xp.where(sp >= sq, sp, sq) <= 1.0)
+    A = xp.where(divide, p / sp, p * fp)
+    B = xp.where(divide, q / sq, q * fq)
+    return A, B, xp.where(divide, 1.0, total)
+
+
+def pair_factors(xp: Any, sp: Any, sq: Any) -> tuple[Any, Any, Any, Any]:
+    """Per-row ``(fp, fq, total, fine)``: ``A = p * fp``, ``B = q * fq`` where ``fine``."""
+    up = sp >= sq
+    c = xp.where(up, sp / xp.where(up, sq, 1.0), sq / xp.where(up, 1.0, sp))  # >= 1
+    fine = c <= xp.finfo(c.dtype).max
+    fp = xp.where(fine & ~up, c, 1.0)
+    fq = xp.where(fine & up, c, 1.0)
+    total = xp.where(fine, xp.where(up, sp, sq), 1.0)
+    return fp, fq, total, fine
+
+
 # --------------------------------------------------------------------------- log space
 
 

@@ -35,16 +35,15 @@ Decomposition(unit='bits')
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-from kullback import _xp
 from kullback.measures import _blocked, _kernels
+from kullback.measures._prepare import Prepared, log_operand, masses, prepare
+from kullback.measures._table import Measure, lookup
 from kullback.units import Unit, resolve_unit
-from kullback.validation import check_axis, check_form, check_log_input, check_masses
 
 __all__ = [
     "Decomposition",
@@ -56,268 +55,88 @@ __all__ = [
     "kl_divergence",
 ]
 
-_LN2 = math.log(2.0)
-
-
-# --------------------------------------------------------------------------- preparation
-
-
-@dataclass
-class _Prepared:
-    xp: Any
-    p: Any                 # axis moved last, broadcast, compute dtype
-    q: Any | None
-    p_orig: Any            # as given (for error positions)
-    q_orig: Any | None
-    p_form: str
-    q_form: str
-    axis: int              # negative axis in the broadcast result
-    out_dtype: Any
-    validate: bool         # value checks requested and possible (the arrays are not lazy)
-
-
-def _broadcast_shape(a: tuple[int, ...], b: tuple[int, ...]) -> tuple[int, ...] | None:
-    out = []
-    for i in range(1, max(len(a), len(b)) + 1):
-        x = a[-i] if i <= len(a) else 1
-        y = b[-i] if i <= len(b) else 1
-        if x == y or y == 1:
-            out.append(x)
-        elif x == 1:
-            out.append(y)
-        else:
-            return None
-    return tuple(reversed(out))
-
-
-def _prepare(
-    p: Any, q: Any | None, axis: Any, p_form: str, q_form: str, validate: bool
-) -> _Prepared:
-    check_form(p_form, "p_form")
-    check_form(q_form, "q_form")
-    xp, pa = _xp.as_namespace_array(p, "p")
-    qa = None
-    if q is not None:
-        xq, qa = _xp.as_namespace_array(q, "q")
-        if xq is not xp:
-            if not hasattr(p, "shape"):  # a list or scalar joins q's library
-                xp, pa = xq, xq.asarray(np.asarray(pa), device=_device(qa))
-            elif not hasattr(q, "shape"):
-                qa = xp.asarray(np.asarray(qa), device=_device(pa))
-            else:
-                raise TypeError(
-                    "p and q come from different array libraries "
-                    f"({type(p).__module__}.{type(p).__name__} and "
-                    f"{type(q).__module__}.{type(q).__name__}); convert one of them"
-                )
-    arrays = [pa] if qa is None else [pa, qa]
-    out_dtype = _xp.float_dtype(xp, *arrays)
-    cdt = _xp.compute_dtype(xp, out_dtype)
-    arrays = [a if a.dtype == cdt else xp.astype(a, cdt) for a in arrays]
-
-    names = ["p", "q"]
-    if qa is None:
-        ax = check_axis(axis, pa.ndim, "p")
-        neg = ax - pa.ndim
-        moved = [xp.moveaxis(arrays[0], neg, -1) if neg != -1 else arrays[0]]
-    else:
-        nd = max(pa.ndim, qa.ndim)
-        ax = check_axis(axis, nd, "p and q")
-        neg = ax - nd
-        shapes = f"(shapes {tuple(pa.shape)} and {tuple(qa.shape)})"
-        for name, a in zip(names, (pa, qa), strict=True):
-            if a.ndim < -neg:
-                raise ValueError(f"{name} has {a.ndim} dimension(s) and no axis {axis} {shapes}")
-        if pa.shape[neg] != qa.shape[neg]:
-            raise ValueError(
-                f"p and q must have the same length along axis {axis}; got "
-                f"{pa.shape[neg]} and {qa.shape[neg]} {shapes}"
-            )
-        rest = [tuple(a.shape[:neg]) + tuple(a.shape[neg:][1:]) for a in (pa, qa)]
-        if _broadcast_shape(*rest) is None:
-            raise ValueError(f"p and q do not broadcast over the axes other than {axis} {shapes}")
-        moved = [xp.moveaxis(a, neg, -1) if neg != -1 else a for a in arrays]
-        if tuple(moved[0].shape) != tuple(moved[1].shape):
-            moved = list(xp.broadcast_arrays(*moved))
-    n = moved[0].shape[-1]
-    if n == 0:
-        raise ValueError(f"p{' and q' if qa is not None else ''} have an empty axis {axis}: "
-                         "a distribution needs at least one outcome")
-    lazy = any(_xp.is_lazy(a) for a in moved)
-    return _Prepared(
-        xp=xp,
-        p=moved[0],
-        q=moved[1] if qa is not None else None,
-        p_orig=pa,
-        q_orig=qa,
-        p_form=p_form,
-        q_form=q_form,
-        axis=neg,
-        out_dtype=out_dtype,
-        validate=validate and not lazy,
-    )
-
-
-def _device(x: Any) -> Any:
-    import array_api_compat
-
-    return array_api_compat.device(x)
+_DIST_DEFAULTS: dict[str, Any] = {
+    "method": "auto",
+    "return_error": False,
+    "rtol": 1e-11,
+    "n_samples": 100_000,
+    "random_state": None,
+}
 
 
 # --------------------------------------------------------------------------- evaluation
 
 
-def _masses(pr: _Prepared, x: Any, orig: Any, name: str) -> Any:
-    """Row sums of masses along the last axis (kept), validating the masses first."""
-    s = pr.xp.sum(x, axis=-1, keepdims=True)
-    if pr.validate:
-        check_masses(name, orig, s, pr.xp)
-    return s
-
-
-def _scaled_pair(xp: Any, p: Any, q: Any, sp: Any, sq: Any) -> tuple[Any, Any, Any]:
-    """``(A, B, total)`` with ``A/B = P/Q`` elementwise and ``A = P * total``.
-
-    The KL and JS terms are homogeneous of degree one, so ``terms(P, Q) = terms(A, B) / total``
-    (a division: ``1/total`` can overflow for a subnormal total).
-    Of ``p`` and ``q`` the one with the smaller total is scaled *up* to the other's total, so no
-    positive mass can underflow to zero the way ``q / sum(q)`` can (``5e-324 / 2`` is 0). Where
-    both totals are at most 1, or differ by more than the float range, both are normalised by
-    division.
-    """
-    fp, fq, total, fine = _pair_factors(xp, sp, sq)
-    # Totals at most 1 are divided out instead: dividing by them scales up too, and a product
-    # q * c would round in the subnormal range when the totals themselves are tiny.
-    divide = ~fine | (xp.where(sp >= sq, sp, sq) <= 1.0)
-    A = xp.where(divide, p / sp, p * fp)
-    B = xp.where(divide, q / sq, q * fq)
-    return A, B, xp.where(divide, 1.0, total)
-
-
-def _pair_factors(xp: Any, sp: Any, sq: Any) -> tuple[Any, Any, Any, Any]:
-    """Per-row ``(fp, fq, total, fine)``: ``A = p * fp``, ``B = q * fq`` where ``fine``."""
-    up = sp >= sq
-    c = xp.where(up, sp / xp.where(up, sq, 1.0), sq / xp.where(up, 1.0, sp))  # >= 1
-    fine = c <= xp.finfo(c.dtype).max
-    fp = xp.where(fine & ~up, c, 1.0)
-    fq = xp.where(fine & up, c, 1.0)
-    total = xp.where(fine, xp.where(up, sp, sq), 1.0)
-    return fp, fq, total, fine
-
-
-def _logs(pr: _Prepared, x: Any, orig: Any, name: str, form: str) -> Any:
-    """Normalised log-probabilities of an operand in any form (masses: ``log x - log sum``)."""
-    xp = pr.xp
-    if form == "probs":
-        s = _masses(pr, x, orig, name)
-        pos = x > 0
-        return xp.where(pos, xp.log(xp.where(pos, x, 1.0)) - xp.log(s), -math.inf)
-    if pr.validate:
-        m = xp.max(x, axis=-1, keepdims=True)
-        ms = xp.where(xp.isfinite(m), m, 0.0)
-        lse = ms + xp.log(xp.sum(xp.exp(x - ms), axis=-1, keepdims=True))
-        lse = xp.where(m == -math.inf, -math.inf, xp.where(m == math.inf, math.inf, lse))
-        lse = xp.where(xp.any(xp.isnan(x), axis=-1, keepdims=True), math.nan, lse)
-        check_log_input(name, x if orig is None else orig, lse, xp, form)
-    return _kernels.log_normalize(xp, x, axis=-1)
-
-
-_LOG_TERMS = {
-    "entropy": lambda xp, lp, lq: _kernels.log_entropy_terms(xp, lp),
-    "cross_entropy": _kernels.log_cross_entropy_terms,
-    "kl": _kernels.log_kl_terms,
-    "js": _kernels.log_js_terms,
-}
-
-
-def _evaluate(pr: _Prepared, kinds: tuple[str, ...]) -> dict[str, Any]:
-    """The measures (in nats, JS still times 4) for each kind, with the axis reduced.
-
-    In probability space the cross-entropy is ``H(p) + KL(p||q)``: a sum of two non-negative
-    numbers (no cancellation), so the decomposition identity holds by construction.
-    """
-    xp = pr.xp
-    log_space = pr.p_form != "probs" or (pr.q is not None and pr.q_form != "probs")
-    with np.errstate(all="ignore"):
-        if log_space:
-            lp = _logs(pr, pr.p, pr.p_orig, "p", pr.p_form)
-            lq = None if pr.q is None else _logs(pr, pr.q, pr.q_orig, "q", pr.q_form)
-            out = {k: xp.sum(_LOG_TERMS[k](xp, lp, lq), axis=-1) for k in kinds}
-            for k in ("entropy", "cross_entropy"):  # their terms are <= 0
-                if k in out:
-                    out[k] = 0.0 - out[k]
-            return out
-        need = {k for k in kinds if k != "cross_entropy"}
-        if "cross_entropy" in kinds:
-            need |= {"entropy", "kl"}
-        order = tuple(k for k in ("entropy", "kl", "js") if k in need)
-        blocked = _blocked.use_blocked(*(a for a in (pr.p, pr.q) if a is not None))
-        out = _evaluate_blocked(pr, order) if blocked else None
-        if out is None:
-            out = {}
-            sp = _masses(pr, pr.p, pr.p_orig, "p")
-            if "entropy" in need:
-                out["entropy"] = 0.0 - xp.sum(_kernels.entropy_terms(xp, pr.p / sp), axis=-1)
-            if pr.q is not None:
-                sq = _masses(pr, pr.q, pr.q_orig, "q")
-                A, B, total = _scaled_pair(xp, pr.p, pr.q, sp, sq)
-                total = total[..., 0]
-                if "kl" in need:
-                    out["kl"] = xp.sum(_kernels.kl_terms(xp, A, B), axis=-1) / total
-                if "js" in need:
-                    out["js"] = xp.sum(_kernels.js_terms(xp, A, B), axis=-1) / total
-        if "cross_entropy" in kinds:
-            out["cross_entropy"] = out["entropy"] + out["kl"]
-        return {k: out[k] for k in kinds}
-
-
-def _evaluate_blocked(pr: _Prepared, kinds: tuple[str, ...]) -> dict[str, Any] | None:
-    """The blocked driver for large NumPy inputs (see :mod:`kullback.measures._blocked`).
-
-    One pass gives the masses, the validation data and the raw sums; entropy and KL are
-    finished from those when the normalisation loses nothing to cancellation (probabilities
-    at most 1; totals of p and q close enough). Otherwise, and for JS, a second pass runs with
-    the exact normalisers.
-    """
-    xp, p, q = pr.xp, pr.p, pr.q
-    one_pass_kinds = {"entropy", "kl"} & set(kinds)
-    # with no measure finished in the first pass, the minima come from the second
-    first = _blocked.one_pass(kinds, p, q, minima=bool(one_pass_kinds))
-    sp, sq = first["sp"], first.get("sq")
-    if pr.validate:
-        lo_p = first["min_p"] if one_pass_kinds else 0.0
-        check_masses("p", pr.p_orig, sp, xp, minimum=lo_p)
-        if q is not None:
-            check_masses("q", pr.q_orig, sq, xp, minimum=first["min_q"] if one_pass_kinds else 0.0)
-    if q is not None and not bool(np.all(_pair_factors(np, sp, sq)[3])):
-        return None  # totals beyond the float range of each other: the generic path copes
-    out: dict[str, Any] = {}
-    with np.errstate(all="ignore"):
-        if "entropy" in kinds and first["max_p"] <= 1:
-            log_s, t = np.log(sp), -first["entropy"] / sp  # H = log S + t, t >= 0 as p <= 1
-            h = log_s + t
-            if np.all(np.abs(log_s) + t <= 16 * h):  # at most 4 bits lost to cancellation
-                out["entropy"] = h
-        if "kl" in kinds:
-            c = sq / sp
-            offset = (c - 1.0) - np.log(c)  # phi(sq/sp) >= 0: what the raw sum adds
-            b = first["kl"] / sp
-            if np.all(offset <= b / 16):
-                out["kl"] = np.maximum(b - offset, 0.0)
-        rest = tuple(k for k in kinds if k not in out)
-        if rest:
-            second = _blocked.term_sums(rest, p, q, sp, sq)
-            if pr.validate and not one_pass_kinds:
-                check_masses("p", pr.p_orig, sp, xp, minimum=second["min_p"])
-                if q is not None:
-                    check_masses("q", pr.q_orig, sq, xp, minimum=second["min_q"])
-            out.update({k: second[k] for k in rest})
-            if "entropy" in rest:
-                out["entropy"] = 0.0 - out["entropy"]  # terms <= 0; 0.0 - x gives +0.0
+def _expanded(measures: list[Measure]) -> list[Measure]:
+    """The measures whose terms are summed: composed measures replaced by their parts."""
+    out: list[Measure] = []
+    for m in measures:
+        for part in m.composed_of or (m.name,):
+            entry = lookup(part)
+            if entry not in out:
+                out.append(entry)
     return out
 
 
-def _finish(pr: _Prepared, value: Any, unit: Unit, keepdims: bool) -> Any:
+def _generic_sums(pr: Prepared, measures: list[Measure]) -> dict[str, Any]:
+    """Sums of each measure's normalised terms, by the generic kernels on whole arrays."""
+    xp = pr.xp
+    sp = masses(pr, pr.p, pr.p_orig, "p")
+    sq = None if pr.q is None else masses(pr, pr.q, pr.q_orig, "q")
+    operands: dict[str, Any] = {}
+
+    def normalised() -> list[Any]:
+        if "P" not in operands:
+            operands["P"] = [pr.p / sp] + ([] if sq is None else [pr.q / sq])
+        return operands["P"]
+
+    def scaled() -> tuple[Any, Any, Any]:
+        if "A" not in operands:
+            A, B, total = _kernels.scaled_pair(xp, pr.p, pr.q, sp, sq)
+            operands["A"] = (A, B, total[..., 0])
+        return operands["A"]
+
+    out = {}
+    for m in measures:
+        if m.homogeneous and sq is not None:
+            A, B, total = scaled()
+            out[m.name] = xp.sum(m.terms(xp, A, B), axis=-1) / total
+        else:
+            out[m.name] = xp.sum(m.terms(xp, *normalised()[: m.arity]), axis=-1)
+    return out
+
+
+def _evaluate(pr: Prepared, names: tuple[str, ...]) -> dict[str, Any]:
+    """Each named measure in nats, the outcome axis reduced, by the path the input calls for.
+
+    Logits or log-probabilities take the log-space kernels. Probabilities and counts take the
+    blocked driver for large NumPy inputs and the generic kernels otherwise; there a measure
+    ``composed_of`` others is their sum (cross-entropy = H + KL, no cancellation).
+    """
+    xp = pr.xp
+    wanted = [lookup(n) for n in names]
+    log_space = pr.p_form != "probs" or (pr.q is not None and pr.q_form != "probs")
+    with np.errstate(all="ignore"):
+        if log_space:
+            lps = [log_operand(pr, pr.p, pr.p_orig, "p", pr.p_form)]
+            if pr.q is not None:
+                lps.append(log_operand(pr, pr.q, pr.q_orig, "q", pr.q_form))
+            return {m.name: m.value(xp, xp.sum(m.log_terms(xp, *lps[: m.arity]), axis=-1))
+                    for m in wanted}
+        parts = _expanded(wanted)
+        arrays = [a for a in (pr.p, pr.q) if a is not None]
+        sums = _blocked.evaluate(pr, parts) if _blocked.use_blocked(*arrays) else None
+        if sums is None:
+            sums = _generic_sums(pr, parts)
+        values = {m.name: m.value(xp, sums[m.name]) for m in parts}
+        for m in wanted:
+            if m.composed_of:
+                values[m.name] = sum(values[part] for part in m.composed_of)
+        return {n: values[n] for n in names}
+
+
+def _to_output(pr: Prepared, value: Any, unit: Unit, keepdims: bool) -> Any:
+    """The value in ``unit``, in the output dtype, with the axis kept if asked."""
     xp = pr.xp
     value = unit.from_nats(value)
     if keepdims:
@@ -338,17 +157,21 @@ def _is_distribution(obj: Any) -> bool:
     return distributions.is_distribution(obj)
 
 
-def _dispatch(name: str, args: tuple[Any, ...], base: Any, options: dict[str, Any]) -> Any:
+def _dispatch(name: str, args: tuple[Any, ...], base: Any, validate: bool,
+              options: dict[str, Any]) -> Any:
+    """Hand distribution objects to :mod:`kullback.distributions` with the caller's options."""
     from kullback import distributions
 
-    return getattr(distributions, name)(*args, base=base, **options)
+    return getattr(distributions, name)(*args, base=base, validate=validate, **options)
 
 
-def _no_options(options: dict[str, Any], fname: str) -> None:
-    if options:
+def _arrays_only(fname: str, options: dict[str, Any]) -> None:
+    """Refuse distribution options given with arrays (they would be silently ignored)."""
+    given = [k for k, v in options.items() if v is not _DIST_DEFAULTS[k] and v != _DIST_DEFAULTS[k]]
+    if given:
         raise TypeError(
-            f"{fname}() got unexpected keyword argument(s) {', '.join(sorted(options))} "
-            "(extra options apply to distribution objects only)"
+            f"{fname}(): {', '.join(given)} apply to distribution objects only "
+            "(scipy.stats or torch.distributions), not to arrays"
         )
 
 
@@ -363,7 +186,11 @@ def entropy(
     keepdims: bool = False,
     p_form: str = "probs",
     validate: bool = True,
-    **options: Any,
+    method: str = "auto",
+    return_error: bool = False,
+    rtol: float = 1e-11,
+    n_samples: int = 100_000,
+    random_state: Any = None,
 ) -> Any:
     r"""Shannon entropy :math:`H(p) = -\sum p \log p`.
 
@@ -372,7 +199,7 @@ def entropy(
     p : array_like
         Probabilities or non-negative counts along ``axis`` (normalised there), or a
         ``scipy.stats`` / ``torch.distributions`` distribution object (see
-        :mod:`kullback.distributions`; ``options`` are passed to it).
+        :mod:`kullback.distributions`).
     base : None, float or str, optional
         Logarithm base or unit name (``"nats"``, the default, ``"bits"``, ``"bans"``).
     axis : int, optional
@@ -410,43 +237,36 @@ def entropy(
     >>> kb.entropy([[1, 0], [1, 1]], base=2)
     array([0., 1.])
     """
-    if _is_distribution(p):
-        return _dispatch("entropy", (p,), base, {"validate": validate, **options})
-    _no_options(options, "entropy")
-    unit = resolve_unit(base)
-    pr = _prepare(p, None, axis, p_form, "probs", validate)
-    out = _evaluate(pr, ("entropy",))["entropy"]
-    return _finish(pr, out, unit, keepdims)
+    options = dict(method=method, return_error=return_error, rtol=rtol, n_samples=n_samples,
+                   random_state=random_state)
+    return _measure("entropy", (p,), base, axis, keepdims, p_form, "probs", validate, options)
 
 
-def _binary(
-    kind: str,
-    p: Any,
-    q: Any,
+def _measure(
+    name: str,
+    args: tuple[Any, ...],
     base: Any,
     axis: int,
     keepdims: bool,
     p_form: str,
     q_form: str,
     validate: bool,
+    options: dict[str, Any],
 ) -> Any:
+    """The public functions' common body: dispatch, prepare, evaluate, convert."""
+    if any(_is_distribution(a) for a in args):
+        return _dispatch(name, args, base, validate, options)
+    _arrays_only(name, options)
     unit = resolve_unit(base)
-    pr = _prepare(p, q, axis, p_form, q_form, validate)
-    out = _evaluate(pr, ("js" if kind == "js_distance" else kind,))
-    if kind not in ("js", "js_distance"):
-        return _finish(pr, out[kind], unit, keepdims)
-    js = unit.from_nats(_js_finish(pr.xp, out["js"]))
-    if kind == "js":
-        return _finish(pr, js, resolve_unit(None), keepdims)
+    p, q = args if len(args) == 2 else (args[0], None)
+    pr = prepare(p, q, axis, p_form, q_form, validate)
+    if name != "js_distance":
+        return _to_output(pr, _evaluate(pr, (name,))[name], unit, keepdims)
     xp = pr.xp
+    js = unit.from_nats(_evaluate(pr, ("js_divergence",))["js_divergence"])
     pos = js > 0  # sqrt never sees a negative, and its gradient at JS = 0 is 0, not NaN
     dist = xp.where(pos, xp.sqrt(xp.where(pos, js, 1.0)), 0.0)
-    return _finish(pr, dist, resolve_unit(None), keepdims)
-
-
-def _js_finish(xp: Any, quadrupled: Any) -> Any:
-    """Quarter the summed terms and apply the bounds 0 <= JS <= ln 2 (both mathematical)."""
-    return xp.clip(0.25 * quadrupled, 0.0, _LN2)
+    return _to_output(pr, dist, resolve_unit(None), keepdims)
 
 
 def cross_entropy(
@@ -459,7 +279,11 @@ def cross_entropy(
     p_form: str = "probs",
     q_form: str = "probs",
     validate: bool = True,
-    **options: Any,
+    method: str = "auto",
+    return_error: bool = False,
+    rtol: float = 1e-11,
+    n_samples: int = 100_000,
+    random_state: Any = None,
 ) -> Any:
     r"""Cross-entropy :math:`H(p, q) = -\sum p \log q`.
 
@@ -473,10 +297,10 @@ def cross_entropy(
     >>> float(kb.cross_entropy([0.5, 0.5], [1.0, 0.0]))
     inf
     """
-    if _is_distribution(p) or _is_distribution(q):
-        return _dispatch("cross_entropy", (p, q), base, {"validate": validate, **options})
-    _no_options(options, "cross_entropy")
-    return _binary("cross_entropy", p, q, base, axis, keepdims, p_form, q_form, validate)
+    options = dict(method=method, return_error=return_error, rtol=rtol, n_samples=n_samples,
+                   random_state=random_state)
+    return _measure("cross_entropy", (p, q), base, axis, keepdims, p_form, q_form, validate,
+                    options)
 
 
 def kl_divergence(
@@ -489,7 +313,11 @@ def kl_divergence(
     p_form: str = "probs",
     q_form: str = "probs",
     validate: bool = True,
-    **options: Any,
+    method: str = "auto",
+    return_error: bool = False,
+    rtol: float = 1e-11,
+    n_samples: int = 100_000,
+    random_state: Any = None,
 ) -> Any:
     r"""Kullback-Leibler divergence :math:`\mathrm{KL}(p \| q) = \sum p \log(p/q) \ge 0`.
 
@@ -530,10 +358,10 @@ def kl_divergence(
     >>> round(float(kb.kl_divergence([0.7, 0.3, 0.0], logits, q_form="logits")), 6)
     0.002397
     """
-    if _is_distribution(p) or _is_distribution(q):
-        return _dispatch("kl_divergence", (p, q), base, {"validate": validate, **options})
-    _no_options(options, "kl_divergence")
-    return _binary("kl", p, q, base, axis, keepdims, p_form, q_form, validate)
+    options = dict(method=method, return_error=return_error, rtol=rtol, n_samples=n_samples,
+                   random_state=random_state)
+    return _measure("kl_divergence", (p, q), base, axis, keepdims, p_form, q_form, validate,
+                    options)
 
 
 def js_divergence(
@@ -546,6 +374,11 @@ def js_divergence(
     p_form: str = "probs",
     q_form: str = "probs",
     validate: bool = True,
+    method: str = "auto",
+    return_error: bool = False,
+    rtol: float = 1e-11,
+    n_samples: int = 100_000,
+    random_state: Any = None,
 ) -> Any:
     r"""Jensen-Shannon divergence :math:`\tfrac12 \mathrm{KL}(p\|m) + \tfrac12 \mathrm{KL}(q\|m)`.
 
@@ -560,7 +393,10 @@ def js_divergence(
     >>> round(float(kb.js_divergence([0.42, 0.31, 0.27], [0.25, 0.5, 0.25])), 8)
     0.0223412
     """
-    return _binary("js", p, q, base, axis, keepdims, p_form, q_form, validate)
+    options = dict(method=method, return_error=return_error, rtol=rtol, n_samples=n_samples,
+                   random_state=random_state)
+    return _measure("js_divergence", (p, q), base, axis, keepdims, p_form, q_form, validate,
+                    options)
 
 
 def js_distance(
@@ -573,6 +409,11 @@ def js_distance(
     p_form: str = "probs",
     q_form: str = "probs",
     validate: bool = True,
+    method: str = "auto",
+    return_error: bool = False,
+    rtol: float = 1e-11,
+    n_samples: int = 100_000,
+    random_state: Any = None,
 ) -> Any:
     r"""Jensen-Shannon distance: the square root of :func:`js_divergence`, a metric.
 
@@ -587,7 +428,9 @@ def js_distance(
     >>> float(kb.js_distance([0.3, 0.7], [0.3, 0.7]))
     0.0
     """
-    return _binary("js_distance", p, q, base, axis, keepdims, p_form, q_form, validate)
+    options = dict(method=method, return_error=return_error, rtol=rtol, n_samples=n_samples,
+                   random_state=random_state)
+    return _measure("js_distance", (p, q), base, axis, keepdims, p_form, q_form, validate, options)
 
 
 @dataclass(frozen=True, repr=False)
@@ -636,6 +479,10 @@ def decompose(
     p_form: str = "probs",
     q_form: str = "probs",
     validate: bool = True,
+    method: str = "auto",
+    rtol: float = 1e-11,
+    n_samples: int = 100_000,
+    random_state: Any = None,
 ) -> Decomposition:
     """Entropy, cross-entropy and KL divergence of one pair, in one pass.
 
@@ -647,8 +494,12 @@ def decompose(
     >>> h, ce, kl
     (1.0809, 1.1714, 0.0905)
     """
+    options = dict(method=method, rtol=rtol, n_samples=n_samples, random_state=random_state)
+    if _is_distribution(p) or _is_distribution(q):
+        return _dispatch("decompose", (p, q), base, validate, options)
+    _arrays_only("decompose", options)
     unit = resolve_unit(base)
-    pr = _prepare(p, q, axis, p_form, q_form, validate)
-    sums = _evaluate(pr, ("entropy", "cross_entropy", "kl"))
-    h, ce, kl = (_finish(pr, sums[k], unit, keepdims) for k in ("entropy", "cross_entropy", "kl"))
+    pr = prepare(p, q, axis, p_form, q_form, validate)
+    names = ("entropy", "cross_entropy", "kl_divergence")
+    h, ce, kl = (_to_output(pr, v, unit, keepdims) for v in _evaluate(pr, names).values())
     return Decomposition(entropy=h, cross_entropy=ce, kl_divergence=kl, unit=unit)

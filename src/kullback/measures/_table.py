@@ -1,0 +1,161 @@
+"""The table of measures: one entry per measure, read by every evaluation path.
+
+The generic path (whole arrays, any library), the log-space path (logits and
+log-probabilities) and the blocked driver (large NumPy inputs) all look a measure up here;
+none of them lists measures of its own, and an unknown name raises. Adding a measure means
+writing its kernels, one :class:`Measure` entry and its public function.
+
+The sign convention is stated once, here: a measure is ``sign * scale * sum(terms)`` along the
+outcome axis, followed by ``finish``. Every kernel returns terms of one sign (entropy and
+cross-entropy terms are ``<= 0``, so their ``sign`` is -1; KL and JS terms are ``>= 0``), so
+partial sums of blocks merge by addition without cancellation.
+
+Examples
+--------
+>>> from kullback.measures._table import MEASURES, lookup
+>>> sorted(MEASURES)
+['cross_entropy', 'entropy', 'js_divergence', 'kl_divergence']
+>>> lookup("kl_divergence").arity
+2
+>>> lookup("kl")
+Traceback (most recent call last):
+...
+KeyError: "unknown measure 'kl'; the table has cross_entropy, entropy, js_divergence, kl_divergence"
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from kullback.measures import _kernels, _tiles
+
+__all__ = ["MEASURES", "Measure", "lookup", "register"]
+
+_LN2 = math.log(2.0)
+
+
+def _identity(xp: Any, value: Any) -> Any:
+    return value
+
+
+def _js_bounds(xp: Any, value: Any) -> Any:
+    """JS lies in [0, ln 2] (both bounds mathematical; rounding may step past them)."""
+    return xp.clip(value, 0.0, _LN2)
+
+
+@dataclass(frozen=True)
+class Measure:
+    """One measure: its kernels, how their sum becomes the value, and its blocked kernel.
+
+    Attributes
+    ----------
+    name : str
+        The public name (also the name of the public function).
+    arity : int
+        1 for a measure of ``p``, 2 for a measure of ``(p, q)``.
+    terms : callable
+        Probability-space kernel ``terms(xp, P[, Q])`` on normalised operands.
+    log_terms : callable
+        Log-space kernel ``log_terms(xp, lp[, lq])`` on normalised log-probabilities.
+    sign : float
+        ``+1`` for terms ``>= 0``, ``-1`` for terms ``<= 0``.
+    scale : float
+        Factor applied to the sum (JS kernels return four times the terms).
+    finish : callable
+        ``finish(xp, value)`` after sign and scale, in nats (e.g. JS's bounds).
+    homogeneous : bool
+        The terms are homogeneous of degree one in ``(P, Q)``, so they may run on the pair
+        scaled to a common total (no positive mass underflows in normalisation) and be divided
+        by that total once (:func:`kullback.measures._kernels.scaled_pair`).
+    tile : callable or None
+        The blocked driver's tile kernel ``tile(ns, A[, B], has_zero) -> row sums`` of the same
+        terms. ``None`` opts out explicitly: the measure is then always evaluated by the
+        generic path, whatever the input size.
+    raw_finish : callable or None
+        The blocked driver's single-pass shortcut: the tile kernel runs on the *unnormalised*
+        operands together with the totals, and ``raw_finish(raw, sp[, sq | max_p])`` turns that
+        raw sum into the sum of the normalised terms, or returns None where that would cancel
+        (a second pass with the exact normalisers follows).
+    composed_of : tuple of str or None
+        In probability space, the measure is the sum of these measures instead of a sum of its
+        own terms (cross-entropy is ``H(p) + KL(p||q)``: two non-negative numbers, so the
+        decomposition identity holds by construction).
+    """
+
+    name: str
+    arity: int
+    terms: Callable[..., Any]
+    log_terms: Callable[..., Any]
+    sign: float = 1.0
+    scale: float = 1.0
+    finish: Callable[[Any, Any], Any] = _identity
+    homogeneous: bool = False
+    tile: Callable[..., Any] | None = None
+    raw_finish: Callable[..., Any] | None = None
+    composed_of: tuple[str, ...] | None = None
+
+    def value(self, xp: Any, summed: Any) -> Any:
+        """The measure in nats from the sum of its terms."""
+        return self.finish(xp, (self.sign * self.scale) * summed)
+
+
+MEASURES: dict[str, Measure] = {}
+
+
+def register(measure: Measure) -> Measure:
+    """Add ``measure`` to the table (a name is registered once)."""
+    if measure.name in MEASURES:
+        raise ValueError(f"measure {measure.name!r} is already in the table")
+    MEASURES[measure.name] = measure
+    return measure
+
+
+def lookup(name: str) -> Measure:
+    """The entry of ``name``; an unknown name raises (no fallback computes something else)."""
+    try:
+        return MEASURES[name]
+    except KeyError:
+        raise KeyError(
+            f"unknown measure {name!r}; the table has {', '.join(sorted(MEASURES))}"
+        ) from None
+
+
+register(Measure(
+    name="entropy",
+    arity=1,
+    terms=_kernels.entropy_terms,
+    log_terms=_kernels.log_entropy_terms,
+    sign=-1.0,
+    tile=_tiles.tile_entropy,
+    raw_finish=_tiles.finish_raw_entropy,
+))
+register(Measure(
+    name="kl_divergence",
+    arity=2,
+    terms=_kernels.kl_terms,
+    log_terms=_kernels.log_kl_terms,
+    homogeneous=True,
+    tile=_tiles.tile_kl,
+    raw_finish=_tiles.finish_raw_kl,
+))
+register(Measure(
+    name="cross_entropy",
+    arity=2,
+    terms=_kernels.cross_entropy_terms,
+    log_terms=_kernels.log_cross_entropy_terms,
+    sign=-1.0,
+    composed_of=("entropy", "kl_divergence"),
+))
+register(Measure(
+    name="js_divergence",
+    arity=2,
+    terms=_kernels.js_terms,
+    log_terms=_kernels.log_js_terms,
+    scale=0.25,
+    finish=_js_bounds,
+    homogeneous=True,
+    tile=_tiles.tile_js,
+))
