@@ -79,6 +79,9 @@ class Measure:
         operands together with the totals, and ``raw_finish(raw, sp[, sq | max_p])`` turns that
         raw sum into the sum of the normalised terms, or returns None where that would cancel
         (a second pass with the exact normalisers follows).
+    params : tuple of str
+        Names of the measure's parameters (Rényi's ``alpha``), passed by keyword to
+        ``terms``, ``log_terms`` and ``finish``.
     composed_of : tuple of str or None
         In probability space, the measure is the sum of these measures instead of a sum of its
         own terms (cross-entropy is ``H(p) + KL(p||q)``: two non-negative numbers, so the
@@ -95,11 +98,12 @@ class Measure:
     homogeneous: bool = False
     tile: Callable[..., Any] | None = None
     raw_finish: Callable[..., Any] | None = None
+    params: tuple[str, ...] = ()
     composed_of: tuple[str, ...] | None = None
 
-    def value(self, xp: Any, summed: Any) -> Any:
-        """The measure in nats from the sum of its terms."""
-        return self.finish(xp, (self.sign * self.scale) * summed)
+    def value(self, xp: Any, summed: Any, **params: Any) -> Any:
+        """The measure in nats from the sum of its terms (and its parameters, if any)."""
+        return self.finish(xp, (self.sign * self.scale) * summed, **params)
 
 
 MEASURES: dict[str, Measure] = {}
