@@ -26,7 +26,6 @@ from kullback.units import Unit, convert, resolve_unit
         ("dit", "bans", 10.0),
         (10.0, "bans", 10.0),
         (3, "log base 3", 3.0),
-        (0.5, "log base 0.5", 0.5),
     ],
 )
 def test_resolve(base, name, value):
@@ -35,7 +34,7 @@ def test_resolve(base, name, value):
     assert u.log_base == pytest.approx(math.log(value), rel=1e-15)
 
 
-@pytest.mark.parametrize("bad", [1, 1.0, 0, -2, math.inf, math.nan, "1", "furlongs", ""])
+@pytest.mark.parametrize("bad", [1, 1.0, 0, -2, 0.5, 1e-320, "0.5", math.inf, math.nan, "1", "furlongs", ""])
 def test_bad_base_value(bad):
     with pytest.raises(ValueError, match="base"):
         resolve_unit(bad)

@@ -9,31 +9,43 @@ never a negative divergence), on NumPy, PyTorch, JAX, Dask, CuPy and any array-A
 """
 
 from kullback import distributions, estimate, losses, plotting
+from kullback._result import Estimate
 from kullback.measures import (
     Decomposition,
+    conditional_entropy,
     cross_entropy,
     decompose,
     entropy,
+    joint_entropy,
     js_distance,
     js_divergence,
     kl_divergence,
+    mutual_information,
+    renyi_divergence,
+    renyi_entropy,
 )
 from kullback.units import Unit, convert, resolve_unit
 
 __all__ = [
     "Decomposition",
+    "Estimate",
     "Unit",
+    "conditional_entropy",
     "convert",
     "cross_entropy",
     "decompose",
     "distributions",
     "entropy",
     "estimate",
+    "joint_entropy",
     "js_distance",
     "js_divergence",
     "kl_divergence",
     "losses",
+    "mutual_information",
     "plotting",
+    "renyi_divergence",
+    "renyi_entropy",
     "resolve_unit",
 ]
 __version__ = "0.1.0"

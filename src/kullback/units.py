@@ -1,8 +1,9 @@
 """Units of information: the logarithm base and its name.
 
 Every measure in kullback is computed in nats (natural logarithm) and converted
-once, at the end, by dividing by ``ln(base)``. ``base`` may be a positive number
-other than 1 or a unit name:
+once, at the end, by dividing by ``ln(base)``. ``base`` may be a finite number greater than 1
+or a unit name. A base between 0 and 1 is refused: its logarithm is negative, so every entropy
+and divergence would come out negative (and the JS distance undefined).
 
 ========  ==========================================  ========
 unit      accepted spellings                          base
@@ -94,7 +95,7 @@ def resolve_unit(base: Any = None) -> Unit:
     Parameters
     ----------
     base : None, number, str or Unit
-        ``None`` means nats. A number must be finite, positive and not 1.
+        ``None`` means nats. A number must be finite and greater than 1.
 
     Returns
     -------
@@ -103,7 +104,7 @@ def resolve_unit(base: Any = None) -> Unit:
     Raises
     ------
     ValueError
-        For an unknown unit name or a base that is not a positive number other than 1.
+        For an unknown unit name or a base that is not a finite number greater than 1.
     TypeError
         For anything else (a list, a boolean, ...).
 
@@ -111,10 +112,10 @@ def resolve_unit(base: Any = None) -> Unit:
     --------
     >>> resolve_unit(2).name, resolve_unit("Hartleys").name
     ('bits', 'bans')
-    >>> resolve_unit(1)
+    >>> resolve_unit(0.5)  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
-    ValueError: base must be a positive number other than 1 or a unit name (nats, bits, bans); got 1
+    ValueError: base must be a finite number greater than 1 or a unit name (...); got 0.5
     """
     if base is None:
         return Unit("nats", math.e)
@@ -129,7 +130,7 @@ def resolve_unit(base: Any = None) -> Unit:
             number = float(key)
         except ValueError:
             raise ValueError(
-                f"base: unknown unit {base!r}; use a positive number other than 1 "
+                f"base: unknown unit {base!r}; use a finite number greater than 1 "
                 "or one of nats, bits, bans (aliases: nat, e, bit, shannon, ban, hartley, dit)"
             ) from None
         return resolve_unit(number)
@@ -138,9 +139,9 @@ def resolve_unit(base: Any = None) -> Unit:
             f"base must be a number or a unit name (nats, bits, bans); got {type(base).__name__}"
         )
     b = float(base)
-    if not math.isfinite(b) or b <= 0 or b == 1:
+    if not (math.isfinite(b) and b > 1):
         raise ValueError(
-            "base must be a positive number other than 1 or a unit name "
+            "base must be a finite number greater than 1 or a unit name "
             f"(nats, bits, bans); got {base!r}"
         )
     if b == 2:
