@@ -1,29 +1,32 @@
 r"""Figures that explain a KL divergence: where it comes from, outcome by outcome.
 
-:func:`explain_figure` draws three panels:
+:func:`explain` computes what it draws with the core (:func:`kullback.decompose` and
+:func:`kullback.measures.contributions`) and hands it to :func:`explain_figure`, which composes
+three panels, one helper each:
 
-1. P and Q side by side for every outcome;
-2. each outcome's signed contribution :math:`p(x) \log(p(x)/q(x))` to KL(P‖Q), in the unit
-   asked for (negative where Q is the more likely; an outcome Q rules out is marked ∞);
-3. one stacked bar, H(P) + KL(P‖Q) = H(P,Q).
+1. :func:`_draw_pq`: P and Q side by side for every outcome;
+2. :func:`_draw_contributions`: each outcome's signed contribution
+   :math:`p(x) \log(p(x)/q(x))` to KL(P‖Q), in the unit asked for (negative where Q is the more
+   likely; an outcome Q rules out is marked ∞);
+3. :func:`_draw_identity`: one stacked bar, H(P) + KL(P‖Q) = H(P,Q).
+
+With many outcomes the figure aggregates: the ``top`` outcomes with the largest
+``|p log(p/q)|`` (largest first) and one bar "the other N" with their sums, so a million
+outcomes draw as quickly as ten.
 
 matplotlib is imported only when a figure is drawn, and never through ``pyplot``: the figure
 is rendered by the Agg backend without touching the global backend, so a notebook or GUI
-session that calls this keeps its own.
+session that calls this keeps its own. :func:`save` writes atomically.
 
 Examples
 --------
->>> import numpy as np
 >>> from kullback import plotting  # the index re-exports this module's functions
->>> from kullback.units import resolve_unit
->>> p, q = np.array([0.5, 0.3, 0.2]), np.array([0.4, 0.4, 0.2])
->>> bits = resolve_unit("bits")
->>> terms = p * np.log2(p / q)
->>> h = float(-(p * np.log2(p)).sum())
->>> fig = plotting.explain_figure(["a", "b", "c"], p, q, terms, h, terms.sum(),
-...                               h + terms.sum(), bits)
+>>> from kullback.plotting._explain import explain
+>>> fig = explain([0.5, 0.3, 0.2], [0.4, 0.4, 0.2], base="bits", labels=["a", "b", "c"])
 >>> [ax.get_ylabel() for ax in fig.axes]
 ['probability', 'p log(p/q)  [bits]', 'information  [bits]']
+>>> [round(float(b.get_height()), 6) for b in fig.axes[1].patches]  # 0.5 log2(5/4), ...
+[0.160964, -0.124511, 0.0]
 """
 
 from __future__ import annotations
@@ -35,15 +38,18 @@ from typing import Any
 
 import numpy as np
 
-from kullback.units import Unit
+from kullback.plotting._aggregate import Aggregated, aggregate
+from kullback.plotting._atomic import write_atomically
+from kullback.units import Unit, resolve_unit
 
-__all__ = ["explain_figure", "save"]
+__all__ = ["explain", "explain_figure", "save"]
 
 _P_COLOR = "#1f6fb4"     # blue
 _Q_COLOR = "#f28e2b"     # orange
 _POS_COLOR = "#c0392b"   # red: P puts more mass than Q (adds to KL)
 _NEG_COLOR = "#2e8b57"   # green: Q puts more mass than P (takes from KL)
 _H_COLOR = "#7f9fbf"
+_TOP = 30                # outcomes drawn one by one; the rest share one bar
 
 
 def _num(x: float, digits: int = 3) -> str:
@@ -61,6 +67,48 @@ def _log_words(unit: Unit) -> str:
     return f"log base {int(b) if float(b).is_integer() else b}"
 
 
+def explain(p: Any, q: Any, *, base: Any = None, labels: Sequence[str] | None = None,
+            p_name: str = "P", q_name: str = "Q", top: int = _TOP) -> Any:
+    """The three-panel explanation of KL(P‖Q), computed from ``p`` and ``q``.
+
+    Parameters
+    ----------
+    p, q : array_like
+        Probabilities or counts over the same outcomes (each normalised by its total).
+    base : None, float, str or Unit, optional
+        The logarithm base or unit name (nats by default).
+    labels : sequence of str, optional
+        The outcome names (1, 2, 3, ... by default).
+    p_name, q_name : str, optional
+        Legend entries.
+    top : int, optional
+        With more than ``top + 1`` outcomes, draw the ``top`` largest contributions and sum
+        the rest in one bar.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        Attached to an Agg canvas; save it with :func:`save`.
+
+    Examples
+    --------
+    >>> fig = explain([0.5, 0.5], [0.25, 0.75], base=2)
+    >>> fig.axes[1].get_title(loc="left")
+    "Each outcome's contribution to KL(P‖Q) = 0.2075 bits"
+    """
+    import kullback as kb
+    from kullback.measures import contributions
+
+    unit = resolve_unit(base)
+    d = kb.decompose(p, q, base=unit)
+    terms = contributions(p, q, base=unit)["kl"]
+    P, Q = (np.asarray(x, dtype=np.float64) for x in (p, q))
+    names = labels if labels is not None else [str(i + 1) for i in range(P.size)]
+    return explain_figure(names, P / P.sum(), Q / Q.sum(), terms, float(d.entropy),
+                          float(d.kl_divergence), float(d.cross_entropy), unit,
+                          p_name=p_name, q_name=q_name, top=top)
+
+
 def explain_figure(
     labels: Sequence[str],
     p: Any,
@@ -73,8 +121,9 @@ def explain_figure(
     *,
     p_name: str = "P",
     q_name: str = "Q",
+    top: int = _TOP,
 ) -> Any:
-    """Draw the three-panel explanation of KL(P‖Q).
+    """Compose the three panels from numbers already computed (see :func:`explain`).
 
     Parameters
     ----------
@@ -90,6 +139,8 @@ def explain_figure(
         The unit, for axis labels.
     p_name, q_name : str, optional
         Legend entries.
+    top : int, optional
+        Outcomes drawn one by one when there are many; the rest share one bar.
 
     Returns
     -------
@@ -98,18 +149,9 @@ def explain_figure(
     """
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
-    from matplotlib.patches import Patch
 
-    p = np.asarray(p, dtype=float)
-    q = np.asarray(q, dtype=float)
-    terms = np.asarray(kl_terms, dtype=float)
-    n = len(labels)
-    u = unit.symbol
-    x = np.arange(n)
-    longest = max((len(str(lab)) for lab in labels), default=1)
-    rotate = n > 8 or n * longest > 60
-    few = n <= 12
-
+    view = aggregate(labels, {"p": p, "q": q, "kl": kl_terms}, "kl", top)
+    n = len(view.labels)
     width = min(18.0, max(11.0, 5.0 + 0.55 * n))
     fig = Figure(figsize=(width, 7.2), layout="constrained")
     FigureCanvasAgg(fig)
@@ -117,118 +159,153 @@ def explain_figure(
     ax_pq = fig.add_subplot(grid[0, 0])
     ax_kl = fig.add_subplot(grid[1, 0], sharex=ax_pq)
     ax_id = fig.add_subplot(grid[:, 1])
+    _draw_pq(ax_pq, view, p_name, q_name)
+    _draw_contributions(ax_kl, view, kl, unit)
+    _draw_identity(ax_id, entropy, kl, cross_entropy, unit)
+    for ax in (ax_pq, ax_kl, ax_id):
+        ax.spines[["top", "right"]].set_visible(False)
+        ax.grid(axis="y", color="0.9", linewidth=0.8)
+        ax.set_axisbelow(True)
+    fig.suptitle(
+        f"Where KL(P‖Q) = {_kl_text(kl, unit)} comes from ({unit.name}: {_log_words(unit)})",
+        fontsize=13, fontweight="bold",
+    )
+    return fig
 
-    # 1. P and Q side by side.
+
+def _kl_text(kl: float, unit: Unit) -> str:
+    return "∞" if math.isinf(kl) else f"{_num(kl, 4)} {unit.symbol}"
+
+
+def _draw_pq(ax: Any, view: Aggregated, p_name: str, q_name: str) -> None:
+    """Panel 1: P and Q side by side, outcome by outcome (the others summed)."""
+    p, q = view.columns["p"], view.columns["q"]
+    n = len(view.labels)
+    x = np.arange(n)
     bw = 0.38
-    bars_p = ax_pq.bar(x - bw / 2, p, bw, color=_P_COLOR, label=p_name)
-    bars_q = ax_pq.bar(x + bw / 2, q, bw, color=_Q_COLOR, label=q_name)
-    if few:
+    bars_p = ax.bar(x - bw / 2, p, bw, color=_P_COLOR, label=p_name)
+    bars_q = ax.bar(x + bw / 2, q, bw, color=_Q_COLOR, label=q_name)
+    if n <= 12:
+        digits = 3 if n <= 8 else 2
         for bars, vals in ((bars_p, p), (bars_q, q)):
-            digits = 3 if n <= 8 else 2
-            ax_pq.bar_label(
-                bars, labels=[f"{v:.{digits}f}" for v in vals], padding=2, fontsize=8
-            )
-    ax_pq.set_ylabel("probability")
-    ax_pq.set_ylim(0, max(float(p.max()), float(q.max())) * 1.4)  # room for the legend
-    ax_pq.set_title("P and Q, outcome by outcome", loc="left", fontweight="bold")
-    ax_pq.legend(loc="upper right", frameon=False, fontsize=9)
-    ax_pq.tick_params(axis="x", labelbottom=False)
+            ax.bar_label(bars, labels=[f"{v:.{digits}f}" for v in vals], padding=2, fontsize=8)
+    ax.set_ylabel("probability")
+    ax.set_ylim(0, max(float(p.max()), float(q.max())) * 1.4)  # room for the legend
+    title = "P and Q, outcome by outcome"
+    if view.others:
+        title += f" (the {n - 1} largest contributions; the other {view.others:,} summed)"
+    ax.set_title(title, loc="left", fontweight="bold")
+    ax.legend(loc="upper right", frameon=False, fontsize=9)
+    ax.tick_params(axis="x", labelbottom=False)
 
-    # 2. Signed contribution of each outcome to KL(P‖Q).
+
+def _contribution_texts(view: Aggregated, few: bool) -> list[str]:
+    texts = []
+    for t, pi in zip(view.columns["kl"], view.columns["p"], strict=True):
+        if not math.isfinite(t):
+            texts.append("∞ (q = 0)")
+        elif pi == 0:
+            texts.append("0 (p = 0)")
+        else:
+            texts.append(_num(float(t)) if few else "")
+    if view.others:
+        texts[-1] = f"sum {_num(float(view.columns['kl'][-1]))}"
+    return texts
+
+
+def _draw_contributions(ax: Any, view: Aggregated, kl: float, unit: Unit) -> None:
+    """Panel 2: each outcome's signed term p log(p/q); an infinite one hatched, marked ∞."""
+    from matplotlib.patches import Patch
+
+    terms = view.columns["kl"]
+    n = len(view.labels)
+    x = np.arange(n)
     finite = np.isfinite(terms)
     span = float(np.max(np.abs(terms[finite]))) if finite.any() else 1.0
     span = span or 1.0
-    inf_height = span * 1.15
-    heights = np.where(finite, terms, inf_height)
-    colors = [_POS_COLOR if t > 0 else _NEG_COLOR for t in terms]
-    bars = ax_kl.bar(x, heights, 0.6, color=colors)
+    heights = np.where(finite, terms, span * 1.15)
+    bars = ax.bar(x, heights, 0.6, color=[_POS_COLOR if t > 0 else _NEG_COLOR for t in terms])
     for i in np.flatnonzero(~finite):
         bars[i].set_hatch("///")
         bars[i].set_edgecolor("black")
         bars[i].set_facecolor("white")
-    if few or not finite.all():
-        texts = []
-        for i, t in enumerate(terms):
-            if not math.isfinite(t):
-                texts.append("∞ (q = 0)")
-            elif p[i] == 0:
-                texts.append("0 (p = 0)")
-            else:
-                texts.append(_num(float(t)) if few else "")
-        ax_kl.bar_label(bars, labels=texts, padding=2, fontsize=8)
-    ax_kl.axhline(0, color="black", linewidth=0.8)
-    low = float(min(0.0, heights.min()))
-    high = float(max(0.0, heights.max()))
+    if view.others:
+        bars[-1].set_alpha(0.55)
+    few = n <= 12
+    if few or not finite.all() or view.others:
+        ax.bar_label(bars, labels=_contribution_texts(view, few), padding=2, fontsize=8)
+    ax.axhline(0, color="black", linewidth=0.8)
+    low, high = float(min(0.0, heights.min())), float(max(0.0, heights.max()))
     pad = 0.18 * (high - low or 1.0)
-    ax_kl.set_ylim(low - (pad if low < 0 else 0), high + pad)
-    ax_kl.set_ylabel(f"p log(p/q)  [{u}]")
-    kl_text = "∞" if math.isinf(kl) else f"{_num(kl, 4)} {u}"
-    ax_kl.set_title(
-        f"Each outcome's contribution to KL(P‖Q) = {kl_text}", loc="left", fontweight="bold"
-    )
-    key = [
-        Patch(color=_POS_COLOR, label="p > q: adds to KL"),
-        Patch(color=_NEG_COLOR, label="p < q: takes away"),
-    ]
+    ax.set_ylim(low - (pad if low < 0 else 0), high + pad)
+    ax.set_ylabel(f"p log(p/q)  [{unit.symbol}]")
+    ax.set_title(f"Each outcome's contribution to KL(P‖Q) = {_kl_text(kl, unit)}", loc="left",
+                 fontweight="bold")
+    key = [Patch(color=_POS_COLOR, label="p > q: adds to KL"),
+           Patch(color=_NEG_COLOR, label="p < q: takes away")]
     if not finite.all():
         key.append(Patch(facecolor="white", edgecolor="black", hatch="///",
                          label="q = 0 < p: infinite"))
-    ax_kl.legend(handles=key, loc="best", frameon=False, fontsize=8)
-    step = max(1, math.ceil(n / 40))  # at most ~40 outcome names on the axis
-    ticks = x[::step]
-    ax_kl.set_xticks(ticks)
-    ax_kl.set_xticklabels(
-        [str(labels[i]) for i in ticks],
-        rotation=45 if rotate else 0,
-        ha="right" if rotate else "center",
-        fontsize=9 if n <= 20 else 8,
-    )
-    ax_kl.set_xlabel("outcome")
+    ax.legend(handles=key, loc="best", frameon=False, fontsize=8)
+    _outcome_axis(ax, view.labels)
 
-    # 3. H(P) + KL(P‖Q) = H(P,Q), one stacked bar.
+
+def _outcome_axis(ax: Any, labels: Sequence[str]) -> None:
+    """Outcome names under the bars: at most ~40, rotated when long or many."""
+    n = len(labels)
+    longest = max((len(lab) for lab in labels), default=1)
+    rotate = n > 8 or n * longest > 60
+    step = max(1, math.ceil(n / 40))
+    ticks = np.arange(n)[::step]
+    ax.set_xticks(ticks)
+    ax.set_xticklabels([_short(labels[i]) for i in ticks], rotation=45 if rotate else 0,
+                       ha="right" if rotate else "center", fontsize=9 if n <= 20 else 8)
+    ax.set_xlabel("outcome")
+
+
+def _short(label: str, width: int = 30) -> str:
+    return label if len(label) <= width else label[: width - 1] + "…"
+
+
+def _draw_identity(ax: Any, entropy: float, kl: float, cross_entropy: float,
+                   unit: Unit) -> None:
+    """Panel 3: H(P) + KL(P‖Q) = H(P,Q) as one stacked bar (an arrow on for ever if ∞)."""
+    u = unit.symbol
     infinite = math.isinf(kl)
     top = (entropy * 1.6 if entropy > 0 else 1.0) if infinite else cross_entropy
-    ax_id.bar(0, entropy, 0.55, color=_H_COLOR, edgecolor="white")
+    ax.bar(0, entropy, 0.55, color=_H_COLOR, edgecolor="white")
     if infinite:
-        ax_id.bar(0, top - entropy, 0.55, bottom=entropy, color="white", edgecolor="black",
-                  hatch="///")
+        ax.bar(0, top - entropy, 0.55, bottom=entropy, color="white", edgecolor="black",
+               hatch="///")
+        ax.annotate("", xy=(0, top * 1.12), xytext=(0, top),
+                    arrowprops={"arrowstyle": "-|>", "color": "black", "linewidth": 1.5})
     else:
-        ax_id.bar(0, kl, 0.55, bottom=entropy, color=_POS_COLOR, edgecolor="white")
-    if infinite:  # the hatched segment goes on for ever
-        ax_id.annotate("", xy=(0, top * 1.12), xytext=(0, top),
-                       arrowprops={"arrowstyle": "-|>", "color": "black", "linewidth": 1.5})
-    ax_id.text(0, entropy / 2, f"H(P)\n{_num(entropy)} {u}", ha="center", va="center",
-               color="white", fontweight="bold", fontsize=10)
+        ax.bar(0, kl, 0.55, bottom=entropy, color=_POS_COLOR, edgecolor="white")
+    ax.text(0, entropy / 2, f"H(P)\n{_num(entropy)} {u}", ha="center", va="center",
+            color="white", fontweight="bold", fontsize=10)
     kl_mid = (entropy + top) / 2
-    ax_id.annotate(
+    ax.annotate(
         f"+ KL(P‖Q)\n= {_num(kl)} {u}" if not infinite else "+ KL(P‖Q) = ∞\n(q = 0 where p > 0)",
         xy=(0.28, kl_mid), xytext=(0.36, kl_mid), ha="left", va="center", fontsize=9,
         color=_POS_COLOR if not infinite else "black",
         arrowprops={"arrowstyle": "-", "color": "0.4"},
     )
     ce_text = "∞" if math.isinf(cross_entropy) else f"{_num(cross_entropy)} {u}"
-    label_y = top * (1.14 if infinite else 1.02)
-    ax_id.text(0, label_y, f"= H(P,Q)\n= {ce_text}", ha="center", va="bottom",
-               fontsize=10, fontweight="bold")
-    ax_id.set_xlim(-0.45, 1.25)
-    ax_id.set_ylim(0, top * (1.32 if infinite else 1.22) if top > 0 else 1.0)
-    ax_id.set_xticks([])
-    ax_id.set_ylabel(f"information  [{u}]")
-    ax_id.set_title("H(P) + KL(P‖Q) = H(P,Q)", loc="left", fontweight="bold")
-
-    for ax in (ax_pq, ax_kl, ax_id):
-        ax.spines[["top", "right"]].set_visible(False)
-        ax.grid(axis="y", color="0.9", linewidth=0.8)
-        ax.set_axisbelow(True)
-    fig.suptitle(
-        f"Where KL(P‖Q) = {kl_text} comes from ({unit.name}: {_log_words(unit)})",
-        fontsize=13, fontweight="bold",
-    )
-    return fig
+    ax.text(0, top * (1.14 if infinite else 1.02), f"= H(P,Q)\n= {ce_text}", ha="center",
+            va="bottom", fontsize=10, fontweight="bold")
+    ax.set_xlim(-0.45, 1.25)
+    ax.set_ylim(0, top * (1.32 if infinite else 1.22) if top > 0 else 1.0)
+    ax.set_xticks([])
+    ax.set_ylabel(f"information  [{u}]")
+    ax.set_title("H(P) + KL(P‖Q) = H(P,Q)", loc="left", fontweight="bold")
 
 
 def save(fig: Any, path: str | Path, *, dpi: int = 150) -> Path:
-    """Save a figure (format from the file's extension) and return the path."""
+    """Save a figure (format from the file's extension) atomically and return the path.
+
+    The figure is written to a temporary file beside ``path`` and renamed over it, so a
+    failed write leaves no partial file (see :mod:`kullback.plotting._atomic`).
+    """
     path = Path(path)
-    fig.savefig(path, dpi=dpi)
-    return path
+    fmt = path.suffix.lower().lstrip(".") or None
+    return write_atomically(path, lambda f: fig.savefig(f, dpi=dpi, format=fmt))
