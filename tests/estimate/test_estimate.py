@@ -145,7 +145,7 @@ def test_nsb_matches_mpmath_quadrature(counts, k):
 
 
 def test_dirichlet_posterior_moments_monte_carlo():
-    from kullback.estimate._discrete import _histogram_of_counts, dirichlet_entropy_moments
+    from kullback.estimate._nsb import _histogram_of_counts, dirichlet_entropy_moments
 
     counts = np.array([7.0, 4, 2, 1, 1, 1, 0])
     beta = 0.7
@@ -172,7 +172,7 @@ def test_knn_fixtures(fixtures):
         if "y" in fx:
             got = estimate.kl_divergence(x, np.array(fx["y"], dtype=float), k=fx["k"])
         else:
-            got = estimate.entropy(x, k=fx["k"], method="kl")
+            got = estimate.entropy(x, k=fx["k"], method="knn")
         assert got == pytest.approx(float(fx["value"]), abs=1e-12), fx["id"]
 
 
@@ -339,7 +339,7 @@ def test_estimate_fields_units_and_reproducibility():
     assert a.stderr == pytest.approx(nats.stderr / LN2, rel=1e-12)
     z = scipy.stats.norm.ppf(0.95)
     assert a.high - a.value == pytest.approx(z * a.stderr, rel=1e-9)
-    assert a.method == "kl" and a.interval == "grouped" and a.confidence == 0.9
+    assert a.method == "knn" and a.interval == "grouped" and a.confidence == 0.9
     assert float(a) == a.value
 
 

@@ -17,6 +17,12 @@ rho_k(i): distance from x_i to its k-th nearest neighbour among the other n - 1 
 nu_k(i): distance from x_i to its k-th nearest neighbour among the m points of y;
 V_d: volume of the unit ball of the metric (Euclidean: pi^(d/2) / Gamma(d/2 + 1);
 max-norm: 2^d), kept in log space.
+
+Samples that share points (``kl_divergence(x, x)``, or y containing x) are not independent:
+a point of x with an exact copy in y has that copy excluded from its neighbours in y, as x_i
+is excluded from its own sample, and sees m - 1 points of y (``log((m-1)/(n-1))`` and
+``psi(m)`` for that point). So ``kl_divergence(x, x)`` is exactly 0 and
+``cross_entropy(x, x)`` equals ``entropy(x)``.
 """
 
 from __future__ import annotations
@@ -25,11 +31,22 @@ import math
 
 import numpy as np
 
+from kullback.estimate._inputs import SampleOptions, check_size, check_window
+
 __all__ = [
+    "METRICS",
+    "cross_distances",
     "cross_entropy_terms",
+    "default_window",
     "entropy_terms",
+    "jitter_samples",
     "kl_terms",
+    "knn_cross_entropy",
+    "knn_entropy",
+    "knn_kl",
     "log_unit_ball_volume",
+    "self_distances",
+    "spacing",
     "spacing_entropy",
 ]
 
@@ -75,19 +92,30 @@ def self_distances(x: np.ndarray, k: int, metric: str, name: str = "x") -> np.nd
     return dist[:, k]
 
 
-def cross_distances(x: np.ndarray, y: np.ndarray, k: int, metric: str) -> np.ndarray:
-    """nu_k for every point of x (k-th neighbour in y); raises when it is 0."""
+def cross_distances(
+    x: np.ndarray, y: np.ndarray, k: int, metric: str
+) -> tuple[np.ndarray, np.ndarray]:
+    """nu_k for every point of x (k-th neighbour in y) and which points of x are shared with y.
+
+    A point of x that has an exact copy in y is the same observation in both samples (as when
+    x is y, or y contains x): that copy is excluded from the point's neighbours, as x_i itself
+    is from rho_k, and the point sees m - 1 points of y. A point of x with two or more copies
+    in y is a duplicate (distance 0 to a neighbour): that raises, as duplicates within x do.
+    """
     from scipy.spatial import cKDTree
 
-    p = METRICS[metric]
-    tree = cKDTree(y)
-    nu = _query(tree, x, k, p)[:, k - 1]
-    n_zero = int(np.count_nonzero(nu == 0))
-    if n_zero:
-        raise _duplicate_error(
-            "x, y", n_zero, f"of x coincide with at least k={k} identical points of y"
+    m = y.shape[0]
+    dist = _query(cKDTree(y), x, min(k + 1, m), METRICS[metric])
+    shared = dist[:, 0] == 0
+    if shared.any() and m < k + 1:
+        raise ValueError(
+            f"x, y: {int(shared.sum())} point(s) of x also occur in y; excluding them from y's "
+            f"neighbours needs at least k + 1 = {k + 1} points in y, got {m}"
         )
-    return nu
+    repeated = int(np.count_nonzero(shared & (dist[:, min(1, m - 1)] == 0)))
+    if repeated:
+        raise _duplicate_error("x, y", repeated, "of x coincide with two or more points of y")
+    return np.where(shared, dist[:, min(k, m - 1)], dist[:, k - 1]), shared
 
 
 def entropy_terms(x: np.ndarray, k: int, metric: str) -> tuple[float, np.ndarray]:
@@ -107,9 +135,9 @@ def cross_entropy_terms(
     from scipy.special import digamma
 
     m, d = y.shape
-    nu = cross_distances(x, y, k, metric)
+    nu, shared = cross_distances(x, y, k, metric)
     const = float(digamma(m + 1) - digamma(k)) + log_unit_ball_volume(d, metric)
-    return const, d * np.log(nu)
+    return const, d * np.log(nu) - shared / m  # psi(m) - psi(m + 1) = -1/m where shared
 
 
 def kl_terms(x: np.ndarray, y: np.ndarray, k: int, metric: str) -> tuple[float, np.ndarray]:
@@ -117,8 +145,9 @@ def kl_terms(x: np.ndarray, y: np.ndarray, k: int, metric: str) -> tuple[float, 
     n, d = x.shape
     m = y.shape[0]
     rho = self_distances(x, k, metric)
-    nu = cross_distances(x, y, k, metric)
-    return math.log(m) - math.log(n - 1), d * (np.log(nu) - np.log(rho))
+    nu, shared = cross_distances(x, y, k, metric)
+    m_seen = np.log(np.where(shared, m - 1.0, m)) - math.log(n - 1)  # 0 for x_i in y = x
+    return 0.0, d * (np.log(nu) - np.log(rho)) + m_seen
 
 
 def default_window(n: int) -> int:
@@ -156,8 +185,65 @@ def spacing_entropy(x: np.ndarray, window: int) -> tuple[float, np.ndarray]:
     return float(digamma(n + 1)), np.log(gaps) - digamma(hi - lo)
 
 
-def add_jitter(a: np.ndarray, scale: float, rng: np.random.Generator) -> np.ndarray:
-    """a + Gaussian noise with sd = scale x each column's sd (1 where a column is constant)."""
+def jitter_samples(
+    samples: list[np.ndarray], scale: float, rng: np.random.Generator, *, linked: bool
+) -> list[np.ndarray]:
+    """Jitter every sample. ``linked`` (samples of one space, as x and y of a KL): a point of a
+    later sample equal to a point of the first gets that point's noise, so an observation
+    shared by both samples stays shared (and excluded, see :func:`cross_distances`)."""
+    first = samples[0]
+    noise = [_noise(s, scale, rng) for s in samples]
+    if linked:
+        from scipy.spatial import cKDTree
+
+        tree = cKDTree(first)
+        for s, z in zip(samples[1:], noise[1:], strict=True):
+            dist, idx = tree.query(s, k=1)
+            same = dist == 0
+            z[same] = noise[0][idx[same]]
+    return [s + z for s, z in zip(samples, noise, strict=True)]
+
+
+def _noise(a: np.ndarray, scale: float, rng: np.random.Generator) -> np.ndarray:
     sd = a.std(axis=0)
     sd = np.where(sd > 0, sd, np.maximum(np.abs(a).max(axis=0), 1.0))
-    return a + rng.standard_normal(a.shape) * (scale * sd)
+    return rng.standard_normal(a.shape) * (scale * sd)
+
+
+# ------------------------------------------------------------------ the table's entries
+def _mean(parts: tuple[float, np.ndarray]) -> float:
+    const, terms = parts
+    return const + float(terms.mean())
+
+
+def knn_entropy(samples: list[np.ndarray], opts: SampleOptions) -> float:
+    """Kozachenko-Leonenko entropy of ``samples[0]``."""
+    (x,) = samples
+    check_size(x, opts.k + 1, "x", f"k + 1 = {opts.k + 1}")
+    return _mean(entropy_terms(x, opts.k, opts.metric))
+
+
+def knn_cross_entropy(samples: list[np.ndarray], opts: SampleOptions) -> float:
+    x, y = samples
+    check_size(y, opts.k, "y", f"k = {opts.k}")
+    return _mean(cross_entropy_terms(x, y, opts.k, opts.metric))
+
+
+def knn_kl(samples: list[np.ndarray], opts: SampleOptions) -> float:
+    """Wang-Kulkarni-Verdu KL divergence of ``samples[0]`` from ``samples[1]``."""
+    x, y = samples
+    check_size(y, opts.k, "y", f"k = {opts.k}")
+    check_size(x, opts.k + 1, "x", f"k + 1 = {opts.k + 1}")
+    return _mean(kl_terms(x, y, opts.k, opts.metric))
+
+
+def spacing(samples: list[np.ndarray], opts: SampleOptions) -> float:
+    """Vasicek m-spacing entropy of a 1-D ``samples[0]``."""
+    (x,) = samples
+    n, d = x.shape
+    if d != 1:
+        raise ValueError(f"method: 'spacing' is for 1-D samples; x has d = {d}")
+    if n < 2:
+        raise ValueError(f"x: the spacing estimator needs at least 2 points; got {n}")
+    window = check_window(opts.window, n) or default_window(n)
+    return _mean(spacing_entropy(x, window))
