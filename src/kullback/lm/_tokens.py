@@ -1,0 +1,274 @@
+"""Per-token values of one chunk: the core's log-space kernels applied tile by tile.
+
+A chunk of ``n`` tokens (``n x V`` logits from each model) is processed in row tiles of about
+:data:`TILE_ELEMENTS` entries, converted to the working precision (float64 unless asked
+otherwise) one tile at a time, so the memory in use is a few tiles whatever the chunk size.
+Every divergence term comes from :mod:`kullback.measures._kernels`:
+
+* ``log_normalize`` turns logits into log-probabilities (``-inf`` entries stay ``-inf``);
+* ``log_kl_terms`` gives the Bregman KL terms ``P (expm1(d) - d)``, ``d = log Q - log P``:
+  each ``>= 0``, 0 exactly for identical rows, with no cancellation for nearly identical
+  rows. In float64 the logit differences of float32/bfloat16/float16 inputs are exact, so
+  rounding enters only through the two row normalisers, to which the sum of Bregman terms is
+  insensitive to first order;
+* ``log_js_terms`` gives four times the Jensen-Shannon terms, in the same way.
+
+Argmax ties go to the lowest index (``numpy.argmax``). Bad rows are reported with the chunk,
+the token position (counted over the whole stream) and the vocabulary column.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from kullback.lm._arrays import to_numpy
+from kullback.measures import _kernels as K
+
+__all__ = ["TILE_ELEMENTS", "Where", "chunk_columns", "validate_targets"]
+
+TILE_ELEMENTS = 1 << 15  # entries per row tile and operand (256 KiB in float64)
+BLOCK_ELEMENTS = 1 << 12  # entries per kernel call: the kernels' temporaries stay in cache
+
+
+@dataclass(frozen=True)
+class Where:
+    """Where a chunk sits in the stream: its index and the position of its first token."""
+
+    chunk: int
+    start: int
+
+    def at(self, row: int) -> str:
+        return f"chunk {self.chunk}, token {self.start + row}"
+
+
+def _locate_bad_row(x: np.ndarray, name: str, where: Where, row0: int) -> ValueError:
+    """The error for the first row of ``x`` holding a NaN, a +inf, or only -inf."""
+    for r, row in enumerate(x):
+        nan = np.flatnonzero(np.isnan(row))
+        if nan.size:
+            return ValueError(
+                f"{name} logits: NaN at {where.at(row0 + r)}, vocabulary entry {nan[0]}"
+            )
+        pinf = np.flatnonzero(row == np.inf)
+        if pinf.size:
+            return ValueError(
+                f"{name} logits: +inf at {where.at(row0 + r)}, vocabulary entry {pinf[0]}"
+            )
+        if not np.any(row > -np.inf):
+            return ValueError(
+                f"{name} logits: every entry is -inf at {where.at(row0 + r)} (no distribution)"
+            )
+    raise AssertionError("no bad row found")  # pragma: no cover - called only when one exists
+
+
+def load_tile(x: Any, lo: int, hi: int, dtype: Any, name: str, where: Where) -> np.ndarray:
+    """Rows ``lo:hi`` of a native 2-D array in the working dtype, checked for bad values."""
+    tile = np.asarray(to_numpy(x[lo:hi]), dtype=dtype)
+    if not np.all(np.isfinite(np.max(tile, axis=-1))):  # NaN, +inf or an all -inf row
+        raise _locate_bad_row(tile, name, where, lo)
+    return tile
+
+
+def validate_targets(targets: np.ndarray, n: int, vocab: int, where: Where) -> np.ndarray:
+    """Targets of one chunk as int64, checked for length, integrality and range."""
+    t = to_numpy(targets)
+    if t.ndim != 1 or t.shape[0] != n:
+        raise ValueError(
+            f"targets: chunk {where.chunk} has {t.shape[0] if t.ndim == 1 else t.shape} "
+            f"targets for {n} tokens"
+        )
+    if t.dtype.kind not in "iu":
+        raise TypeError(f"targets must be integer token ids; chunk {where.chunk} has {t.dtype}")
+    bad = np.flatnonzero((t < 0) | (t >= vocab))
+    if bad.size:
+        r = int(bad[0])
+        raise ValueError(
+            f"targets: id {int(t[r])} at {where.at(r)} is outside the vocabulary [0, {vocab})"
+        )
+    return t.astype(np.int64, copy=False)
+
+
+def _full_tile(
+    x: np.ndarray, y: np.ndarray, t: np.ndarray | None, out: dict[str, np.ndarray], s: slice
+) -> None:
+    lp = K.log_normalize(np, x)
+    lq = K.log_normalize(np, y)
+    out["kl"][s], out["kl_reverse"][s], out["js"][s] = divergences(lp, lq)
+    out["top_reference"][s] = np.argmax(x, axis=-1)
+    out["top_candidate"][s] = np.argmax(y, axis=-1)
+    if t is not None:
+        rows = np.arange(x.shape[0])
+        out["nll_reference"][s] = -lp[rows, t]
+        out["nll_candidate"][s] = -lq[rows, t]
+
+
+def divergences(lp: np.ndarray, lq: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Row-wise KL(P||Q), KL(Q||P) and JS(P, Q) from log-probabilities, in nats.
+
+    The kernels run on column blocks of about :data:`BLOCK_ELEMENTS` entries, so that their
+    many temporaries stay in cache; the per-block sums of non-negative terms are added.
+    """
+    width = max(1, BLOCK_ELEMENTS // lp.shape[0])
+    kl = np.zeros(lp.shape[0])
+    kl_reverse = np.zeros(lp.shape[0])
+    js4 = np.zeros(lp.shape[0])
+    for c in range(0, lp.shape[1], width):
+        p, q = lp[:, c : c + width], lq[:, c : c + width]
+        kl += np.sum(K.log_kl_terms(np, p, q), axis=-1)
+        kl_reverse += np.sum(K.log_kl_terms(np, q, p), axis=-1)
+        js4 += np.sum(K.log_js_terms(np, p, q), axis=-1)
+    return kl, kl_reverse, js4 / 4.0
+
+
+def _columns(n: int, with_targets: bool) -> dict[str, np.ndarray]:
+    out = {k: np.empty(n) for k in ("kl", "kl_reverse", "js")}
+    out["top_reference"] = np.empty(n, dtype=np.int64)
+    out["top_candidate"] = np.empty(n, dtype=np.int64)
+    if with_targets:
+        out["nll_reference"] = np.empty(n)
+        out["nll_candidate"] = np.empty(n)
+    return out
+
+
+def workers() -> int:
+    """Threads for the tile loop (NumPy's ufuncs release the GIL): ``KULLBACK_THREADS`` or the
+    number of CPUs this process may use, at most 8."""
+    env = os.environ.get("KULLBACK_THREADS")
+    return int(env) if env else min(8, len(os.sched_getaffinity(0)))
+
+
+def run_tiles(n: int, rows: int, work: Callable[[int, int], None]) -> None:
+    """``work(lo, hi)`` over row tiles, on :func:`workers` threads; the first tile's error
+    (in token order) is the one raised."""
+    starts = range(0, n, rows)
+    threads = min(workers(), len(starts))
+    if threads <= 1:
+        for lo in starts:
+            work(lo, min(lo + rows, n))
+        return
+    with ThreadPoolExecutor(threads) as pool:
+        list(pool.map(lambda lo: work(lo, min(lo + rows, n)), starts))
+
+
+def chunk_columns(
+    reference: Any,
+    candidate: Any,
+    targets: np.ndarray | None,
+    *,
+    dtype: Any,
+    where: Where,
+) -> dict[str, np.ndarray]:
+    """Per-token columns (nats) for one chunk of full logits, ``(n, V)`` each.
+
+    Returns ``kl``, ``kl_reverse``, ``js``, ``top_reference``, ``top_candidate`` and, with
+    targets, ``nll_reference`` and ``nll_candidate``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> a = np.log(np.array([[0.5, 0.25, 0.25]]))
+    >>> cols = chunk_columns(a, a[:, ::-1], np.array([0]), dtype=np.float64, where=Where(0, 0))
+    >>> round(float(cols["kl"][0]), 12), int(cols["top_candidate"][0])   # 0.25 ln 2
+    (0.17328679514, 2)
+    """
+    n, vocab = reference.shape
+    out = _columns(n, targets is not None)
+    rows = max(1, TILE_ELEMENTS // max(vocab, 1))
+
+    def work(lo: int, hi: int) -> None:
+        x = load_tile(reference, lo, hi, dtype, "reference", where)
+        y = load_tile(candidate, lo, hi, dtype, "candidate", where)
+        _full_tile(x, y, None if targets is None else targets[lo:hi], out, slice(lo, hi))
+
+    run_tiles(n, rows, work)
+    return out
+
+
+def _topk_tile(
+    ref: Any, y: np.ndarray, t: np.ndarray | None, out: dict[str, np.ndarray], s: slice
+) -> None:
+    """Coarse-grained divergences: the reference's top-k outcomes and one merged tail.
+
+    Both distributions are merged on the same partition (the k outcomes, then everything
+    else), so by the log-sum inequality each divergence is at most the exact one.
+    """
+    lq = K.log_normalize(np, y)
+    rows = np.arange(lq.shape[0])
+    lq_top = np.take_along_axis(lq, ref.indices, axis=1)
+    rest = lq.copy()
+    np.put_along_axis(rest, ref.indices, -np.inf, axis=1)
+    lp2 = np.concatenate([ref.logprobs, ref.log_tail[:, None]], axis=1)
+    lq2 = np.concatenate([lq_top, K.logsumexp(np, rest, axis=-1)], axis=1)
+    out["kl"][s], out["kl_reverse"][s], out["js"][s] = divergences(lp2, lq2)
+    out["top_reference"][s] = ref.indices[:, 0]
+    out["top_candidate"][s] = np.argmax(y, axis=-1)
+    if t is not None:
+        out["nll_reference"][s] = -ref.target_logprob
+        out["nll_candidate"][s] = -lq[rows, t]
+
+
+def topk_columns(
+    reference: Any,
+    candidate: Any,
+    targets: np.ndarray | None,
+    *,
+    dtype: Any,
+    where: Where,
+) -> dict[str, np.ndarray]:
+    """Per-token columns for a :class:`~kullback.lm._sources.TopK` reference chunk: lower
+    bounds of KL, reverse KL and JS; exact argmax agreement and NLLs."""
+    n, vocab = reference.shape
+    if targets is not None and reference.target_logprob is None:
+        raise ValueError(
+            "targets were given but the top-k reference store holds no target "
+            "log-probabilities (save it with targets=)"
+        )
+    out = _columns(n, targets is not None)
+    rows = max(1, TILE_ELEMENTS // max(vocab, 1))
+
+    def work(lo: int, hi: int) -> None:
+        y = load_tile(candidate, lo, hi, dtype, "candidate", where)
+        t = None if targets is None else targets[lo:hi]
+        _topk_tile(reference[lo:hi], y, t, out, slice(lo, hi))
+
+    run_tiles(n, rows, work)
+    return out
+
+
+def top_k_of(logits: Any, k: int, targets: np.ndarray | None, where: Where) -> Any:
+    """The :class:`~kullback.lm._sources.TopK` summary of a chunk of full logits (float64).
+
+    The tail's log-mass is the log-sum-exp of the entries outside the top k, computed
+    directly (not as ``log(1 - sum)``), so it stays accurate when the tail is tiny.
+    """
+    from kullback.lm._sources import TopK
+
+    n, vocab = logits.shape
+    k = min(int(k), vocab)
+    idx = np.empty((n, k), dtype=np.int64)
+    top = np.empty((n, k))
+    tail = np.empty(n)
+    tl = None if targets is None else np.empty(n)
+    rows = max(1, TILE_ELEMENTS // max(vocab, 1))
+
+    def work(lo: int, hi: int) -> None:
+        lp = K.log_normalize(np, load_tile(logits, lo, hi, np.float64, "logits", where))
+        order = np.argsort(-lp, axis=1, kind="stable")[:, :k]  # ties: lowest index first
+        idx[lo:hi] = order
+        top[lo:hi] = np.take_along_axis(lp, order, axis=1)
+        np.put_along_axis(lp, order, -np.inf, axis=1)
+        tail[lo:hi] = K.logsumexp(np, lp, axis=-1)[:, 0]
+        if tl is not None:
+            lp_t = np.take_along_axis(lp, targets[lo:hi, None], axis=1)[:, 0]
+            in_top = order == targets[lo:hi, None]
+            top_t = np.sum(np.where(in_top, top[lo:hi], 0.0), axis=1)
+            tl[lo:hi] = np.where(np.any(in_top, axis=1), top_t, lp_t)
+
+    run_tiles(n, rows, work)
+    return TopK(idx, top, tail, vocab, tl)
