@@ -1,4 +1,4 @@
-"""Entropy, cross-entropy and KL divergence between probability distributions.
+"""Entropy, cross-entropy, KL and Jensen-Shannon divergence between probability distributions.
 
 The arguments are **scipy.stats frozen distributions** (``stats.norm(0, 1)``,
 ``stats.multivariate_normal(m, S)``, ``stats.dirichlet(a)``, ...) or
@@ -21,16 +21,18 @@ sum       summation over the support of a discrete P with a tail bound
 mc        Monte Carlo: seeded sample of P, estimate and standard error
 ========  =====================================================================
 
-``return_error=True`` returns an :class:`Estimate` ``(value, error, method)`` that unpacks
-as ``value, error = ...``: the error is 0 for closed forms, quad's absolute error estimate,
-the tail bound plus rounding for sums, and the standard error for Monte Carlo.
+``return_error=True`` returns an :class:`Estimate` (``kullback.Estimate``, the one result
+type) with ``value``, ``method``, ``unit`` and ``error``; it unpacks as
+``value, error = ...``: the error is 0 for closed forms, quad's absolute error estimate, the
+tail bound plus rounding for sums, and the standard error for Monte Carlo.
 
-Every family, pair and method is listed in ``docs/distributions.md``.
+Pairs of your own classes get a formula with :func:`register_kl`. Every family, pair and
+method is listed in ``docs/distributions.md``.
 
 Examples
 --------
 >>> from scipy import stats
->>> from kullback.distributions import kl_divergence, entropy, cross_entropy
+>>> from kullback.distributions import kl_divergence, entropy, js_divergence
 >>> round(float(kl_divergence(stats.norm(0, 1), stats.norm(1, 2))), 12)
 0.44314718056
 >>> round(float(entropy(stats.poisson(3))), 12)        # summed, no closed form exists
@@ -40,6 +42,8 @@ np.float64(inf)
 >>> v, err = kl_divergence(stats.t(3), stats.norm(), return_error=True)   # quadrature
 >>> round(float(v), 10), bool(err < 1e-10)
 (0.6454609613, True)
+>>> round(float(js_divergence(stats.bernoulli(0.2), stats.bernoulli(0.6), base=2)), 12)
+0.124511249784
 """
 
 from __future__ import annotations
@@ -47,48 +51,50 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from kullback._result import Estimate
+from kullback.distributions._register import register_kl as _register_kl
 from kullback.units import resolve_unit
 
 __all__ = [
     "Estimate",
     "cross_entropy",
+    "decompose",
     "entropy",
     "is_distribution",
+    "js_distance",
+    "js_divergence",
     "kl_divergence",
     "method_for",
+    "register_kl",
 ]
 
 METHODS = ("auto", "closed", "quad", "sum", "mc")
+QUANTITIES = {"entropy": "entropy", "cross": "cross", "cross_entropy": "cross", "kl": "kl",
+              "kl_divergence": "kl", "js": "js", "js_divergence": "js"}
 
 
 @dataclass(frozen=True)
-class Estimate:
-    """A value with its error estimate and the method that produced it.
+class _Options:
+    """The keyword-only options every public function takes, checked once."""
 
-    Unpacks as ``value, error = estimate``.
-
-    Attributes
-    ----------
-    value : float, numpy.ndarray or torch.Tensor
-        The measure, in the requested unit.
-    error : same type as value
-        Absolute error estimate in the same unit: 0 for closed forms, quad's estimate for
-        quadrature, tail bound plus rounding for sums, standard error for Monte Carlo.
-    method : str
-        ``"closed"``, ``"quad"``, ``"sum"`` or ``"mc"``.
-    """
-
-    value: Any
-    error: Any
+    base: Any
     method: str
+    return_error: bool
+    rtol: float
+    n_samples: int
+    random_state: Any
+    validate: bool
 
-    def __iter__(self):
-        yield self.value
-        yield self.error
+    def __post_init__(self) -> None:
+        if self.method not in METHODS:
+            raise ValueError(f"method must be one of {', '.join(METHODS)}; got {self.method!r}")
+        if not (isinstance(self.rtol, float | int) and 0 < self.rtol < 1):
+            raise ValueError(f"rtol must be a number in (0, 1); got {self.rtol!r}")
 
 
 def is_distribution(obj: Any) -> bool:
-    """True for scipy.stats frozen distributions and torch.distributions objects.
+    """True for scipy.stats frozen distributions, torch.distributions objects and instances
+    of classes that :func:`register_kl` knows.
 
     Decided from the module names of the object's classes, so neither torch nor scipy is
     imported to answer.
@@ -101,9 +107,47 @@ def is_distribution(obj: Any) -> bool:
     >>> is_distribution([0.5, 0.5]), is_distribution(stats.norm)
     (False, False)
     """
-    from kullback.distributions._families import source_of
+    from kullback.distributions._family import source_of
+    from kullback.distributions._register import is_registered
 
-    return source_of(obj) is not None
+    return source_of(obj) is not None or is_registered(obj)
+
+
+def register_kl(type_p: type, type_q: type):
+    """Decorator registering a KL formula for a pair of distribution classes (torch's idiom).
+
+    The decorated function receives the two distribution objects and returns KL(P || Q) in
+    nats (a number, NumPy array or tensor); kullback converts the unit and, for
+    :func:`cross_entropy`, adds H(P). A pair of objects is dispatched by class to the most
+    specific registered pair (nearest in P's method resolution order, then Q's; a
+    :class:`RuntimeWarning` when the two orders disagree), memoised per pair of classes.
+    Registered formulas take precedence over kullback's own for ``method="auto"`` and
+    ``method="closed"``; other methods ignore them.
+
+    Parameters
+    ----------
+    type_p, type_q : type
+        torch distribution classes (``torch.distributions.Normal``), scipy generator classes
+        (``type(stats.norm)``, or your own ``rv_continuous`` subclass), or classes of your
+        own, whose instances :func:`is_distribution` then recognises.
+
+    Examples
+    --------
+    >>> import math
+    >>> from kullback.distributions import register_kl, kl_divergence, cross_entropy
+    >>> class PointMass:
+    ...     def __init__(self, p):
+    ...         self.p = p                       # a distribution on {0, 1}
+    >>> @register_kl(PointMass, PointMass)
+    ... def _kl_pointmass(P, Q):
+    ...     return sum(a * math.log(a / b) for a, b in [(P.p, Q.p), (1 - P.p, 1 - Q.p)] if a)
+    >>> round(float(kl_divergence(PointMass(0.5), PointMass(0.25), base=2)), 12)
+    0.207518749639
+    """
+    return _register_kl(type_p, type_q)
+
+
+# ----------------------------------------------------------------------------- public verbs
 
 
 def entropy(P: Any, *, base: Any = None, method: str = "auto", return_error: bool = False,
@@ -150,8 +194,8 @@ def entropy(P: Any, *, base: Any = None, method: str = "auto", return_error: boo
     >>> entropy(stats.norm(loc=[0, 1], scale=[1, 2])).round(6)
     array([1.418939, 2.112086])
     """
-    return _measure("entropy", P, None, base, method, return_error, rtol, n_samples,
-                    random_state, validate)
+    return _measure("entropy", P, None, _Options(base, method, return_error, rtol, n_samples,
+                                                 random_state, validate))
 
 
 def cross_entropy(P: Any, Q: Any, *, base: Any = None, method: str = "auto",
@@ -170,8 +214,8 @@ def cross_entropy(P: Any, Q: Any, *, base: Any = None, method: str = "auto",
     >>> round(float(cross_entropy(stats.gamma(2), stats.gamma(3, scale=0.5))), 12)
     1.768136968683
     """
-    return _measure("cross", P, Q, base, method, return_error, rtol, n_samples, random_state,
-                    validate)
+    return _measure("cross", P, Q, _Options(base, method, return_error, rtol, n_samples,
+                                            random_state, validate))
 
 
 def kl_divergence(P: Any, Q: Any, *, base: Any = None, method: str = "auto",
@@ -196,12 +240,86 @@ def kl_divergence(P: Any, Q: Any, *, base: Any = None, method: str = "auto",
     >>> round(float(kl_divergence(Exponential(torch.tensor(1.0)), Gamma(2.0, 1.0))), 6)
     0.577216
     """
-    return _measure("kl", P, Q, base, method, return_error, rtol, n_samples, random_state,
-                    validate)
+    return _measure("kl", P, Q, _Options(base, method, return_error, rtol, n_samples,
+                                         random_state, validate))
+
+
+def js_divergence(P: Any, Q: Any, *, base: Any = None, method: str = "auto",
+                  return_error: bool = False, rtol: float = 1e-11, n_samples: int = 100_000,
+                  random_state: Any = None, validate: bool = True) -> Any:
+    """Jensen-Shannon divergence JS(P, Q) = ½ KL(P || M) + ½ KL(Q || M), M = (P + Q)/2.
+
+    Symmetric, between 0 and log 2. ``"auto"`` sums exactly over the union of the supports for
+    discrete pairs and integrates over the union of the supports for 1-D continuous pairs;
+    the mixture is evaluated in log space (``log m = logaddexp(log p, log q) - log 2``) inside
+    the core's Jensen-Shannon kernel, so every term is non-negative. A continuous and a
+    discrete distribution are mutually singular: JS = log 2 exactly. Other pairs need
+    ``method="mc"`` (samples of both P and Q). Parameters are as for :func:`entropy`.
+
+    Examples
+    --------
+    >>> from scipy import stats
+    >>> round(float(js_divergence(stats.norm(0, 1), stats.norm(1, 1))), 10)
+    0.1114214822
+    >>> float(js_divergence(stats.uniform(0, 1), stats.uniform(2, 1), base=2))   # disjoint
+    1.0
+    """
+    return _measure("js", P, Q, _Options(base, method, return_error, rtol, n_samples,
+                                         random_state, validate))
+
+
+def js_distance(P: Any, Q: Any, *, base: Any = None, method: str = "auto",
+                return_error: bool = False, rtol: float = 1e-11, n_samples: int = 100_000,
+                random_state: Any = None, validate: bool = True) -> Any:
+    """Jensen-Shannon distance: the square root of :func:`js_divergence` (in ``base``), a metric.
+
+    With ``return_error=True`` the error is propagated to first order,
+    ``error / (2 sqrt(JS))`` (or ``sqrt(error)`` where JS is 0).
+
+    Examples
+    --------
+    >>> from scipy import stats
+    >>> round(float(js_distance(stats.bernoulli(0.2), stats.bernoulli(0.6), base=2)), 12)
+    0.352861516439
+    """
+    opts = _Options(base, method, True, rtol, n_samples, random_state, validate)
+    res = _measure("js", P, Q, opts)
+    value, error = _sqrt_with_error(res.value, res.error)
+    if not return_error:
+        return value
+    return Estimate(value=value, method=res.method, unit=res.unit, error=error)
+
+
+def decompose(P: Any, Q: Any, *, base: Any = None, method: str = "auto",
+              return_error: bool = False, rtol: float = 1e-11, n_samples: int = 100_000,
+              random_state: Any = None, validate: bool = True) -> Any:
+    """H(P, Q) = H(P) + KL(P || Q), each of the three computed directly (never by subtraction).
+
+    Returns the same :class:`~kullback.measures.discrete.Decomposition` as
+    :func:`kullback.decompose`; with ``return_error=True`` its three fields are
+    :class:`Estimate` objects. Parameters are as for :func:`entropy`.
+
+    Examples
+    --------
+    >>> from scipy import stats
+    >>> decompose(stats.norm(0, 1), stats.norm(1, 2))
+    Decomposition(unit='nats')
+      H(p)      = 1.418939
+      + KL(p‖q) = 0.443147
+      = H(p,q)  = 1.862086
+    """
+    from kullback.measures.discrete import Decomposition
+
+    opts = _Options(base, method, return_error, rtol, n_samples, random_state, validate)
+    h = _measure("entropy", P, None, opts)
+    ce = _measure("cross", P, Q, opts)
+    kl = _measure("kl", P, Q, opts)
+    return Decomposition(entropy=h, cross_entropy=ce, kl_divergence=kl,
+                         unit=resolve_unit(base))
 
 
 def method_for(P: Any, Q: Any = None, *, quantity: str = "kl") -> str:
-    """The method ``method="auto"`` picks for ``quantity`` ("entropy", "cross" or "kl").
+    """The method ``method="auto"`` picks for ``quantity`` ("entropy", "cross", "kl", "js").
 
     Examples
     --------
@@ -211,239 +329,39 @@ def method_for(P: Any, Q: Any = None, *, quantity: str = "kl") -> str:
     >>> method_for(stats.norm(), stats.laplace())
     'closed'
     """
-    what = {"entropy": "entropy", "cross": "cross", "cross_entropy": "cross",
-            "kl": "kl", "kl_divergence": "kl"}.get(quantity)
+    what = QUANTITIES.get(quantity)
     if what is None:
-        raise ValueError(f"quantity must be 'entropy', 'cross' or 'kl'; got {quantity!r}")
+        raise ValueError(f"quantity must be one of {', '.join(QUANTITIES)}; got {quantity!r}")
     if Q is None:
         what = "entropy"
-    return _measure(what, P, Q, None, "auto", True, 1e-11, 2, None, True, plan_only=True)
+    from kullback.distributions._dispatch import plan
+
+    return plan(what, P, Q, _Options(None, "auto", True, 1e-11, 2, None, True))
 
 
 # ----------------------------------------------------------------------------- machinery
 
 
-def _measure(*args, **kwargs):
+def _measure(what: str, P: Any, Q: Any, opts: _Options) -> Any:
+    from kullback.distributions._dispatch import measure
+
+    return measure(what, P, Q, opts)
+
+
+def _sqrt_with_error(value: Any, error: Any) -> tuple[Any, Any]:
+    """sqrt(value) and the first-order propagated error (never NaN)."""
+    if hasattr(value, "detach"):
+        import torch
+
+        root = torch.sqrt(value.clamp(min=0.0))
+        zero = root == 0
+        err = torch.where(zero, torch.sqrt(error), error / (2 * torch.where(zero, 1.0, root)))
+        return root, err
     import numpy as np
 
-    # NumPy closed forms evaluate every branch of a where(); the unused ones may overflow or
-    # divide by zero harmlessly, so floating-point warnings are silenced here
     with np.errstate(all="ignore"):
-        return _measure_impl(*args, **kwargs)
-
-
-def _measure_impl(what, P, Q, base, method, return_error, rtol, n_samples, random_state,
-                  validate, plan_only: bool = False):
-    from kullback.distributions import _closed_forms as cf
-    from kullback.distributions import _quadrature as nq
-    from kullback.distributions._families import normalise
-
-    if method not in METHODS:
-        raise ValueError(f"method must be one of {', '.join(METHODS)}; got {method!r}")
-    if not (isinstance(rtol, float | int) and 0 < rtol < 1):
-        raise ValueError(f"rtol must be a number in (0, 1); got {rtol!r}")
-    unit = resolve_unit(base)
-    Pd = normalise(P, validate)
-    Qd = normalise(Q, validate) if what != "entropy" else None
-    if Qd is not None:
-        _check_compatible(Pd, Qd)
-    torch_out = Pd.source == "torch" or (Qd is not None and Qd.source == "torch")
-    name = _pair_name(what, Pd, Qd)
-
-    value = error = None
-    used = None
-    reason = ""
-    if method == "mc":
-        if plan_only:
-            return "mc"
-        value, error = nq.monte_carlo(Pd, Qd, what, int(n_samples), random_state)
-        used = "mc"
-    if used is None and method in ("auto", "closed"):
-        try:
-            if plan_only:
-                _closed(what, cf, Pd, Qd, probe=True)
-                return "closed"
-            value = _closed(what, cf, Pd, Qd)
-            used = "closed"
-        except (NotImplementedError, cf.NotApplicable) as exc:
-            reason = str(exc)
-            if method == "closed":
-                raise NotImplementedError(
-                    f"no closed form for {name}: {reason}. Try method='auto' (quadrature or "
-                    "summation where they apply) or method='mc'"
-                ) from None
-    if used is None and method in ("auto", "sum"):
-        if Pd.univariate_discrete and (Qd is None or Qd.univariate_discrete):
-            if plan_only:
-                return "sum"
-            value, error = nq.discrete_sum(*_aligned(cf, Pd, Qd), what, float(rtol))
-            used = "sum"
-        elif method == "sum":
-            raise ValueError(f"method='sum' needs univariate discrete distributions; {name} "
-                             "is not")
-    if used is None and method in ("auto", "quad"):
-        if Pd.univariate_continuous and (Qd is None or Qd.univariate_continuous):
-            if plan_only:
-                return "quad"
-            value, error = nq.quadrature(Pd, Qd, what, float(rtol))
-            used = "quad"
-        elif method == "quad":
-            raise ValueError(f"method='quad' needs univariate continuous distributions; {name} "
-                             "is not")
-    if used is None:
-        raise NotImplementedError(
-            f"no closed form, quadrature or summation applies to {name}"
-            + (f" ({reason})" if reason else "")
-            + "; use method='mc' for a seeded Monte Carlo estimate with its standard error"
-        )
-    if what == "kl" and used != "mc":
-        value = _clamp(value)
-    value = _broadcast(value, Pd, Qd)
-    value = unit.from_nats(value)
-    if error is None:
-        error = _zeros_like(value)
-    else:
-        error = unit.from_nats(error)
-    value, error = _finish(value, error, torch_out, Pd, Qd)
-    return Estimate(value, error, used) if return_error else value
-
-
-def _closed(what, cf, Pd, Qd, probe: bool = False):
-    if what == "entropy":
-        if probe and not cf.has_closed_entropy(Pd):
-            raise NotImplementedError(f"no closed form for the entropy of {Pd.label}")
-        try:
-            return cf.closed_entropy(Pd)
-        except NotImplementedError:
-            return _torch_closed(what, Pd, Qd)
-    try:
-        if what == "kl":
-            return cf.closed_kl(Pd, Qd)
-        return cf.closed_cross(Pd, Qd)
-    except NotImplementedError:
-        return _torch_closed(what, Pd, Qd)
-
-
-def _torch_closed(what, Pd, Qd):
-    """Delegate to torch's own registry for torch families kullback has no formula for."""
-    from kullback.distributions._families import FAMILIES
-
-    if Pd.source != "torch" or (Qd is not None and Qd.source != "torch"):
-        raise NotImplementedError("no formula registered for this pair")
-    if Pd.family in FAMILIES and (Qd is None or Qd.family in FAMILIES):
-        raise NotImplementedError("no formula registered for this pair")
-    import torch.distributions as td
-
-    try:
-        if what == "entropy":
-            return Pd.obj.entropy()
-        kl = td.kl_divergence(Pd.obj, Qd.obj)
-        if what == "kl":
-            return kl
-        return Pd.obj.entropy() + kl
-    except NotImplementedError:
-        raise NotImplementedError("neither kullback nor torch.distributions registers it") from None
-
-
-def _aligned(cf, Pd, Qd):
-    if Qd is None:
-        return Pd, None
-    return cf._align(Pd, Qd)
-
-
-def _check_compatible(Pd, Qd) -> None:
-    from kullback.distributions._families import CONTINUOUS, DISCRETE
-
-    def kind(d):
-        if d.family in CONTINUOUS or d.extra.get("kind") == "continuous":
-            return "continuous"
-        if d.family in DISCRETE or d.extra.get("kind") == "discrete":
-            return "discrete"
-        return "multivariate"
-
-    kp, kq = kind(Pd), kind(Qd)
-    if {kp, kq} == {"continuous", "discrete"}:
-        raise ValueError(
-            f"P = {Pd.label} is {kp} and Q = {Qd.label} is {kq}: they have no common "
-            "reference measure, so cross-entropy and KL are undefined"
-        )
-
-
-def _pair_name(what, Pd, Qd) -> str:
-    if what == "entropy":
-        return f"H({Pd.label})"
-    return f"{'KL' if what == 'kl' else 'H'}({Pd.label} || {Qd.label})"
-
-
-def _broadcast(value, Pd, Qd):
-    """Give the result the full broadcast batch shape of P and Q (an entropy that depends on
-    the scale only still has one entry per location)."""
-    import numpy as np
-
-    from kullback.distributions._families import batch_shape
-
-    shape = np.broadcast_shapes(batch_shape(Pd), batch_shape(Qd) if Qd is not None else ())
-    if _is_tensor(value):
-        if tuple(value.shape) == shape:
-            return value
-        import torch
-
-        return value + torch.zeros(shape, dtype=value.dtype, device=value.device)
-    value = np.asarray(value, dtype=np.float64)
-    return value if value.shape == shape else value + np.zeros(shape)
-
-
-def _is_tensor(x) -> bool:
-    return type(x).__module__.startswith("torch")
-
-
-def _clamp(value):
-    if _is_tensor(value):
-        return value.clamp(min=0.0)
-    import numpy as np
-
-    return np.maximum(value, 0.0)
-
-
-def _zeros_like(value):
-    if _is_tensor(value):
-        import torch
-
-        return torch.zeros_like(value.detach())
-    import numpy as np
-
-    return np.zeros(np.shape(value))
-
-
-def _finish(value, error, torch_out, Pd, Qd):
-    import numpy as np
-
-    if torch_out:
-        import torch
-
-        ref = _tensor_ref(Pd)
-        if ref is None and Qd is not None:
-            ref = _tensor_ref(Qd)
-        dtype = ref.dtype if ref is not None else torch.get_default_dtype()
-        if not isinstance(value, torch.Tensor):
-            value = torch.as_tensor(np.asarray(value, dtype=np.float64), dtype=dtype)
-        if not isinstance(error, torch.Tensor):
-            error = torch.as_tensor(np.asarray(error, dtype=np.float64), dtype=value.dtype)
-        return value, error
-    value = np.asarray(value, dtype=np.float64)
-    error = np.asarray(error, dtype=np.float64)
-    if value.ndim == 0:
-        return np.float64(value), np.float64(error)
-    return value, error
-
-
-def _tensor_ref(d):
-    for v in d.params.values():
-        if _is_tensor(v):
-            return v
-    if d.source == "torch":
-        for name in ("loc", "probs", "rate", "concentration", "mean"):
-            v = getattr(d.obj, name, None)
-            if _is_tensor(v):
-                return v
-    return None
+        root = np.sqrt(np.maximum(value, 0.0))
+        err = np.where(root == 0, np.sqrt(error), error / (2 * np.where(root == 0, 1.0, root)))
+    if np.ndim(root) == 0:
+        return np.float64(root), np.float64(err)
+    return root, err

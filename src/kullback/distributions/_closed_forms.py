@@ -6,13 +6,14 @@ Three kinds of entries:
   cross-entropy-sized terms);
 * cross-family pairs derived from the statistics machinery: each family as Q states
   which expectations of X it needs for ``E_P[log q(X)]`` (``Family.needs``), each family
-  as P states which it can supply (:data:`PROVIDES`); every pair where the supply covers
-  the need is registered, with ``KL = H(P, Q) - H(P)``;
+  as P supplies those its ``stats`` define (``Family.provides``); every pair where the supply
+  covers the need is registered, with ``KL = H(P, Q) - H(P)``;
 * pairs whose supports can never nest (a Normal against anything on a half line, a
-  Poisson against a Binomial, ...) registered as ``+inf``.
+  Poisson against a Binomial, ...), decided from each family's support, registered as ``+inf``.
 
 Extend by decorating a function ``f(ops, p, q) -> KL`` with ``@register("fam_p", "fam_q")``
-(families and parametrisations: :mod:`kullback.distributions._families`).
+(families and parametrisations: :mod:`kullback.distributions.families`). Users register pairs
+of their own classes with the public :func:`kullback.distributions.register_kl`.
 """
 
 from __future__ import annotations
@@ -23,16 +24,27 @@ from dataclasses import dataclass
 from typing import Any
 
 from kullback.distributions._dist_ops import EULER
-from kullback.distributions._families import (
-    BOUNDED,
-    CONTINUOUS,
+from kullback.distributions._family import (
     FAMILIES,
-    NAMES,
     Dist,
-    Family,
+    families_of_kind,
     sum_last,
     support,
 )
+from kullback.measures import _kernels
+
+__all__ = [
+    "REGISTRY",
+    "NotApplicable",
+    "Rule",
+    "align",
+    "closed_cross",
+    "closed_entropy",
+    "closed_kl",
+    "has_closed_entropy",
+    "lookup",
+    "register",
+]
 
 
 @dataclass(frozen=True)
@@ -46,36 +58,19 @@ class Rule:
 
 REGISTRY: dict[tuple[str, str], Rule] = {}
 
-# expectations each family as P supplies (see Family.stats)
-PROVIDES: dict[str, frozenset[str]] = {
-    "normal": frozenset({"mean", "var", "absdev", "lmgf"}),
-    "laplace": frozenset({"mean", "var", "absdev", "lmgf"}),
-    "cauchy": frozenset({"mean", "var", "absdev", "lmgf"}),
-    "gumbel": frozenset({"mean", "var", "lmgf"}),
-    "uniform": frozenset({"mean", "var", "absdev", "lmgf", "mlog", "mlog1m", "vlog", "moment"}),
-    "studentt": frozenset({"mean", "var"}),
-    "gamma": frozenset({"mean", "var", "lmgf", "mlog", "vlog", "moment"}),
-    "beta": frozenset({"mean", "var", "mlog", "mlog1m", "vlog", "moment"}),
-    "lognormal": frozenset({"mean", "var", "mlog", "vlog", "moment"}),
-    "pareto": frozenset({"mean", "var", "mlog", "vlog", "moment"}),
-    "halfnormal": frozenset({"mean", "var", "mlog", "vlog", "moment", "lmgf"}),
-    "weibull": frozenset({"mean", "var", "mlog", "vlog", "moment"}),
-}
-# families usable as Q in the statistics machinery
-AS_Q = ("normal", "laplace", "gumbel", "uniform", "gamma", "beta", "lognormal", "pareto",
-        "halfnormal", "weibull")
+
+class NotApplicable(Exception):
+    """The registered formula does not apply to these parameters (e.g. different scipy loc)."""
 
 
 def register(fam_p: str, fam_q: str, note: str = "closed form") -> Callable:
+    """Decorator: ``f(ops, p, q) -> KL`` in nats for the family keys ``(fam_p, fam_q)``."""
+
     def deco(fn):
         REGISTRY[(fam_p, fam_q)] = Rule("kl", fn, note)
         return fn
 
     return deco
-
-
-class NotApplicable(Exception):
-    """The registered formula does not apply to these parameters (e.g. different scipy loc)."""
 
 
 # ----------------------------------------------------------------------------- helpers
@@ -246,12 +241,10 @@ def _geometric_geometric(ops, p, q):
 def _categorical_categorical(ops, p, q):
     a, b = p["probs"], q["probs"]
     _same_last(ops, a, b, "number of categories")
-    # the "double where": categories with p = 0 contribute 0 and a zero (not NaN) gradient
-    pos = a > 0
-    a_s = ops.where(pos, a, 1.0)
-    b_s = ops.where(pos, b, 1.0)
-    terms = ops.where(pos, a_s * (ops.log(a_s) - ops.log(b_s)), 0.0 * a)
-    return ops.sum(terms, -1)
+    # the core's Bregman terms: >= 0 each, 0 (and a zero gradient) where p = 0, +inf where
+    # p > 0 = q
+    a, b = ops.broadcast(a, b)
+    return ops.sum(_kernels.kl_terms(ops.xp(a), a, b), -1)
 
 
 @register("bernoulli", "poisson")
@@ -311,8 +304,6 @@ def _as_mvn(d: Dist) -> Dist | None:
 def independent_kl(P: Dist, Q: Dist):
     """KL for Independent pairs: sum of base KLs, or dense MVN against a MultivariateNormal."""
     if P.family == Q.family == "independent" and P.params["ndims"] == Q.params["ndims"]:
-        from kullback.distributions._closed_forms import closed_kl
-
         kl = closed_kl(P.params["base"], Q.params["base"])
         return sum_last(P.ops, kl, P.params["ndims"])
     mp, mq = _as_mvn(P), _as_mvn(Q)
@@ -329,12 +320,10 @@ def independent_kl(P: Dist, Q: Dist):
 
 def _always_inf(fp: str, fq: str) -> bool:
     """Support of P can never lie inside the support of Q (decided from the families alone)."""
-    if fp not in BOUNDED or fq not in BOUNDED:
-        return False
-    (lp, up), (lq, uq) = BOUNDED[fp], BOUNDED[fq]
-    discrete = fp not in CONTINUOUS
-    if discrete != (fq not in CONTINUOUS):
+    sp, sq = FAMILIES[fp], FAMILIES[fq]
+    if sp.bounded is None or sq.bounded is None or sp.kind != sq.kind:
         return False  # continuous vs discrete: no common dominating measure; not registered
+    (lp, up), (lq, uq) = sp.bounded, sq.bounded
     return (not lp and lq) or (not up and uq)
 
 
@@ -346,7 +335,7 @@ def _make_cross(fp: str, fq: str) -> Rule:
         lo_q, hi_q = support(Q)
         return mask_inf(ops, _lt(ops, lo_p, lo_q) | _lt(ops, hi_q, hi_p), -lq)
 
-    return Rule("cross", fn, f"closed form E_P[log q] from moments of {NAMES[fp]}")
+    return Rule("cross", fn, f"closed form E_P[log q] from moments of {FAMILIES[fp].name}")
 
 
 def _lt(ops, a, b):
@@ -357,19 +346,22 @@ def _make_inf(fp: str, fq: str) -> Rule:
     def fn(ops, p, q):
         return inf_like(ops, *p.values(), *q.values())
 
-    return Rule("kl", fn, f"+inf: the support of {NAMES[fp]} always exceeds that of {NAMES[fq]}")
+    name_p, name_q = FAMILIES[fp].name, FAMILIES[fq].name
+    return Rule("kl", fn, f"+inf: the support of {name_p} always exceeds that of {name_q}")
 
 
 def _populate() -> None:
-    fams = [*CONTINUOUS, "bernoulli", "binomial", "poisson", "geometric", "negbinomial",
-            "categorical"]
+    """Register every cross-family pair the families' declarations decide: +inf where the
+    supports can never nest, E_P[log q] from P's statistics where they cover Q's needs."""
+    fams = families_of_kind("continuous") + families_of_kind("discrete")
     for fp in fams:
         for fq in fams:
             if (fp, fq) in REGISTRY or fp == fq:
                 continue
+            sp, sq = FAMILIES[fp], FAMILIES[fq]
             if _always_inf(fp, fq):
                 REGISTRY[(fp, fq)] = _make_inf(fp, fq)
-            elif fq in AS_Q and fp in PROVIDES and FAMILIES[fq].needs <= PROVIDES[fp]:
+            elif sq.serves_as_q and sp.provides and sq.needs <= sp.provides:
                 REGISTRY[(fp, fq)] = _make_cross(fp, fq)
 
 
@@ -379,7 +371,7 @@ _populate()
 # ----------------------------------------------------------------------------- entry points
 
 
-def _align(P: Dist, Q: Dist) -> tuple[Dist, Dist]:
+def align(P: Dist, Q: Dist) -> tuple[Dist, Dist]:
     """Put both on the same ops flavour (a scipy object meeting a torch one becomes torch)."""
     if P.ops.name == Q.ops.name:
         return P, Q
@@ -404,7 +396,7 @@ def lookup(P: Dist, Q: Dist) -> Rule | None:
 
 def closed_kl(P: Dist, Q: Dist):
     """Closed-form KL(P || Q) in nats; NotImplementedError / NotApplicable when there is none."""
-    P, Q = _align(P, Q)
+    P, Q = align(P, Q)
     ops = P.ops
     if P.family == "independent" or Q.family == "independent":
         return independent_kl(P, Q)
@@ -421,7 +413,7 @@ def closed_kl(P: Dist, Q: Dist):
 
 def closed_cross(P: Dist, Q: Dist):
     """Closed-form cross-entropy H(P, Q) in nats (entropy of P must be closed too)."""
-    P, Q = _align(P, Q)
+    P, Q = align(P, Q)
     ops = P.ops
     rule = lookup(P, Q)
     if rule is not None and rule.kind == "cross":
@@ -467,10 +459,10 @@ def _check_shift(P: Dist, Q: Dist, rule: Rule) -> None:
 
 
 def has_closed_entropy(P: Dist) -> bool:
-    spec = FAMILIES.get(P.family)
+    """Whether :func:`closed_entropy` has a formula for ``P``."""
+    spec = P.spec
     if spec is None:
         return False
     if P.family == "independent":
-        return FAMILIES.get(P.params["base"].family) is not None and has_closed_entropy(
-            P.params["base"])
-    return type(spec).entropy is not Family.entropy
+        return has_closed_entropy(P.params["base"])
+    return spec.has_entropy

@@ -11,6 +11,8 @@ from __future__ import annotations
 import math
 from typing import Any
 
+__all__ = ["EULER", "LOG_2PI", "NumpyOps", "TorchOps", "numpy_ops", "torch_ops"]
+
 EULER = 0.57721566490153286060651209008240243  # Euler-Mascheroni constant
 LOG_2PI = math.log(2.0 * math.pi)
 
@@ -108,6 +110,12 @@ class NumpyOps:
 
     def to_numpy(self, x):
         return self.np.asarray(x, dtype=self.np.float64)
+
+    def xp(self, x):
+        """The array namespace of ``x`` (for the core's kernels)."""
+        from array_api_compat import array_namespace
+
+        return array_namespace(self.np.asarray(x))
 
     def lbeta(self, a, b):
         return self.sp.betaln(a, b)
@@ -238,6 +246,12 @@ class TorchOps:
         if isinstance(x, self.torch.Tensor):
             return x.detach().cpu().to(self.torch.float64).numpy()
         return np.asarray(x, dtype=np.float64)
+
+    def xp(self, x):
+        """The array namespace of ``x`` (for the core's kernels)."""
+        from array_api_compat import array_namespace
+
+        return array_namespace(x)
 
     def lbeta(self, a, b):
         lg = self.torch.lgamma

@@ -1,17 +1,26 @@
 """Numerical fallbacks: adaptive quadrature, exact summation with a tail bound, Monte Carlo.
 
-* :func:`quadrature` - 1-D continuous P: ``scipy.integrate.quad`` of the integrand written
-  from log-densities (``exp(log p) * (log p - log q)``) over the support of P, split at P's
-  0.1 %, 50 % and 99.9 % quantiles; returns the value and quad's absolute error estimate.
-  NumPy only: torch inputs give a torch result without a gradient.
-* :func:`discrete_sum` - discrete P: the sum over the support of P, evaluated with the ops
-  flavour of the inputs (torch results keep their gradient). Infinite supports are cut at a
-  point K where the terms decay geometrically; the tail beyond K is bounded by
-  ``t_K * rho / (1 - rho)`` with ``rho = t_K / t_(K-1)`` (valid when the term ratio keeps
-  decreasing past K, as for every log-concave pmf such as Poisson, binomial, geometric and
-  negative binomial with r >= 1). K doubles until that bound is below ``rtol * |sum| / 1000``.
-* :func:`monte_carlo` - any pair: a seeded sample of P; returns the mean of the log-ratio and
-  its standard error. Only used when ``method="mc"`` is asked for.
+The terms are the core's kernels (:mod:`kullback.measures._kernels`) evaluated on log
+densities, so they are never negative (Bregman KL and JS terms) and never take an epsilon:
+
+* :func:`quadrature` - 1-D continuous P (and Q): ``scipy.integrate.quad`` of the terms over the
+  support of P (the union of both supports for JS), split at the 0.1 %, 50 % and 99.9 %
+  quantiles and at Q's median and support ends. KL integrates ``p (log p - log q)``: its
+  Bregman form would need Q's mass outside P's support, which quadrature does not see.
+  Returns the value and quad's absolute error estimate. NumPy only: torch inputs give a torch
+  result without a gradient. torch families kullback does not declare are integrated with
+  torch's own ``log_prob`` and support.
+* :func:`discrete_sum` - discrete P: the sum over the support of P (of both, for JS) in the
+  ops flavour of the inputs (torch results keep their gradient). KL sums the Bregman terms
+  ``p (q/p - 1 - log(q/p))`` and adds Q's exact mass outside the summed range, so the
+  ``q - p`` additions cancel exactly. Infinite supports are cut at a point K where the terms
+  decay geometrically; the tail beyond K is bounded by ``t_K * rho / (1 - rho)`` with
+  ``rho = t_K / t_(K-1)`` (valid when the term ratio keeps decreasing past K, as for every
+  log-concave pmf such as Poisson, binomial, geometric and negative binomial with r >= 1).
+  K doubles until that bound is below ``rtol * |sum| / 1000``.
+* :func:`monte_carlo` - any pair: seeded samples; returns the mean of the log-ratio and its
+  standard error (for JS, of P and of Q against the mixture). Only used for ``method="mc"``:
+  sample averages of log-ratios are a genuinely different quantity from the kernels' terms.
 """
 
 from __future__ import annotations
@@ -19,62 +28,52 @@ from __future__ import annotations
 import itertools
 import math
 import warnings
-from typing import Any
 
 import numpy as np
 
 from kullback.distributions._dist_ops import numpy_ops
-from kullback.distributions._families import FAMILIES, Dist, batch_shape, scipy_frozen, support
+from kullback.distributions._family import Dist, batch_shape, scipy_frozen
+from kullback.measures import _kernels
+
+__all__ = ["discrete_sum", "monte_carlo", "quadrature"]
 
 _MAX_TERMS = 1 << 24  # grid points x batch elements for one summation pass
+LN2 = math.log(2.0)
 
 
-# ----------------------------------------------------------------------------- helpers
+# ----------------------------------------------------------------------------- the terms
 
 
-def _elementwise(frozen) -> tuple[tuple[int, ...], Any]:
-    """Split a (possibly batched) scipy frozen univariate into a function idx -> scalar frozen."""
-    dist = frozen.dist
-    parsed = dist._parse_args(*frozen.args, **frozen.kwds)
-    discrete = type(frozen).__name__ == "rv_discrete_frozen"
-    shapes = [np.asarray(s, dtype=np.float64) for s in parsed[0]]
-    loc = np.asarray(parsed[1], dtype=np.float64)
-    scale = np.asarray(parsed[2] if len(parsed) > 2 else 1.0, dtype=np.float64)
-    arrays = np.broadcast_arrays(*shapes, loc, scale)
-    shape = arrays[0].shape
-
-    def at(idx):
-        vals = [float(a[idx]) for a in arrays]
-        if discrete:
-            return dist(*vals[:-2], loc=vals[-2])
-        return dist(*vals[:-2], loc=vals[-2], scale=vals[-1])
-
-    return shape, at
+def _log_terms(xp, what: str, lp, lq):
+    """The non-negative terms of ``what`` from log densities, through the core's kernels."""
+    if what == "entropy":
+        return -_kernels.log_entropy_terms(xp, lp)
+    if what == "cross":
+        return -_kernels.log_cross_entropy_terms(xp, lp, lq)
+    if what == "kl":
+        return _kernels.log_kl_terms(xp, lp, lq)
+    if what == "js":
+        return 0.25 * _kernels.log_js_terms(xp, lp, lq)
+    raise ValueError(f"unknown quantity {what!r}")
 
 
-def _logdensity(frozen):
-    return frozen.logpmf if hasattr(frozen, "logpmf") else frozen.logpdf
+def _integrand(what: str, lp: float, lq: float) -> float:
+    """The quadrature integrand at one point (0 where p underflows, except for JS)."""
+    if what != "js" and math.exp(lp) == 0.0:
+        return 0.0  # p(x) below the smallest double: no contribution, whatever q(x) is
+    if what == "kl":  # p (log p - log q) over the support of P; +inf where q = 0 < p
+        return math.inf if lq == -math.inf else math.exp(lp) * (lp - lq)
+    return float(_log_terms(np, what, np.float64(lp), np.float64(lq)))
 
 
-# ----------------------------------------------------------------------------- quadrature
+# ----------------------------------------------------------------------------- elements
 
 
-def quadrature(P: Dist, Q: Dist | None, what: str, rtol: float):
-    """(value, abs_error) in nats as NumPy arrays, by adaptive quadrature per batch element."""
-    from scipy import integrate
+class _Element:
+    """One scalar 1-D distribution: log density, support, quantiles, family name."""
 
-    sp = _batch_shape(P)
-    sq = _batch_shape(Q) if Q is not None else ()
-    shape = np.broadcast_shapes(sp, sq)
-    value = np.empty(shape)
-    error = np.empty(shape)
-    at_p = _elements(P)
-    at_q = _elements(Q) if Q is not None else None
-    for idx in np.ndindex(shape):
-        p = at_p(_local(idx, sp))
-        q = at_q(_local(idx, sq)) if at_q is not None else None
-        value[idx], error[idx] = _quad_one(p, q, what, rtol, integrate)
-    return value, error
+    def __init__(self, logpdf, support, ppf, name):
+        self.logpdf, self.support, self.ppf, self.name = logpdf, support, ppf, name
 
 
 def _local(idx: tuple[int, ...], shape: tuple[int, ...]) -> tuple[int, ...]:
@@ -82,29 +81,36 @@ def _local(idx: tuple[int, ...], shape: tuple[int, ...]) -> tuple[int, ...]:
     return tuple(i if n > 1 else 0 for i, n in zip(tail, shape, strict=True))
 
 
-class _Element:
-    """One scalar 1-D distribution: log density, support, quantiles, family name."""
-
-    def __init__(self, logpdf, support, ppf, name):
-        self.logpdf, self._support, self.ppf, self.name = logpdf, support, ppf, name
-
-    def support(self):
-        return self._support
-
-
 def _elements(d: Dist):
+    """idx -> the :class:`_Element` of batch element ``idx`` of ``d``."""
     if d.family == "scipy":
-        _, at = _elementwise(d.obj)
+        return _scipy_elements(d)
+    if d.family == "torch":
+        return _torch_elements(d)
+    return _family_elements(d)
 
-        def make_scipy(idx):
-            f = at(idx)
-            return _Element(f.logpdf, tuple(float(v) for v in f.support()), f.ppf, f.dist.name)
 
-        return make_scipy
+def _scipy_elements(d: Dist):
+    frozen = d.obj
+    dist = frozen.dist
+    parsed = dist._parse_args(*frozen.args, **frozen.kwds)
+    shapes = [np.asarray(s, dtype=np.float64) for s in parsed[0]]
+    arrays = np.broadcast_arrays(*shapes, np.asarray(parsed[1], dtype=np.float64),
+                                 np.asarray(parsed[2], dtype=np.float64))
+
+    def make(idx):
+        vals = [float(a[idx]) for a in arrays]
+        f = dist(*vals[:-2], loc=vals[-2], scale=vals[-1])
+        return _Element(f.logpdf, tuple(float(v) for v in f.support()), f.ppf, dist.name)
+
+    return make
+
+
+def _family_elements(d: Dist):
     nops = numpy_ops()
-    spec = FAMILIES[d.family]
-    bshape = _batch_shape(d)
-    params = {k: np.broadcast_to(nops.to_numpy(v) if d.ops.name == "torch" else v, bshape)
+    spec = d.spec
+    bshape = batch_shape(d)
+    params = {k: np.broadcast_to(d.ops.to_numpy(v), bshape)
               for k, v in d.params.items()}
     shift = np.broadcast_to(np.asarray(d.shift, dtype=np.float64), bshape)
     width = np.broadcast_to(np.asarray(d.width, dtype=np.float64), bshape)
@@ -114,7 +120,7 @@ def _elements(d: Dist):
         s, w = float(shift[idx]), float(width[idx])
         lw = math.log(w)
         lo, hi = (float(v) for v in spec.support(nops, pi))
-        frozen = spec.scipy(pi)
+        frozen = spec.to_scipy(pi)
 
         def logpdf(x):
             return spec.logpdf(nops, pi, (x - s) / w) - lw
@@ -127,34 +133,99 @@ def _elements(d: Dist):
     return make
 
 
-def _quad_one(p, q, what: str, rtol: float, integrate) -> tuple[float, float]:
-    a, b = (float(v) for v in p.support())
-    circular = p.name == "vonmises" and q is not None and q.name == "vonmises"
-    if q is not None and not circular:  # von Mises densities are 2 pi-periodic
-        qa, qb = (float(v) for v in q.support())
-        if a < qa or b > qb:
-            return math.inf, 0.0
-    lpdf = p.logpdf
-    lqdf = q.logpdf if q is not None else None
+def _torch_elements(d: Dist):
+    """Elements of a torch family kullback does not declare: torch's log_prob and support,
+    quantiles of a seeded sample (they only choose where quadrature splits its range)."""
+    import torch
+
+    obj = d.obj
+    bshape = tuple(obj.batch_shape)
+    lo = np.broadcast_to(_bound(obj.support, "lower_bound", -math.inf), bshape)
+    hi = np.broadcast_to(_bound(obj.support, "upper_bound", math.inf), bshape)
+    with torch.random.fork_rng(devices=[]), torch.no_grad():
+        torch.manual_seed(0)
+        sample = obj.sample((2001,)).detach().to(torch.float64).cpu().numpy()
+    sample = sample.reshape((2001, *bshape))
+
+    def make(idx):
+        def logpdf(x):
+            value = torch.full(bshape, float(x), dtype=torch.float64)
+            with torch.no_grad():
+                return float(_log_prob_any(d, value).to(torch.float64)[idx])
+
+        def ppf(q):
+            return np.quantile(sample[(slice(None), *idx)], q)
+
+        return _Element(logpdf, (float(lo[idx]), float(hi[idx])), ppf, type(obj).__name__)
+
+    return make
+
+
+def _bound(constraint, name: str, default: float):
+    value = getattr(constraint, name, default)
+    if hasattr(value, "detach"):
+        value = value.detach().to("cpu").double().numpy()
+    return np.asarray(value, dtype=np.float64)
+
+
+# ----------------------------------------------------------------------------- quadrature
+
+
+def quadrature(P: Dist, Q: Dist | None, what: str, rtol: float):
+    """(value, abs_error) in nats as NumPy arrays, by adaptive quadrature per batch element."""
+    sp = batch_shape(P)
+    sq = batch_shape(Q) if Q is not None else ()
+    shape = np.broadcast_shapes(sp, sq)
+    value = np.empty(shape)
+    error = np.empty(shape)
+    at_p = _elements(P)
+    at_q = _elements(Q) if Q is not None else None
+    for idx in np.ndindex(shape):
+        p = at_p(_local(idx, sp))
+        q = at_q(_local(idx, sq)) if at_q is not None else None
+        value[idx], error[idx] = _quad_one(p, q, what, rtol)
+    return value, error
+
+
+def _domain(p: _Element, q: _Element | None, what: str) -> tuple[float, float] | None:
+    """The range of integration; None when the support of P reaches outside Q's (+inf)."""
+    a, b = (float(v) for v in p.support)
+    if q is None or (p.name == "vonmises" and q.name == "vonmises"):
+        return a, b  # von Mises densities are 2 pi-periodic: one period of P
+    qa, qb = (float(v) for v in q.support)
+    if what == "js":
+        return min(a, qa), max(b, qb)
+    if a < qa or b > qb:
+        return None
+    return a, b
+
+
+def _cuts(p: _Element, q: _Element | None, what: str) -> list[float]:
+    """Points where quad should split: quantiles of P (and of Q for JS), Q's median and
+    support ends (Laplace's cusp, a truncated support: kinks of log q)."""
+    cuts = [float(c) for c in p.ppf([1e-3, 0.5, 1 - 1e-3])]
+    if q is not None:
+        probs = [1e-3, 0.5, 1 - 1e-3] if what == "js" else [0.5]
+        cuts += [float(c) for c in q.ppf(probs)]
+        cuts += [float(c) for c in q.support]
+    if what == "js":
+        cuts += [float(c) for c in p.support]
+    return cuts
+
+
+def _quad_one(p: _Element, q: _Element | None, what: str, rtol: float) -> tuple[float, float]:
+    from scipy import integrate
+
+    domain = _domain(p, q, what)
+    if domain is None:
+        return math.inf, 0.0
+    a, b = domain
+    lqdf = q.logpdf if q is not None else (lambda x: -math.inf)
 
     def f(x):
-        lp = float(lpdf(x))
-        pe = math.exp(lp) if lp > -math.inf else 0.0
-        if pe == 0.0:  # p(x) below the smallest double: no contribution
-            return 0.0
-        if what == "entropy":
-            return -pe * lp
-        lq = float(lqdf(x))
-        if lq == -math.inf:
-            return math.inf
-        return pe * ((lp - lq) if what == "kl" else -lq)
+        return _integrand(what, float(p.logpdf(x)), float(lqdf(x)))
 
-    cuts = [float(c) for c in p.ppf([1e-3, 0.5, 1 - 1e-3])]
-    if q is not None:  # Q's mode-like points and support ends are kinks of log q (Laplace's
-        # cusp at its median, a truncated support): split there so quad sees smooth pieces
-        cuts += [float(c) for c in q.ppf([0.5])]
-        cuts += [float(c) for c in q.support()]
-    points = [a, *sorted({c for c in cuts if a < c < b and math.isfinite(c)}), b]
+    points = [a, *sorted({c for c in _cuts(p, q, what) if a < c < b and math.isfinite(c)}), b]
     total, err = 0.0, 0.0
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -163,7 +234,7 @@ def _quad_one(p, q, what: str, rtol: float, integrate) -> tuple[float, float]:
                 v, e = integrate.quad(f, lo, hi, epsabs=0.0, epsrel=rtol, limit=200)
                 total += v
                 err += e
-    if what == "kl" and total < 0:
+    if what in ("kl", "js") and total < 0:
         total = 0.0
     return total, err
 
@@ -178,81 +249,96 @@ def _logpmf(d: Dist, k, ops):
     shift = d.shift
     if not (isinstance(shift, float) and shift == 0.0):
         shift = ops.asarray(np.asarray(shift, dtype=np.float64), k)
-    return FAMILIES[d.family].logpmf(ops, d.params, k - shift)
+    return d.spec.logpmf(ops, d.params, k - shift)
 
 
-def _range(d: Dist) -> tuple[int, float]:
-    """(lowest support point over the batch, a first upper cut-off or the finite maximum)."""
+def _range(d: Dist) -> tuple[int, float, bool]:
+    """(lowest support point over the batch, a first upper cut-off, whether the support is
+    finite)."""
     f = scipy_frozen(d)
     with np.errstate(all="ignore"):
         lo, hi = (np.asarray(v, dtype=np.float64) for v in f.support())
         lo_min = float(np.min(lo))
         hi_max = float(np.max(hi))
         if math.isfinite(hi_max):
-            return int(lo_min), hi_max
+            return int(lo_min), hi_max, True
         mean = np.asarray(f.mean(), dtype=np.float64)
         std = np.asarray(f.std(), dtype=np.float64)
         guess = mean + 40 * std + 40
         guess = np.where(np.isfinite(guess), guess, 1000.0)
-        return int(lo_min), float(np.max(guess))
+        return int(lo_min), float(np.max(guess)), False
 
 
-def _batch_shape(d: Dist) -> tuple[int, ...]:
-    return batch_shape(d)
+def _summation_range(P: Dist, Q: Dist | None, what: str) -> tuple[int, float, bool]:
+    """P's range; for JS the union of P's and Q's."""
+    lo, hi, finite = _range(P)
+    if what != "js":
+        return lo, hi, finite
+    lo_q, hi_q, finite_q = _range(Q)
+    return min(lo, lo_q), max(hi, hi_q), finite and finite_q
+
+
+def _outside_mass(d: Dist, lo: int, hi: int):
+    """The exact probability that ``d`` puts outside the integers ``lo..hi`` (NumPy)."""
+    f = scipy_frozen(d)
+    with np.errstate(all="ignore"):
+        return np.asarray(f.cdf(lo - 1) + f.sf(hi), dtype=np.float64)
+
+
+def _term_grid(P: Dist, Q: Dist | None, what: str, lo: int, upper: int, ref):
+    """Terms at the integers lo..upper (axis 0), batch axes after it."""
+    ops = P.ops
+    nb = len(np.broadcast_shapes(batch_shape(P), batch_shape(Q) if Q is not None else ()))
+    k = ops.asarray(np.arange(lo, upper + 1, dtype=np.float64), ref)
+    k = k.reshape((upper - lo + 1,) + (1,) * nb)
+    lp = _logpmf(P, k, ops)
+    lq = _logpmf(Q, k, ops) if Q is not None else lp
+    lp, lq = ops.broadcast(lp, lq)
+    return _log_terms(ops.xp(lp), what, lp, lq)
+
+
+def _tail_bound(terms: np.ndarray, total: np.ndarray, rtol: float):
+    """(tail bound, converged) from the last two terms' ratio."""
+    last, prev = terms[-1], terms[-2]
+    with np.errstate(all="ignore"):
+        rho = np.where(last == 0, 0.0, last / prev)
+        tail = np.where(last == 0, 0.0, last * rho / (1 - rho))
+    ok = (rho < 1) & (tail <= 1e-3 * rtol * np.where(np.isfinite(total), total, 0) + 1e-300)
+    return tail, bool(np.all(ok | ~np.isfinite(total)))
 
 
 def discrete_sum(P: Dist, Q: Dist | None, what: str, rtol: float):
     """(value, error) in nats as arrays of P's ops flavour: the sum over the support of P."""
     ops = P.ops
-    bshape = np.broadcast_shapes(_batch_shape(P), _batch_shape(Q) if Q is not None else ())
-    lo, hi = _range(P)
-    finite = True
-    with np.errstate(all="ignore"):
-        finite = bool(np.all(np.isfinite(np.asarray(scipy_frozen(P).support()[1], dtype=float))))
+    bshape = np.broadcast_shapes(batch_shape(P), batch_shape(Q) if Q is not None else ())
+    lo, hi, finite = _summation_range(P, Q, what)
     nb = max(1, math.prod(bshape))
     upper = int(hi)
     ref = next((v for v in P.params.values() if not isinstance(v, Dist)), None)
     while True:
-        n = upper - lo + 1
-        if n * nb > _MAX_TERMS:
+        if (upper - lo + 1) * nb > _MAX_TERMS:
             raise ValueError(
                 f"summing over the support of {P.label} needs more than {_MAX_TERMS} terms; "
                 "use method='mc' for a Monte Carlo estimate"
             )
-        k = ops.asarray(np.arange(lo, upper + 1, dtype=np.float64), ref)
-        k = k.reshape((n,) + (1,) * len(bshape))
         with np.errstate(all="ignore"):
-            lp = _logpmf(P, k, ops)
-            fin = ops.isfinite(lp)
-            lps = ops.where(fin, lp, 0.0)
-            pk = ops.where(fin, ops.exp(lps), 0.0 * lps)
-            if what == "entropy":
-                terms = -pk * lps
-            else:
-                lq = _logpmf(Q, k, ops)
-                bad = fin & ~ops.isfinite(lq) & (pk > 0)
-                lqs = ops.where(ops.isfinite(lq), lq, 0.0)
-                body = pk * (lps - lqs) if what == "kl" else -pk * lqs
-                terms = ops.where(bad, ops.inf, body)
-            terms = terms + 0.0 * lps  # broadcast to the full batch shape
+            terms = _term_grid(P, Q, what, lo, upper, ref)
             total = ops.sum(terms, 0)
         tnp = np.abs(ops.to_numpy(terms))
         tot = np.abs(ops.to_numpy(total))
-        rounding = 4 * np.finfo(np.float64).eps * np.sum(np.where(np.isfinite(tnp), tnp, 0), 0)
         if finite:
             tail = np.zeros_like(tot)
             break
-        last, prev = tnp[-1], tnp[-2]
-        with np.errstate(all="ignore"):
-            rho = np.where(last == 0, 0.0, last / prev)
-            tail = np.where(last == 0, 0.0, last * rho / (1 - rho))
-        ok = (rho < 1) & (tail <= 1e-3 * rtol * np.where(np.isfinite(tot), tot, 0) + 1e-300)
-        if bool(np.all(ok | ~np.isfinite(tot))):
+        tail, converged = _tail_bound(tnp, tot, rtol)
+        if converged:
             break
         upper = lo + 2 * (upper - lo) + 10
+    if what == "kl":  # the Bregman terms' q - p add up to 0 only with Q's mass off the grid
+        total = total + ops.asarray(_outside_mass(Q, lo, upper), total)
+    rounding = 4 * np.finfo(np.float64).eps * np.sum(np.where(np.isfinite(tnp), tnp, 0), 0)
     err = np.where(np.isfinite(tot), tail + rounding, 0.0)
-    if what == "kl":
-        total = ops.maximum(total, 0.0)
+    if what == "js":
+        err = err + 0.5 * LN2 * (_outside_mass(P, lo, upper) + _outside_mass(Q, lo, upper))
     return total, err
 
 
@@ -267,44 +353,18 @@ def _seed(random_state) -> int:
     return int(random_state)
 
 
-def monte_carlo(P: Dist, Q: Dist | None, what: str, n_samples: int, random_state):
-    """(estimate, standard error) in nats: mean of -log p, -log q or log p - log q over X ~ P."""
-    if n_samples < 2:
-        raise ValueError(f"n_samples must be at least 2; got {n_samples}")
-    seed = _seed(random_state)
-    if P.source == "torch":
+def _sample(d: Dist, n: int, seed: int):
+    """``n`` seeded draws of ``d`` in its own library (torch: rsample where it exists)."""
+    obj = d.obj
+    if d.source == "torch":
         import torch
 
-        obj = P.obj
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(seed)
-            x = obj.rsample((n_samples,)) if obj.has_rsample else obj.sample((n_samples,))
-        lp = obj.log_prob(x)
-        if what == "entropy":
-            vals = -lp
-        else:
-            lq = _log_prob_any(Q, x)
-            vals = -lq if what == "cross" else lp - lq
-        est = vals.mean(0)
-        se = vals.std(0) / math.sqrt(n_samples)
-        return est, se.detach()
+            return obj.rsample((n,)) if obj.has_rsample else obj.sample((n,))
     rng = np.random.default_rng(seed)
-    obj = P.obj
-    bshape = _batch_shape(P) if P.family != "scipy" or hasattr(obj, "args") else ()
-    multivariate = P.family in ("mvn", "dirichlet") or not hasattr(obj, "args")
-    size = n_samples if multivariate else (n_samples, *bshape)
-    x = obj.rvs(size=size, random_state=rng)
-    lp = _log_prob_any(P, x)
-    if what == "entropy":
-        vals = -lp
-    else:
-        lq = _log_prob_any(Q, x)
-        vals = -lq if what == "cross" else lp - lq
-    vals = np.asarray(vals, dtype=np.float64)
-    with np.errstate(all="ignore"):
-        est = vals.mean(0)
-        se = vals.std(0, ddof=1) / math.sqrt(n_samples)
-    return est, se
+    multivariate = d.kind == "multivariate" or not hasattr(obj, "args")
+    return obj.rvs(size=n if multivariate else (n, *batch_shape(d)), random_state=rng)
 
 
 def _log_prob_any(d: Dist, x):
@@ -332,8 +392,58 @@ def _log_prob_any(d: Dist, x):
         xs = xs / xs.sum(-1, keepdims=True)
         return np.where(inside, obj.logpdf(xs.T), -np.inf)
     with np.errstate(all="ignore"):
-        return _logdensity(obj)(x)
+        return (obj.logpmf if hasattr(obj, "logpmf") else obj.logpdf)(x)
 
 
-def support_of(d: Dist):
-    return support(d)
+def _as_like(ref, x):
+    """``x`` in the library of ``ref``."""
+    if hasattr(ref, "detach") and not hasattr(x, "detach"):
+        import torch
+
+        return torch.as_tensor(np.asarray(x), dtype=ref.dtype)
+    if not hasattr(ref, "detach") and hasattr(x, "detach"):
+        return x.detach().cpu().numpy()
+    return x
+
+
+def _mean_and_se(vals, n: int):
+    if hasattr(vals, "detach"):
+        return vals.mean(0), (vals.std(0) / math.sqrt(n)).detach()
+    vals = np.asarray(vals, dtype=np.float64)
+    with np.errstate(all="ignore"):
+        return vals.mean(0), vals.std(0, ddof=1) / math.sqrt(n)
+
+
+def _log_ratio_to_mixture(d: Dist, other: Dist, x):
+    """log p(x) - log m(x) with m = (p + o)/2, i.e. log 2 - softplus(log o(x) - log p(x))."""
+    lp = _log_prob_any(d, x)
+    lo = _as_like(lp, _log_prob_any(other, x))
+    if hasattr(lp, "detach"):
+        import torch
+
+        return LN2 - torch.logaddexp(torch.zeros_like(lp), lo - lp)
+    with np.errstate(all="ignore"):
+        return LN2 - np.logaddexp(0.0, lo - lp)
+
+
+def monte_carlo(P: Dist, Q: Dist | None, what: str, n_samples: int, random_state):
+    """(estimate, standard error) in nats: the mean of -log p, -log q or log p - log q over
+    X ~ P; for JS, half the sum of the means over X ~ P and Y ~ Q of the log-ratios to the
+    mixture."""
+    if n_samples < 2:
+        raise ValueError(f"n_samples must be at least 2; got {n_samples}")
+    seed = _seed(random_state)
+    x = _sample(P, n_samples, seed)
+    if what == "js":
+        est_p, se_p = _mean_and_se(_log_ratio_to_mixture(P, Q, x), n_samples)
+        y = _sample(Q, n_samples, seed + 1)
+        est_q, se_q = _mean_and_se(_as_like(est_p, _log_ratio_to_mixture(Q, P, y)), n_samples)
+        se_q = _as_like(se_p, se_q)
+        return 0.5 * (est_p + est_q), 0.5 * (se_p**2 + se_q**2) ** 0.5
+    lp = _log_prob_any(P, x)
+    if what == "entropy":
+        vals = -lp
+    else:
+        lq = _as_like(lp, _log_prob_any(Q, x))
+        vals = -lq if what == "cross" else lp - lq
+    return _mean_and_se(vals, n_samples)

@@ -1,0 +1,202 @@
+"""Discrete families: log pmf at integer points (float arrays), supports, entropies."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from kullback.distributions._family import (
+    Family,
+    check,
+    family,
+    finite,
+    positive,
+    probability,
+    show,
+    success_probability,
+    unchecked,
+)
+from kullback.measures import _kernels
+
+__all__ = ["Bernoulli", "Binomial", "Categorical", "Geometric", "NegBinomial", "Poisson"]
+
+
+def _in_support(k, hi=None):
+    ok = k >= 0
+    return ok if hi is None else ok & (k <= hi)
+
+
+def _rounded(ops, x):
+    return ops.torch.round(x) if ops.name == "torch" else ops.np.round(x)
+
+
+def _non_negative_integer(ops, n, name, label):
+    check(ops, (n >= 0) & (n == _rounded(ops, n)),
+          f"parameter {name!r} must be a non-negative integer; got {show(ops, n)}", label)
+
+
+def _non_negative(ops, r, name, label):
+    check(ops, r >= 0, f"parameter {name!r} must be non-negative; got {show(ops, r)}", label)
+    finite(ops, r, name, label)
+
+
+def _half_line(p, name):
+    return (0 * p[name], float("inf"))
+
+
+class _Discrete(Family):
+    """Shared declarations of the integer-valued families: scipy's loc is a shift."""
+
+    kind = "discrete"
+    scipy_shift = True
+
+
+@family
+class Bernoulli(_Discrete):
+    """bernoulli(probs): probs = P(X = 1)."""
+
+    key, torch, scipy = "bernoulli", ("Bernoulli",), ("bernoulli",)
+    params, example, scipy_shapes = {"probs": probability}, {"probs": 0.3}, ("probs",)
+
+    def entropy(self, ops, p):
+        q = p["probs"]
+        return -ops.xlogy(q, q) - ops.xlog1py(1 - q, -q)
+
+    def support(self, ops, p):
+        z = 0 * p["probs"]
+        return (z, z + 1)
+
+    def logpmf(self, ops, p, k):
+        q = p["probs"]
+        v = ops.where(k == 1, ops.log(q), ops.log1p(-q))
+        return ops.where((k == 0) | (k == 1), v, -ops.inf)
+
+    def to_scipy(self, p):
+        from scipy import stats
+
+        return stats.bernoulli(p["probs"])
+
+
+@family
+class Binomial(_Discrete):
+    """binomial(total_count, probs)."""
+
+    key, torch, scipy = "binomial", ("Binomial",), ("binom",)
+    params: ClassVar[dict[str, Any]] = {"total_count": _non_negative_integer, "probs": probability}
+    example, scipy_shapes = {"total_count": 7.0, "probs": 0.3}, ("total_count", "probs")
+
+    def support(self, ops, p):
+        return (0 * p["total_count"], p["total_count"])
+
+    def logpmf(self, ops, p, k):
+        n, q = p["total_count"], p["probs"]
+        ok = _in_support(k, n)
+        ks = ops.where(ok, k, 0.0)
+        v = (ops.lgamma(n + 1) - ops.lgamma(ks + 1) - ops.lgamma(n - ks + 1)
+             + ops.xlogy(ks, q) + ops.xlog1py(n - ks, -q))
+        return ops.where(ok, v, -ops.inf)
+
+    def to_scipy(self, p):
+        from scipy import stats
+
+        return stats.binom(p["total_count"], p["probs"])
+
+
+@family
+class Poisson(_Discrete):
+    """poisson(rate): rate = mean."""
+
+    key, torch, scipy = "poisson", ("Poisson",), ("poisson",)
+    params, example, scipy_shapes = {"rate": _non_negative}, {"rate": 3.0}, ("rate",)
+
+    def support(self, ops, p):
+        return _half_line(p, "rate")
+
+    def logpmf(self, ops, p, k):
+        r = p["rate"]
+        ok = _in_support(k)
+        ks = ops.where(ok, k, 0.0)
+        return ops.where(ok, ops.xlogy(ks, r) - r - ops.lgamma(ks + 1), -ops.inf)
+
+    def to_scipy(self, p):
+        from scipy import stats
+
+        return stats.poisson(p["rate"])
+
+
+@family
+class Geometric(_Discrete):
+    """geometric(probs): failures before the first success, support {0, 1, ...} (scipy's geom
+    counts trials, support {1, 2, ...}: a shift of 1)."""
+
+    key, torch, scipy = "geometric", ("Geometric",), ("geom",)
+    params, example = {"probs": success_probability}, {"probs": 0.3}
+    scipy_shapes, scipy_offset = ("probs",), 1.0
+
+    def entropy(self, ops, p):
+        q = p["probs"]
+        return (-ops.xlog1py(1 - q, -q) - ops.xlogy(q, q)) / q
+
+    def support(self, ops, p):
+        return _half_line(p, "probs")
+
+    def logpmf(self, ops, p, k):
+        q = p["probs"]
+        ok = _in_support(k)
+        ks = ops.where(ok, k, 0.0)
+        return ops.where(ok, ops.xlog1py(ks, -q) + ops.log(q), -ops.inf)
+
+    def to_scipy(self, p):
+        from scipy import stats
+
+        return stats.geom(p["probs"], loc=-1)
+
+
+@family
+class NegBinomial(_Discrete):
+    """negbinomial(total_count, probs): pmf C(k+r-1, k) probs^r (1-probs)^k (scipy nbinom(n=r,
+    p=probs); torch NegativeBinomial(r, probs=t) has probs = 1 - t)."""
+
+    key, torch, scipy = "negbinomial", ("NegativeBinomial",), ("nbinom",)
+    params: ClassVar[dict[str, Any]] = {"total_count": positive, "probs": success_probability}
+    example, scipy_shapes = {"total_count": 2.5, "probs": 0.4}, ("total_count", "probs")
+
+    def from_torch(self, obj, ops):
+        return {"total_count": obj.total_count, "probs": 1 - obj.probs}
+
+    def support(self, ops, p):
+        return _half_line(p, "probs")
+
+    def logpmf(self, ops, p, k):
+        r, q = p["total_count"], p["probs"]
+        ok = _in_support(k)
+        ks = ops.where(ok, k, 0.0)
+        v = (ops.lgamma(ks + r) - ops.lgamma(r) - ops.lgamma(ks + 1) + ops.xlogy(r, q)
+             + ops.xlog1py(ks, -q))
+        return ops.where(ok, v, -ops.inf)
+
+    def to_scipy(self, p):
+        from scipy import stats
+
+        return stats.nbinom(p["total_count"], p["probs"])
+
+
+@family
+class Categorical(_Discrete):
+    """categorical(probs, logits): the event axis is the last one; logits are normalised
+    log-probabilities. Entropy and KL terms are the core's kernels."""
+
+    key, torch = "categorical", ("Categorical", "OneHotCategorical")
+    params: ClassVar[dict[str, Any]] = {"probs": probability, "logits": unchecked}
+    example, event_dims = {"probs": [0.2, 0.3, 0.5]}, 1
+
+    def from_torch(self, obj, ops):
+        c = getattr(obj, "_categorical", obj)  # OneHotCategorical wraps a Categorical
+        return {"probs": c.probs, "logits": c.logits}
+
+    def support(self, ops, p):
+        n = ops.shape(p["probs"])[-1] if ops.shape(p["probs"]) else 1
+        return (0.0, n - 1.0)
+
+    def entropy(self, ops, p):
+        P = p["probs"]
+        return -ops.sum(_kernels.entropy_terms(ops.xp(P), P), -1)
