@@ -21,15 +21,34 @@ Examples
 >>> import pandas as pd
 >>> from kullback.drift import drift
 >>> ref = pd.DataFrame({"x": range(100)})
->>> r = drift(ref, ref, bins=4)
+>>> r = drift(ref, ref, bins=4)      # or kullback.drift(ref, ref, bins=4)
 >>> r["x"].edges, r["x"].reference.tolist(), r["x"].psi
 ((24.0, 49.0, 74.0), [25, 25, 25, 25], 0.0)
 """
 
 from __future__ import annotations
 
+import sys
+from types import ModuleType
+from typing import Any
+
 from kullback.drift._api import drift
 from kullback.drift._report import ColumnDrift, DriftReport
 from kullback.drift._sources import DriftInputError
 
 __all__ = ["ColumnDrift", "DriftInputError", "DriftReport", "drift"]
+
+
+class _CallableModule(ModuleType):
+    """``kullback.drift`` is both this subpackage and the function :func:`drift`.
+
+    Importing a submodule binds it as an attribute of its package, which would shadow a
+    function of the same name exported by ``kullback``; calling the module calls the function,
+    so ``kb.drift(reference, current)`` works whichever of the two the name holds.
+    """
+
+    def __call__(self, reference: Any, current: Any, **options: Any) -> DriftReport:
+        return drift(reference, current, **options)
+
+
+sys.modules[__name__].__class__ = _CallableModule
