@@ -83,7 +83,7 @@ class _Start:
 
 def _probabilities(masses: Any, name: str) -> np.ndarray:
     """1-D float64 masses normalised to sum to 1; a clear error for anything else."""
-    from kullback.validation import first_invalid
+    from kullback.validation import locate
 
     try:
         a = np.asarray(masses, dtype=np.float64)
@@ -91,10 +91,9 @@ def _probabilities(masses: Any, name: str) -> np.ndarray:
         raise ValueError(f"{name} must be a 1-D list of non-negative numbers") from None
     if a.ndim != 1 or a.size == 0:
         raise ValueError(f"{name} must be a non-empty 1-D list of numbers; got shape {a.shape}")
-    found = first_invalid(a)
-    if found is not None:
-        (i,), what = found
-        raise ValueError(f"{name} has {what} at position {i} ({a[i]!r})")
+    problem = locate(name, a, np)
+    if problem:
+        raise ValueError(problem)
     total = math.fsum(a.tolist())
     if not 0 < total < math.inf:
         raise ValueError(f"{name} must have a positive, finite total; got {total!r}")

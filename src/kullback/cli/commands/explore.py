@@ -92,7 +92,8 @@ def _page(args: argparse.Namespace):  # -> kullback.explore.ExplorerPage
 
 
 def _name(spec: str, source: str) -> str:
-    text = spec if source == "inline list" else source
+    """What to call an input on the page: the inline list as typed, or the file's name."""
+    text = spec if source == "inline list" else Path(source).name
     return text if len(text) <= 40 else text[:39] + "…"
 
 
