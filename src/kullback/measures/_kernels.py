@@ -82,12 +82,67 @@ def cross_entropy_terms(xp: Any, P: Any, Q: Any) -> Any:
     return xp.multiply(P, xp.log(_safe_positive(xp, P, Q)))
 
 
-def kl_terms(xp: Any, P: Any, Q: Any) -> Any:
+def log1pmx(xp: Any, u: Any) -> Any:
+    """``u - log1p(u) >= 0`` for ``u > -1``, to a few ulps relative even for tiny ``|u|``.
+
+    Direct subtraction loses ``2 eps / |u|`` relative (``log1p(u) ~ u``). For ``|u| <= 1/16``
+    the identity ``1 + u = (1 + t)/(1 - t)``, ``t = u/(2 + u)``, gives
+    ``u - log1p(u) = 2 t^2 (1/(1 - t) - t (1/3 + t^2/5 + t^4/7 + ...))``: no cancellation, and
+    six terms reach float64 precision (``t^2 <= 1/960``). The same idea as SciPy's
+    ``log1pmx`` (a series near 0), written with the namespace's functions so that it runs on
+    every library and is differentiated by autograd.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> float(log1pmx(np, np.float64(1e-10)))   # u^2/2 - u^3/3: 5e-21, not 0 or noise
+    5e-21
+    """
+    small = xp.less_equal(xp.abs(u), _SERIES)
+    us = xp.where(small, u, 0.0)
+    t = xp.divide(us, xp.add(us, 2.0))
+    s = xp.multiply(t, t)
+    r = _horner(xp, s, _ATANH_TAIL)
+    series = xp.multiply(xp.multiply(s, 2.0),
+                         xp.subtract(xp.divide(1.0, xp.subtract(1.0, t)), xp.multiply(t, r)))
+    ud = xp.where(small, 1.0, u)
+    direct = xp.subtract(ud, xp.log1p(ud))
+    return xp.where(small, series, direct)
+
+
+def expm1mx(xp: Any, d: Any) -> Any:
+    """``expm1(d) - d >= 0``, to a few ulps relative even for tiny ``|d|`` (Taylor series
+    ``d^2/2! + d^3/3! + ...`` to ``d^11/11!`` for ``|d| <= 1/16``; direct beyond)."""
+    small = xp.less_equal(xp.abs(d), _SERIES)
+    ds = xp.where(small, d, 0.0)
+    series = xp.multiply(xp.multiply(ds, ds), _horner(xp, ds, _EXP_TAIL))
+    dd = xp.where(small, 0.0, d)
+    return xp.where(small, series, xp.subtract(xp.expm1(dd), dd))
+
+
+_SERIES = 1.0 / 16.0
+_ATANH_TAIL = tuple(1.0 / (2 * k + 3) for k in range(6))        # 1/3, 1/5, ..., 1/13
+_EXP_TAIL = tuple(1.0 / math.factorial(k + 2) for k in range(10))  # 1/2!, ..., 1/11!
+
+
+def _horner(xp: Any, x: Any, coefficients: tuple[float, ...]) -> Any:
+    """``c0 + c1 x + c2 x^2 + ...`` by Horner's rule."""
+    acc = xp.multiply(x, coefficients[-1])
+    for c in reversed(coefficients[1:-1]):
+        acc = xp.multiply(xp.add(acc, c), x)
+    return xp.add(acc, coefficients[0])
+
+
+def kl_terms(xp: Any, P: Any, Q: Any, *, diff: Any = None) -> Any:
     """Bregman KL terms ``P (x - 1 - log x) >= 0`` with ``x = Q/P``; see the module docstring.
 
-    ``P = 0`` contributes ``Q``; a ratio beyond ``2**half`` contributes ``Q - P``; a ratio
-    below ``2**-half`` is rescaled by ``2**half`` before its logarithm (this branch is
-    computed only when some element needs it, or always for lazy arrays).
+    Where ``x >= 1/2`` the term is ``P log1pmx(u)`` with ``u = (Q - P)/P``: ``Q - P`` is exact
+    (Sterbenz) up to ``x = 2``, so nearly identical inputs keep full relative accuracy (the
+    ratio ``Q/P`` itself would already be rounded). Where ``x < 1/2``, ``x - 1 - log x`` has no
+    cancellation; ``log x`` is ``log Q - log P`` where the ratio leaves the normal range.
+    ``P = 0`` contributes ``Q``; a ratio beyond ``2**half`` contributes ``Q - P``. ``diff``, if
+    given, is ``Q - P`` computed more exactly by the caller (JS passes ``Q' - P'`` of its
+    operands, where ``Q = P' + Q'`` would round).
     """
     half = _half_exponent(xp, P.dtype)
     hi = 2.0**half
@@ -96,21 +151,34 @@ def kl_terms(xp: Any, P: Any, Q: Any) -> Any:
         Ps = xp.where(pos, P, 1.0)
         x = xp.divide(Q, Ps)
         ok = xp.logical_and(pos, xp.less_equal(x, hi))
-        xs = xp.where(ok, x, 1.0)
     else:  # x = Q/0 is inf or NaN: excluded by the comparison, and replaced below
         Ps = P
-        xs = x = xp.divide(Q, P)
+        x = xp.divide(Q, P)
         ok = xp.less_equal(x, hi)
-    if _lazy(xs) or bool(xp.min(xs) < 1.0 / hi):
-        low = xp.logical_and(ok, xp.less(xs, 1.0 / hi))
-        lx = xp.log(xp.where(low, xp.divide(xp.multiply(Q, hi), Ps), xs))
-        lx = xp.where(low, xp.subtract(lx, half * LN2), lx)
-    else:
-        lx = xp.log(xs)
-    inner = xp.multiply(P, xp.subtract(xp.subtract(xs, 1.0), lx))
+    near = xp.logical_and(ok, xp.greater_equal(x, 0.5))
+    diff = xp.subtract(Q, P) if diff is None else diff
+    u = xp.where(near, xp.divide(diff, Ps), 0.0)
+    inner = xp.multiply(P, log1pmx(xp, u))
+    far = xp.logical_and(ok, xp.logical_not(near))
+    if _lazy(x) or bool(xp.any(far)):
+        inner = xp.where(near, inner, xp.multiply(P, _far_phi(xp, P, Q, x, far)))
     if not _guard(xp) and bool(xp.all(ok)):
         return inner
     return xp.where(ok, inner, xp.subtract(Q, P))
+
+
+def _far_phi(xp: Any, P: Any, Q: Any, x: Any, far: Any) -> Any:
+    """``x - 1 - log x`` where ``far`` (``x < 1/2``; 1 elsewhere, with a finite gradient)."""
+    tiny = xp.finfo(P.dtype).smallest_normal
+    normal = xp.greater_equal(x, tiny)
+    xs = xp.where(far, x, 1.0)
+    lx = xp.log(xp.where(normal, xs, 1.0))
+    if _lazy(x) or bool(xp.any(xp.logical_and(far, xp.logical_not(normal)))):
+        split = xp.logical_and(far, xp.logical_not(normal))
+        lq = xp.log(xp.where(split, Q, 1.0))   # Q = 0 gives -inf: an infinite term
+        lp = xp.log(xp.where(split, P, 1.0))
+        lx = xp.where(split, xp.subtract(lq, lp), lx)
+    return xp.subtract(xp.subtract(xs, 1.0), lx)
 
 
 def js_terms(xp: Any, P: Any, Q: Any) -> Any:
@@ -121,10 +189,13 @@ def js_terms(xp: Any, P: Any, Q: Any) -> Any:
     ``P + Q`` rather than ``M`` means nothing is halved, so a subnormal mixture weight never
     rounds to zero. JS inherits the properties of :func:`kl_terms`: never negative, no ratio
     that overflows, and relative accuracy for nearly identical P and Q (where the textbook
-    form ``P log(2P/(P+Q)) + Q log(2Q/(P+Q))`` cancels to noise).
+    form ``P log(2P/(P+Q)) + Q log(2Q/(P+Q))`` cancels to noise): the ratio's distance from 1
+    is ``(Q - P)/(2P)``, from the exact difference, never from the rounded ``P + Q``.
     """
     S = xp.add(P, Q)
-    return xp.add(kl_terms(xp, xp.add(P, P), S), kl_terms(xp, xp.add(Q, Q), S))
+    D = xp.subtract(Q, P)  # exact where P and Q are within a factor 2: S - 2P would round
+    first = kl_terms(xp, xp.add(P, P), S, diff=D)
+    return xp.add(first, kl_terms(xp, xp.add(Q, Q), S, diff=xp.subtract(P, Q)))
 
 
 # --------------------------------------------------------------------------- pair scaling
@@ -205,7 +276,8 @@ def log_cross_entropy_terms(xp: Any, lp: Any, lq: Any) -> Any:
 def log_kl_terms(xp: Any, lp: Any, lq: Any) -> Any:
     """Bregman KL terms from log-probabilities: ``P (expm1(d) - d)``, ``d = lq - lp``.
 
-    ``expm1(d) >= d`` holds for a faithfully rounded ``expm1``, so each term is ``>= 0``.
+    ``expm1(d) - d`` is :func:`expm1mx` (a series near 0, so nearly identical inputs keep
+    their relative accuracy), and each term is ``>= 0``.
     Where ``d`` is beyond ``half * ln 2`` the term is ``Q - P`` (``P`` negligible beside
     ``Q``); where ``lp = -inf`` it is ``Q``; where ``lp > -inf = lq`` it is +inf.
     """
@@ -217,7 +289,7 @@ def log_kl_terms(xp: Any, lp: Any, lq: Any) -> Any:
     mid = both & (d <= half * LN2)
     ds = xp.where(mid, d, 0.0)
     P = xp.exp(lp)
-    inner = P * (xp.expm1(ds) - ds)
+    inner = P * expm1mx(xp, ds)
     outer = xp.where(fp & ~fq, math.inf, xp.exp(lq) - P)
     return xp.where(mid, inner, outer)
 
@@ -226,7 +298,7 @@ def _bregman_from_log_ratio(xp: Any, P: Any, d: Any, M: Any, half: int) -> Any:
     """``P (expm1(d) - d)`` for ``d = log(M/P)``; ``M - P`` where ``d`` is beyond ``half ln 2``."""
     mid = d <= half * LN2
     ds = xp.where(mid, d, 0.0)
-    return xp.where(mid, P * (xp.expm1(ds) - ds), M - P)
+    return xp.where(mid, P * expm1mx(xp, ds), M - P)
 
 
 def log_js_terms(xp: Any, lp: Any, lq: Any) -> Any:
