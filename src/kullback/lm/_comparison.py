@@ -283,6 +283,13 @@ class Comparison:
 
     # ------------------------------------------------------------------ report
 
+    def plot(self, path: Any) -> Any:
+        """Save a figure (KL distribution on a log scale, Δp, agreement) to ``path``,
+        atomically; the format comes from the extension (.png, .svg, .pdf). Needs matplotlib."""
+        from kullback.lm._plot import save_plot
+
+        return save_plot(self, path)
+
     def __repr__(self) -> str:
         if self._table is None:
             return f"Comparison(lazy, unit={self.unit!r}; call .compute() or .summary())"
