@@ -20,8 +20,10 @@ sign, so nothing cancels and orders near 1 keep their digits:
   :math:`-\beta(q-p)` terms sum to zero over normalised rows. ``g`` is evaluated as
   ``expm1(beta L) - beta expm1(L)``, ``L = log x``, and by its Taylor series for small ``L``.
 
-Where :math:`p^\alpha q^{1-\alpha}` overflows (orders above 1 with tiny ``q``), the row is
-evaluated instead by a log-sum-exp of :math:`\alpha \log p + (1-\alpha) \log q`. Support
+Where :math:`p^\alpha q^{1-\alpha}` overflows (orders above 1 with tiny ``q``), or the sum is
+small (``S < -1/2``: high orders of the entropy, nearly disjoint supports), ``log1p(S)`` would
+lose the digits, and the row is evaluated instead by a log-sum-exp of
+:math:`\alpha \log p + (1-\alpha) \log q`, which is exact there. Support
 mismatch gives :math:`+\infty` where the order demands it: for :math:`\alpha \ge 1` any outcome
 with :math:`p > 0 = q`; for :math:`\alpha < 1` only disjoint supports.
 
@@ -55,8 +57,8 @@ from kullback.units import resolve_unit
 
 __all__ = ["renyi_divergence", "renyi_entropy"]
 
-_SERIES_TERMS = 18     # (1/4)**18 / 18! is far below float64 resolution
-_SERIES_BELOW = 0.25   # |L| and |beta L| at most this: the series; above: expm1 directly
+_SERIES_TERMS = 12     # (1/8)**12 / 12! is 1e-18 of the leading term: below float64 resolution
+_SERIES_BELOW = 0.125  # |L| and |beta L| at most this: the series; above: expm1 directly
 
 
 def _bregman_power(xp: Any, L: Any, beta: float) -> Any:
@@ -199,30 +201,49 @@ def _operands(pr: Prepared) -> tuple[list[Any], list[Any]]:
 
 
 def _sum_terms(pr: Prepared, m: Measure, probs: list[Any], logs: list[Any], alpha: float) -> Any:
+    """``S``, the sum of the measure's one-sign terms along the last axis."""
     xp = pr.xp
     log_space = pr.p_form != "probs" or (pr.q is not None and pr.q_form != "probs")
     if log_space:
         terms = m.log_terms(xp, *logs[: m.arity], alpha=alpha)
     else:
         terms = m.terms(xp, *probs[: m.arity], alpha=alpha)
-    return m.value(xp, xp.sum(terms, axis=-1), alpha=alpha)
+    return xp.sum(terms, axis=-1)
 
 
-def _overflowed_rows(pr: Prepared, value: Any, probs: list[Any], logs: list[Any],
-                     alpha: float) -> Any:
-    """Rows whose sum overflowed (order above 1, no outcome ruled out): log-sum-exp instead."""
+def _direct(pr: Prepared, logs: list[Any], alpha: float) -> Any:
+    """The measure as ``log(sum p**alpha [q**(1-alpha)]) / (1-alpha or alpha-1)`` by log-sum-exp.
+
+    Right where ``log1p(S)`` is not: ``S`` near -1 (the sum itself tiny, at high orders of
+    the entropy or nearly disjoint supports below order 1) or infinite (powers overflowing).
+    """
     xp = pr.xp
-    P, Q = probs
+    if pr.q is None:
+        lp = logs[0]
+        pos = lp > -math.inf
+        w = xp.where(pos, alpha * xp.where(pos, lp, 0.0), -math.inf)
+        return _kernels.logsumexp(xp, w, axis=-1)[..., 0] / (1.0 - alpha)
     lp, lq = logs
-    ruled_out = xp.any((P > 0) & (Q == 0), axis=-1)
-    redo = xp.isinf(value) & ~ruled_out
-    if not (_xp.is_lazy(value) or not _xp.is_numpy(value) or bool(np.any(redo))):
-        return value
-    both = (P > 0) & (Q > 0)
+    both = (lp > -math.inf) & (lq > -math.inf)
     w = xp.where(both, alpha * xp.where(both, lp, 0.0) + (1.0 - alpha) * xp.where(both, lq, 0.0),
                  -math.inf)
-    lse = _kernels.logsumexp(xp, w, axis=-1)[..., 0] / (alpha - 1.0)
-    return xp.where(redo, lse, value)
+    return _kernels.logsumexp(xp, w, axis=-1)[..., 0] / (alpha - 1.0)
+
+
+def _finite_order(pr: Prepared, m: Measure, probs: list[Any], logs: list[Any],
+                  alpha: float) -> Any:
+    """``log1p(S)`` over the order's factor, or the log-sum-exp form on the rows that need it."""
+    xp = pr.xp
+    S = _sum_terms(pr, m, probs, logs, alpha)
+    value = m.value(xp, S, alpha=alpha)
+    redo = S < -0.5
+    if pr.q is not None and alpha > 1:
+        P, Q = probs
+        ruled_out = xp.any((P > 0) & (Q == 0), axis=-1)
+        redo = redo | (xp.isinf(S) & ~ruled_out)
+    if _xp.is_numpy(S) and not bool(np.any(redo)):
+        return value
+    return xp.where(redo, _direct(pr, logs, alpha), value)
 
 
 def _infinite_order(pr: Prepared, probs: list[Any], logs: list[Any]) -> Any:
@@ -249,9 +270,7 @@ def _renyi(name: str, args: tuple[Any, ...], alpha: Any, base: Any, axis: int,
         if math.isinf(a):
             value = _infinite_order(pr, probs, logs)
         else:
-            value = _sum_terms(pr, lookup(name), probs, logs, a)
-            if q is not None and a > 1:
-                value = _overflowed_rows(pr, value, probs, logs, a)
+            value = _finite_order(pr, lookup(name), probs, logs, a)
         value = xp.where(value > 0, value, 0.0 * value)  # >= 0 (mathematically, and -0 -> 0)
     return _to_output(pr, value, unit, keepdims)
 
