@@ -6,8 +6,16 @@ Anything wrong ends in :class:`InputError`, whose message names the input (``P``
 and the problem, ready to print after ``error:``. Positions in messages count from 1, as a
 person reading a list does; labelled inputs are pointed at by label instead.
 
-pyarrow is imported only to read a ``.parquet`` file, and ``.npy`` files are read with
-``allow_pickle=False``: a pickled array is refused, never executed.
+pyarrow is imported only to read a ``.parquet`` file, and ``.npy`` files are parsed here
+(header first: a pickled array is refused, never executed, and the size the header claims is
+checked against the bytes present before anything is allocated).
+
+Hostile input ends in one clear message, never a hang or a crash: at most
+:func:`max_input_bytes` (256 MiB unless ``KULLBACK_MAX_INPUT_MB`` says otherwise) is read from
+any input, so ``/dev/zero`` or an endless pipe stops with a message past the cap while pipes
+and FIFOs stay ordinary inputs; a text input must be UTF-8 (a byte-order mark is dropped, from
+stdin too) without NUL bytes; JSON nested past any sense, numbers too large for a float and
+duplicate keys are refused, as are duplicate labels in every format.
 
 Examples
 --------
@@ -25,20 +33,25 @@ kullback.cli._io.InputError: Q has a negative entry at position 2 (-0.1)
 
 from __future__ import annotations
 
+import codecs
 import csv
+import io
 import json
 import math
+import os
+import stat
 import sys
-from collections.abc import Sequence
+import zipfile
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, BinaryIO
 
 import numpy as np
 
 from kullback.validation import first_invalid
 
-__all__ = ["InputError", "Masses", "align", "parse_spec", "read_masses"]
+__all__ = ["InputError", "Masses", "align", "max_input_bytes", "parse_spec", "read_masses"]
 
 _TEXT_SUFFIXES = {".csv", ".tsv", ".txt", ".dat"}
 _KNOWN_SUFFIXES = _TEXT_SUFFIXES | {".json", ".npy", ".npz", ".parquet", ".pq"}
@@ -47,6 +60,8 @@ _LABEL_HEADERS = {
     "label", "labels", "outcome", "outcomes", "category", "categories", "class", "name",
     "key", "symbol", "x", "value_label", "face", "state", "event",
 }
+_DEFAULT_MAX_MB = 256
+_CHUNK = 1 << 20
 
 
 class InputError(ValueError):
@@ -141,6 +156,20 @@ def _where(labels: Sequence[str] | None, i: int) -> str:
     return f"for outcome {labels[i]!r}" if labels is not None else f"at position {i + 1}"
 
 
+def _refuse_duplicates(name: str, labels: Sequence[str]) -> None:
+    seen: dict[str, int] = {}
+    for i, lab in enumerate(labels):
+        if lab in seen:
+            raise InputError(
+                f"{name} has the outcome {lab!r} twice (entries {seen[lab] + 1} and {i + 1})"
+            )
+        seen[lab] = i
+
+
+class _TooLarge(str):
+    """A JSON number (as written) beyond the largest float."""
+
+
 def _finish(
     name: str, values: Sequence[float] | np.ndarray, labels: Sequence[str] | None, source: str
 ) -> Masses:
@@ -150,13 +179,7 @@ def _finish(
         raise InputError(f"{name} is empty: a distribution needs at least one outcome")
     if labels is not None:
         labels = tuple(str(lab) for lab in labels)
-        seen: dict[str, int] = {}
-        for i, lab in enumerate(labels):
-            if lab in seen:
-                raise InputError(
-                    f"{name} has the outcome {lab!r} twice (entries {seen[lab] + 1} and {i + 1})"
-                )
-            seen[lab] = i
+        _refuse_duplicates(name, labels)
     found = first_invalid(arr)
     if found is not None:
         (i,), what = found
@@ -175,6 +198,11 @@ def _numbers(name: str, cells: Sequence[Any], labels: Sequence[str] | None) -> l
     """Parse cells (strings or JSON values) as floats; refuse anything else by position."""
     out = []
     for i, cell in enumerate(cells):
+        if isinstance(cell, _TooLarge):
+            raise InputError(
+                f"{name} has a number too large for a 64-bit float {_where(labels, i)} "
+                f"({_short(str(cell), 24)!r})"
+            )
         if isinstance(cell, bool) or cell is None:
             v = None
         elif isinstance(cell, int | float):
@@ -223,13 +251,29 @@ def _parse_inline(text: str, name: str) -> Masses:
 # --------------------------------------------------------------------------- JSON
 
 
+def _json_number(text: str) -> float | _TooLarge:
+    """A JSON number as a float; beyond the largest float, the text itself (refused later)."""
+    v = float(text)
+    return _TooLarge(text) if math.isinf(v) else v
+
+
 def _parse_json_text(text: str, name: str, source: str, column: str | None) -> Masses:
+    def unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+        _refuse_duplicates(name, [k for k, _ in pairs])
+        return dict(pairs)
+
     try:
-        data = json.loads(text)
+        data = json.loads(text, object_pairs_hook=unique_keys, parse_int=_json_number,
+                          parse_float=_json_number)
     except json.JSONDecodeError as exc:
         raise InputError(
             f"{name}: {source} is not valid JSON (line {exc.lineno}, column {exc.colno}: "
             f"{exc.msg})"
+        ) from None
+    except RecursionError:
+        raise InputError(
+            f"{name}: {source} is nested too deeply to be a distribution (a JSON list or "
+            "object of numbers, or an object of those with --column)"
         ) from None
     return _from_json(data, name, source, column)
 
@@ -279,7 +323,10 @@ def _parse_table_text(text: str, name: str, source: str, column: str | None) -> 
     if delim is None:
         rows = [ln.split() for ln in lines]
     else:
-        rows = [[c.strip() for c in row] for row in csv.reader(lines, delimiter=delim)]
+        try:
+            rows = [[c.strip() for c in row] for row in csv.reader(lines, delimiter=delim)]
+        except csv.Error as exc:
+            raise InputError(f"{name}: {source} is not readable CSV ({exc})") from None
     width = len(rows[0])
     for i, row in enumerate(rows):
         if len(row) != width:
@@ -340,43 +387,103 @@ def _unknown_column(
 # --------------------------------------------------------------------------- binary formats
 
 
-def _read_npy(path: Path, name: str, source: str, column: str | None) -> Masses:
+_NPY_MAGIC, _ZIP_MAGIC = b"\x93NUMPY", b"PK\x03\x04"
+
+
+def _pickled(name: str, source: str) -> InputError:
+    return InputError(
+        f"{name}: {source} holds pickled Python objects, which kullback never loads; "
+        "save a numeric array (np.save(path, np.asarray(x, dtype=float)))"
+    )
+
+
+def _npy_header(f: BinaryIO, name: str, source: str) -> tuple[tuple[int, ...], bool, np.dtype]:
+    from numpy.lib import format as npf
+
     try:
-        loaded = np.load(path, allow_pickle=False)
-    except ValueError as exc:
-        if "pickle" in str(exc).lower():
+        version = npf.read_magic(f)
+        if version == (1, 0):
+            return npf.read_array_header_1_0(f)
+        if version == (2, 0):
+            return npf.read_array_header_2_0(f)
+        return npf._read_array_header(f, version)  # 3.0: a UTF-8 header
+    except (ValueError, EOFError, OSError, SyntaxError, TypeError, AttributeError) as exc:
+        raise InputError(
+            f"{name}: {source} is not a valid .npy file ({_first_line(exc)})"
+        ) from None
+
+
+def _npy_array(f: BinaryIO, size: int, name: str, source: str) -> np.ndarray:
+    """Parse a ``.npy`` stream of ``size`` bytes: header first, the data only if it is there."""
+    shape, fortran, dtype = _npy_header(f, name, source)
+    if dtype.hasobject:
+        raise _pickled(name, source)
+    count = math.prod(shape)
+    claimed, present = count * dtype.itemsize, size - f.tell()
+    if claimed > present:
+        raise InputError(
+            f"{name}: {source} is truncated or corrupt: its header claims {count:,} entries "
+            f"of {dtype} ({_size(claimed)}), but the file holds {_size(max(present, 0))} of data"
+        )
+    if claimed > max_input_bytes():
+        raise _too_large(name, source)
+    data = f.read(claimed)
+    arr = np.frombuffer(data, dtype=dtype, count=count) if count else np.zeros(0, dtype)
+    return arr.reshape(shape, order="F" if fortran else "C")
+
+
+def _npz_array(f: BinaryIO, name: str, source: str, column: str | None) -> tuple[np.ndarray, str]:
+    try:
+        archive = zipfile.ZipFile(f)
+    except (zipfile.BadZipFile, OSError, ValueError) as exc:
+        raise InputError(f"{name}: {source} is not a valid .npz file ({exc})") from None
+    with archive:
+        members = {m.filename.removesuffix(".npy"): m for m in archive.infolist()}
+        keys = list(members)
+        if column is None and len(keys) == 1:
+            column = keys[0]
+        if column is None:
             raise InputError(
-                f"{name}: {source} holds pickled Python objects, which kullback never loads; "
-                "save a numeric array (np.save(path, np.asarray(x, dtype=float)))"
-            ) from None
-        raise InputError(f"{name}: {source} is not a valid .npy file ({exc})") from None
-    except (OSError, EOFError) as exc:
-        raise InputError(f"{name}: {source} is not a valid .npy file ({exc})") from None
-    if isinstance(loaded, np.lib.npyio.NpzFile):
-        with loaded:
-            keys = list(loaded.files)
-            if column is None and len(keys) == 1:
-                column = keys[0]
-            if column is None:
-                raise InputError(
-                    f"{name}: {source} holds several arrays ({_short(', '.join(keys), 60)}); "
-                    "choose one with --column"
-                )
-            if column not in keys:
-                raise InputError(
-                    f"{name}: {source} has no array {column!r} "
-                    f"(arrays: {_short(', '.join(keys), 60)})"
-                )
-            try:
-                arr = loaded[column]
-            except ValueError:
+                f"{name}: {source} holds several arrays ({_short(', '.join(keys), 60)}); "
+                "choose one with --column"
+            )
+        if column not in members:
+            raise InputError(
+                f"{name}: {source} has no array {column!r} (arrays: {_short(', '.join(keys), 60)})"
+            )
+        member, where = members[column], f"{source}[{column}]"
+        try:
+            with archive.open(member) as m:
+                data = m.read(max_input_bytes() + 1)
+        except (zipfile.BadZipFile, OSError, ValueError, EOFError) as exc:
+            raise InputError(f"{name}: {where} cannot be read ({exc})") from None
+        if len(data) > max_input_bytes():
+            raise _too_large(name, where)
+        if not data.startswith(_NPY_MAGIC):
+            raise InputError(f"{name}: {where} is not a .npy array")
+        try:
+            return _npy_array(io.BytesIO(data), len(data), name, where), where
+        except InputError as exc:
+            if "pickled" in str(exc):
                 raise InputError(
                     f"{name}: array {column!r} in {source} holds pickled Python objects, "
                     "which kullback never loads"
                 ) from None
-            source = f"{source}[{column}]"
-    else:
-        arr = loaded
+            raise
+
+
+def _read_npy(path: Path, name: str, source: str, column: str | None) -> Masses:
+    with _binary(path, name, source) as (f, size):
+        head = f.read(6)
+        f.seek(0)
+        if head.startswith(_ZIP_MAGIC[:2]):
+            arr, source = _npz_array(f, name, source, column)
+        elif head == _NPY_MAGIC:
+            arr = _npy_array(f, size, name, source)
+        elif head[:1] == b"\x80":  # the first opcode of a pickle
+            raise _pickled(name, source)
+        else:
+            raise InputError(f"{name}: {source} is not a valid .npy file (no NumPy header)")
     if arr.dtype.names:
         fields = list(arr.dtype.names)
         if column is None or column not in fields:
@@ -402,20 +509,7 @@ def _read_npy(path: Path, name: str, source: str, column: str | None) -> Masses:
     return _finish(name, arr, None, source)
 
 
-def _read_parquet(path: Path, name: str, source: str, column: str | None) -> Masses:
-    try:
-        import pyarrow as pa
-        import pyarrow.parquet as pq
-    except ImportError:
-        raise InputError(
-            f"{name}: reading {source} needs pyarrow (pip install 'kullback[parquet]')"
-        ) from None
-    try:
-        table = pq.read_table(path)
-    except (OSError, pa.ArrowException) as exc:
-        raise InputError(f"{name}: {source} is not a readable Parquet file ({exc})") from None
-    names = list(table.column_names)
-
+def _parquet_kinds(pa: Any) -> tuple[Any, Any]:
     def numeric(t: Any) -> bool:
         return bool(pa.types.is_integer(t) or pa.types.is_floating(t) or pa.types.is_decimal(t))
 
@@ -424,12 +518,18 @@ def _read_parquet(path: Path, name: str, source: str, column: str | None) -> Mas
             pa.types.is_string(t) or pa.types.is_large_string(t) or pa.types.is_dictionary(t)
         )
 
+    return numeric, textual
+
+
+def _parquet_value_column(schema: Any, numeric: Any, name: str, source: str,
+                          column: str | None) -> str:
+    names = list(schema.names)
     if column is not None:
         if column not in names:
             raise _unknown_column(name, source, column, names)
         chosen = column
     else:
-        nums = [c for c in names if numeric(table.schema.field(c).type)]
+        nums = [c for c in names if numeric(schema.field(c).type)]
         if len(nums) != 1:
             shown = ", ".join(nums or names)
             reason = "no numeric column" if not nums else f"{len(nums)} numeric columns"
@@ -437,32 +537,167 @@ def _read_parquet(path: Path, name: str, source: str, column: str | None) -> Mas
                 f"{name}: {source} has {reason} ({_short(shown, 60)}); choose one with --column"
             )
         chosen = nums[0]
-    col_type = table.schema.field(chosen).type
+    col_type = schema.field(chosen).type
     if not numeric(col_type):
         raise InputError(f"{name}: column {chosen!r} of {source} is not numeric ({col_type})")
+    return chosen
+
+
+def _first_null(col: Any) -> int:
+    return int(np.argmax(col.is_null().to_numpy(zero_copy_only=False)))
+
+
+def _read_parquet(path: Path, name: str, source: str, column: str | None) -> Masses:
+    try:
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+    except ImportError:
+        raise InputError(
+            f"{name}: reading {source} needs pyarrow (pip install 'kullback[parquet]')"
+        ) from None
+    numeric, textual = _parquet_kinds(pa)
+    with _binary(path, name, source) as (f, _):
+        try:
+            parquet = pq.ParquetFile(f)
+            schema = parquet.schema_arrow
+        except (OSError, pa.ArrowException) as exc:
+            raise InputError(
+                f"{name}: {source} is not a readable Parquet file ({_first_line(exc)})"
+            ) from None
+        names = list(schema.names)
+        twice = sorted({c for c in names if names.count(c) > 1})
+        if twice:
+            raise InputError(
+                f"{name}: {source} has more than one column named {_short(twice[0])!r}; "
+                "column names must be unique"
+            )
+        chosen = _parquet_value_column(schema, numeric, name, source, column)
+        label_names = [c for c in names if c != chosen and textual(schema.field(c).type)]
+        try:
+            table = parquet.read(columns=[chosen, *label_names[:1]])
+        except (OSError, pa.ArrowException) as exc:
+            raise InputError(
+                f"{name}: {source} is not a readable Parquet file ({_first_line(exc)})"
+            ) from None
     col = table.column(chosen)
     if col.null_count:
-        mask = col.is_null().to_numpy(zero_copy_only=False)
-        i = int(np.argmax(mask))
-        raise InputError(f"{name} has a missing (null) entry at position {i + 1}")
-    values = col.cast(pa.float64()).to_numpy(zero_copy_only=False)
-    label_names = [c for c in names if c != chosen and textual(table.schema.field(c).type)]
+        raise InputError(f"{name} has a missing (null) entry at position {_first_null(col) + 1}")
+    try:
+        if pa.types.is_decimal(col.type):
+            col = col.cast(pa.float64())
+        values = np.asarray(col.to_numpy(zero_copy_only=False), dtype=np.float64)
+    except (pa.ArrowException, ValueError, OverflowError) as exc:
+        raise InputError(
+            f"{name}: column {chosen!r} of {source} cannot be read as floats ({_first_line(exc)})"
+        ) from None
     labels = None
     if label_names:
         lab = table.column(label_names[0])
-        if lab.null_count == 0:
-            labels = [str(v) for v in lab.to_pylist()]
+        if lab.null_count:
+            raise InputError(
+                f"{name}: the label column {label_names[0]!r} of {source} has a missing (null) "
+                f"label at row {_first_null(lab) + 1}; fill it in or drop that row"
+            )
+        labels = [str(v) for v in lab.to_pylist()]
     return _finish(name, values, labels, source)
+
+
+# --------------------------------------------------------------------------- bounded reading
+
+
+def max_input_bytes() -> int:
+    """The most kullback reads from one input: 256 MiB, or ``KULLBACK_MAX_INPUT_MB`` MiB."""
+    text = os.environ.get("KULLBACK_MAX_INPUT_MB", "")
+    try:
+        mb = float(text) if text else _DEFAULT_MAX_MB
+    except ValueError:
+        mb = _DEFAULT_MAX_MB
+    return int(mb * 2**20) if math.isfinite(mb) and mb > 0 else _DEFAULT_MAX_MB * 2**20
+
+
+def _size(n: int) -> str:
+    for unit, scale in (("GiB", 2**30), ("MiB", 2**20), ("KiB", 2**10)):
+        if n >= scale:
+            return f"{n / scale:.3g} {unit}"
+    return f"{n} bytes"
+
+
+def _first_line(exc: BaseException) -> str:
+    lines = str(exc).strip().splitlines()
+    return lines[0] if lines else type(exc).__name__
+
+
+def _too_large(name: str, source: str) -> InputError:
+    return InputError(
+        f"{name}: {source} is larger than {_size(max_input_bytes())}, the most kullback reads "
+        "from one input (set KULLBACK_MAX_INPUT_MB to allow more)"
+    )
+
+
+def _chunks(stream: BinaryIO, name: str, source: str) -> Iterator[bytes]:
+    """The stream's bytes in chunks, stopping with an error past :func:`max_input_bytes`."""
+    cap, total = max_input_bytes(), 0
+    while True:
+        chunk = stream.read(min(_CHUNK, cap + 1 - total))
+        if not chunk:
+            return
+        total += len(chunk)
+        if total > cap:
+            raise _too_large(name, source)
+        yield chunk
+
+
+def _decode(stream: BinaryIO, name: str, source: str) -> str:
+    """UTF-8 text (a byte-order mark dropped), decoded as it arrives: bytes that cannot be
+    text (``/dev/urandom``, ``/dev/zero``, a binary file) stop the reading at once."""
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    parts, offset = [], 0
+    try:
+        for chunk in _chunks(stream, name, source):
+            part = decoder.decode(chunk)
+            if "\x00" in part:
+                raise InputError(f"{name}: {source} is not a text file (it holds NUL bytes)")
+            parts.append(part)
+            offset += len(chunk)
+        parts.append(decoder.decode(b"", final=True))
+    except UnicodeDecodeError as exc:
+        raise InputError(
+            f"{name}: {source} is not UTF-8 text (byte {offset + exc.start + 1})"
+        ) from None
+    return "".join(parts).removeprefix("\ufeff")
+
+
+class _binary:
+    """``with _binary(path, name, source) as (f, size)``: a seekable binary file and its size.
+
+    A regular file is used as it is; anything else (a pipe, a FIFO, a device) is read into
+    memory under the cap first.
+    """
+
+    def __init__(self, path: Path, name: str, source: str) -> None:
+        self.path, self.name, self.source = path, name, source
+
+    def __enter__(self) -> tuple[BinaryIO, int]:
+        self.file: BinaryIO = open(self.path, "rb")  # closed in __exit__
+        size = os.fstat(self.file.fileno())
+        if stat.S_ISREG(size.st_mode):
+            return self.file, size.st_size
+        data = b"".join(_chunks(self.file, self.name, self.source))
+        return io.BytesIO(data), len(data)
+
+    def __exit__(self, *exc: object) -> None:
+        self.file.close()
 
 
 # --------------------------------------------------------------------------- entry points
 
 
 def _read_text(path: Path, name: str, source: str) -> str:
-    try:
-        return path.read_text(encoding="utf-8-sig")
-    except UnicodeDecodeError:
-        raise InputError(f"{name}: {source} is not a UTF-8 text file") from None
+    with open(path, "rb") as f:
+        if stat.S_ISREG(os.fstat(f.fileno()).st_mode):
+            if os.fstat(f.fileno()).st_size > max_input_bytes():
+                raise _too_large(name, source)
+        return _decode(f, name, source)
 
 
 def _from_text(text: str, name: str, source: str, column: str | None) -> Masses:
@@ -491,8 +726,6 @@ def read_masses(path: str | Path, name: str, column: str | None = None) -> Masse
         if suffix in {".npy", ".npz"}:
             return _read_npy(path, name, source, column)
         if suffix in {".parquet", ".pq"}:
-            if not path.is_file():
-                path.open("rb").close()  # raise the right OSError
             return _read_parquet(path, name, source, column)
         text = _read_text(path, name, source)
     except FileNotFoundError:
@@ -503,11 +736,23 @@ def read_masses(path: str | Path, name: str, column: str | None = None) -> Masse
         raise InputError(f"{name}: cannot read {source!r} (permission denied)") from None
     except OSError as exc:
         raise InputError(f"{name}: cannot read {source!r} ({exc.strerror or exc})") from None
+    except MemoryError:
+        raise InputError(f"{name}: {source} is too large to read into memory") from None
     if suffix == ".json":
         return _parse_json_text(text, name, source, column)
     if suffix in _TEXT_SUFFIXES:
         return _parse_table_text(text, name, source, column)
     return _from_text(text, name, source, column)
+
+
+def _read_stdin(stream: IO[str], name: str) -> str:
+    binary = getattr(stream, "buffer", None)
+    if binary is not None:
+        return _decode(binary, name, "stdin")
+    text = stream.read(max_input_bytes() + 1)  # a text stream without bytes (tests)
+    if len(text) > max_input_bytes():
+        raise _too_large(name, "stdin")
+    return text.removeprefix("\ufeff")
 
 
 def _looks_inline(spec: str) -> bool:
@@ -545,11 +790,7 @@ def parse_spec(
             raise InputError(
                 f"{name}: '-' means stdin, but stdin is a terminal; pipe the numbers in"
             )
-        try:
-            text = stream.read()
-        except UnicodeDecodeError:
-            raise InputError(f"{name}: stdin is not UTF-8 text") from None
-        return _from_text(text, name, "stdin", column)
+        return _from_text(_read_stdin(stream, name), name, "stdin", column)
     if not spec.strip():
         raise InputError(f"{name} is empty: a distribution needs at least one outcome")
     path = Path(spec)
@@ -589,15 +830,7 @@ def align(p: Masses, q: Masses) -> tuple[Masses, Masses, tuple[str, ...] | None]
     (('sun', 'rain', 'snow'), [3.0, 1.0, 0.0], [0.0, 0.5, 0.5])
     """
     if p.labels is not None and q.labels is not None:
-        labels = list(p.labels) + [lab for lab in q.labels if lab not in set(p.labels)]
-        pv = dict(zip(p.labels, p.values.tolist(), strict=True))
-        qv = dict(zip(q.labels, q.values.tolist(), strict=True))
-        lt = tuple(labels)
-        return (
-            Masses(p.name, np.array([pv.get(k, 0.0) for k in labels]), lt, p.source),
-            Masses(q.name, np.array([qv.get(k, 0.0) for k in labels]), lt, q.source),
-            lt,
-        )
+        return _align_labels(p, q)
     n, m = len(p.values), len(q.values)
     if n != m:
         if p.labels is None and q.labels is None:
@@ -614,3 +847,15 @@ def align(p: Masses, q: Masses) -> tuple[Masses, Masses, tuple[str, ...] | None]
         Masses(q.name, q.values, labels, q.source),
         labels,
     )
+
+
+def _align_labels(p: Masses, q: Masses) -> tuple[Masses, Masses, tuple[str, ...]]:
+    """Match by label in O(n): one dict from label to position in the shared order."""
+    position = {lab: i for i, lab in enumerate(p.labels or ())}
+    only_q = [lab for lab in q.labels or () if lab not in position]
+    position.update((lab, len(p.values) + k) for k, lab in enumerate(only_q))
+    labels = (*(p.labels or ()), *only_q)
+    pv, qv = np.zeros(len(labels)), np.zeros(len(labels))
+    pv[: len(p.values)] = p.values
+    qv[np.fromiter((position[lab] for lab in q.labels or ()), np.intp, len(q.values))] = q.values
+    return (Masses(p.name, pv, labels, p.source), Masses(q.name, qv, labels, q.source), labels)
