@@ -39,21 +39,27 @@ from kullback.measures import _kernels
 __all__ = [
     "Tally",
     "chao_shen",
+    "cross_entropy_sum",
+    "entropy_sum",
     "grassberger",
+    "grassberger_correction",
     "grassberger_mi",
     "james_stein",
     "james_stein_lambda",
     "james_stein_mi",
+    "kl_sum",
     "miller_madow",
     "miller_madow_cross_entropy",
     "miller_madow_kl",
     "miller_madow_mi",
+    "normalise",
     "plugin",
     "plugin_cross_entropy",
     "plugin_entropy_stderr",
     "plugin_kl",
     "plugin_mi",
     "plugin_mi_stderr",
+    "total",
     "two_sample_stderr",
 ]
 
@@ -102,6 +108,12 @@ def normalise(c: np.ndarray, w: np.ndarray | None = None) -> np.ndarray:
     return s / total
 
 
+def total(c: np.ndarray, axis: int | tuple[int, ...] = -1, keepdims: bool = False) -> np.ndarray:
+    """The sample size: the sum of counts, inf (no warning) beyond the float64 range."""
+    with np.errstate(over="ignore"):
+        return c.sum(axis=axis, keepdims=keepdims)
+
+
 def _observed(c: np.ndarray) -> np.ndarray:
     return np.count_nonzero(c, axis=-1)
 
@@ -138,7 +150,7 @@ def plugin(t: Tally) -> np.ndarray:
 
 def miller_madow(t: Tally) -> np.ndarray:
     n = t.size()
-    return plugin(t) + (_observed(t.counts) - 1) / (2.0 * n)
+    return plugin(t) + (_observed(t.counts) - 1) / n / 2.0  # / n first: n may be near inf
 
 
 def _grassberger_g(c: np.ndarray) -> np.ndarray:
@@ -162,12 +174,12 @@ def grassberger(t: Tally) -> np.ndarray:
 
 def chao_shen(t: Tally) -> np.ndarray:
     c = t.counts
-    n = c.sum(axis=-1, keepdims=True)
+    n = total(c, keepdims=True)
     f1 = (c == 1).sum(axis=-1, keepdims=True).astype(np.float64)
     f1 = np.where(f1 == n, n - 1.0, f1)
     pa = (1.0 - f1 / n) * normalise(c)
     # 1 - (1 - pa)^N without cancellation (pa = 1 gives log1p(-1) = -inf -> 1)
-    with np.errstate(divide="ignore"):
+    with np.errstate(divide="ignore", invalid="ignore"):
         inclusion = -np.expm1(n * np.log1p(-pa))
     terms = -_kernels.entropy_terms(np, pa) / np.where(pa > 0, inclusion, 1.0)
     return terms.sum(axis=-1) + 0.0
@@ -175,7 +187,7 @@ def chao_shen(t: Tally) -> np.ndarray:
 
 def james_stein_lambda(c: np.ndarray, k: float) -> np.ndarray:
     """Shrinkage intensity toward 1/k; cells beyond ``c.shape[-1]`` (unseen) have p = 0."""
-    n = c.sum(axis=-1, keepdims=True)
+    n = total(c, keepdims=True)
     p = normalise(c)
     target = 1.0 / k
     extra = k - c.shape[-1]
@@ -206,7 +218,7 @@ def plugin_entropy_stderr(t: Tally) -> np.ndarray:
     p = normalise(t.counts)
     h = entropy_sum(p)
     lp = np.log(np.where(p > 0, p, 1.0))
-    return np.sqrt((p * (lp + h[..., None]) ** 2).sum(axis=-1) / t.counts.sum(axis=-1))
+    return np.sqrt((p * (lp + h[..., None]) ** 2).sum(axis=-1) / total(t.counts))
 
 
 # -------------------------------------------------------------------- two-sample methods
@@ -243,7 +255,7 @@ def miller_madow_kl(tx: Tally, ty: Tally) -> np.ndarray:
     """The core's plug-in KL plus the Miller-Madow corrections of its two terms."""
     c, w = tx.cells()
     k_obs = (w * (c > 0)).sum(axis=-1)
-    correction = _cross_bias(tx, ty) + (k_obs - 1) / (2.0 * tx.size())
+    correction = _cross_bias(tx, ty) + (k_obs - 1) / tx.size() / 2.0
     return plugin_kl(tx, ty) - correction
 
 
@@ -254,7 +266,7 @@ def two_sample_stderr(tx: Tally, ty: Tally, quantity: str) -> float:
     ``log(p/q)`` (KL); p, q the (possibly smoothed) frequencies, n, m the sample sizes
     (before smoothing).
     """
-    n, m = float(tx.counts.sum()), float(ty.counts.sum())
+    n, m = float(total(tx.counts)), float(total(ty.counts))
     P, Q, w = _pair(tx, ty)
     s = (P > 0) & (w > 0)
     if np.any(Q[s] == 0):
@@ -269,14 +281,11 @@ def two_sample_stderr(tx: Tally, ty: Tally, quantity: str) -> float:
 
 # ---------------------------------------------------------------- mutual information
 def _mi_of_table(P: np.ndarray) -> np.ndarray:
-    """I = KL(p(x, y) || p(x) p(y)) of joint tables ``(..., K_x, K_y)``, through the core."""
+    """I = KL(p(x, y) || p(x) p(y)) of joint tables ``(..., K_x, K_y)``: the core's
+    :func:`kullback.mutual_information` (Bregman terms, never negative)."""
     import kullback as kb
 
-    px = P.sum(axis=-1, keepdims=True)
-    py = P.sum(axis=-2, keepdims=True)
-    flat = (*P.shape[:-2], -1)
-    with np.errstate(divide="ignore"):
-        return np.asarray(kb.kl_divergence(P.reshape(flat), (px * py).reshape(flat)))
+    return np.asarray(kb.mutual_information(P))
 
 
 def _flat(t: Tally) -> np.ndarray:
@@ -299,9 +308,9 @@ def _marginal_counts(t: Tally) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
 def miller_madow_mi(t: Tally) -> np.ndarray:
     cx, cy, cxy = _marginal_counts(t)
-    n = cxy.sum(axis=-1)
+    n = total(cxy)
     k = _observed(cx) + _observed(cy) - _observed(cxy) - 1
-    return plugin_mi(t) + k / (2.0 * n)
+    return plugin_mi(t) + k / n / 2.0
 
 
 def grassberger_mi(t: Tally) -> np.ndarray:
@@ -324,4 +333,4 @@ def plugin_mi_stderr(t: Tally) -> np.ndarray:
     g = np.log(np.where(P > 0, ratio, 1.0))
     mi = _mi_of_table(P)
     dev = (P * (g - mi[..., None, None]) ** 2).sum(axis=(-2, -1))
-    return np.sqrt(dev / t.counts.sum(axis=(-2, -1)))
+    return np.sqrt(dev / total(t.counts, axis=(-2, -1)))

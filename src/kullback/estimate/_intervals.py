@@ -23,7 +23,7 @@ from collections.abc import Callable
 import numpy as np
 
 from kullback._result import Estimate
-from kullback.estimate._discrete import Tally
+from kullback.estimate._discrete import Tally, total
 from kullback.units import Unit
 
 __all__ = ["bootstrap_stderr", "finish", "grouped_stderr", "interval"]
@@ -94,7 +94,7 @@ def bootstrap_stderr(
     resampled cell by cell.
     """
     c = tally.counts
-    n = float(c.sum())
+    n = float(total(c, axis=None))
     if n > _MAX_BOOTSTRAP_SIZE:
         raise ValueError(
             f"ci: a bootstrap needs a sample size of at most 2**62; got {n:.3g} counts "
