@@ -7,6 +7,11 @@ STAMP := $(VENV)/.installed
 .PHONY: setup demo test lint bench clean
 
 $(STAMP): pyproject.toml
+	@# Debian's Chromium for the explorer's browser tests (Playwright cannot download a browser
+	@# here). Installed when missing and we are root; otherwise those tests skip, saying why.
+	@if [ ! -x /usr/bin/chromium ] && [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	fi
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 	# The local CPU wheel; a bare `torch` requirement would download a multi-GB CUDA build.
