@@ -48,7 +48,7 @@ np.float64(inf)
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from kullback._result import Estimate
@@ -84,6 +84,11 @@ class _Options:
     n_samples: int
     random_state: Any
     validate: bool
+
+    @classmethod
+    def of(cls, call: dict[str, Any]) -> _Options:
+        """The options among a public function's arguments (its ``locals()``)."""
+        return cls(**{name: call[name] for name in cls.__dataclass_fields__})
 
     def __post_init__(self) -> None:
         if self.method not in METHODS:
@@ -194,8 +199,7 @@ def entropy(P: Any, *, base: Any = None, method: str = "auto", return_error: boo
     >>> entropy(stats.norm(loc=[0, 1], scale=[1, 2])).round(6)
     array([1.418939, 2.112086])
     """
-    return _measure("entropy", P, None, _Options(base, method, return_error, rtol, n_samples,
-                                                 random_state, validate))
+    return _measure("entropy", P, None, _Options.of(locals()))
 
 
 def cross_entropy(P: Any, Q: Any, *, base: Any = None, method: str = "auto",
@@ -214,8 +218,7 @@ def cross_entropy(P: Any, Q: Any, *, base: Any = None, method: str = "auto",
     >>> round(float(cross_entropy(stats.gamma(2), stats.gamma(3, scale=0.5))), 12)
     1.768136968683
     """
-    return _measure("cross", P, Q, _Options(base, method, return_error, rtol, n_samples,
-                                            random_state, validate))
+    return _measure("cross", P, Q, _Options.of(locals()))
 
 
 def kl_divergence(P: Any, Q: Any, *, base: Any = None, method: str = "auto",
@@ -240,8 +243,7 @@ def kl_divergence(P: Any, Q: Any, *, base: Any = None, method: str = "auto",
     >>> round(float(kl_divergence(Exponential(torch.tensor(1.0)), Gamma(2.0, 1.0))), 6)
     0.577216
     """
-    return _measure("kl", P, Q, _Options(base, method, return_error, rtol, n_samples,
-                                         random_state, validate))
+    return _measure("kl", P, Q, _Options.of(locals()))
 
 
 def js_divergence(P: Any, Q: Any, *, base: Any = None, method: str = "auto",
@@ -264,8 +266,7 @@ def js_divergence(P: Any, Q: Any, *, base: Any = None, method: str = "auto",
     >>> float(js_divergence(stats.uniform(0, 1), stats.uniform(2, 1), base=2))   # disjoint
     1.0
     """
-    return _measure("js", P, Q, _Options(base, method, return_error, rtol, n_samples,
-                                         random_state, validate))
+    return _measure("js", P, Q, _Options.of(locals()))
 
 
 def js_distance(P: Any, Q: Any, *, base: Any = None, method: str = "auto",
@@ -282,8 +283,7 @@ def js_distance(P: Any, Q: Any, *, base: Any = None, method: str = "auto",
     >>> round(float(js_distance(stats.bernoulli(0.2), stats.bernoulli(0.6), base=2)), 12)
     0.352861516439
     """
-    opts = _Options(base, method, True, rtol, n_samples, random_state, validate)
-    res = _measure("js", P, Q, opts)
+    res = _measure("js", P, Q, replace(_Options.of(locals()), return_error=True))
     value, error = _sqrt_with_error(res.value, res.error)
     if not return_error:
         return value
@@ -310,7 +310,7 @@ def decompose(P: Any, Q: Any, *, base: Any = None, method: str = "auto",
     """
     from kullback.measures.discrete import Decomposition
 
-    opts = _Options(base, method, return_error, rtol, n_samples, random_state, validate)
+    opts = _Options.of(locals())
     h = _measure("entropy", P, None, opts)
     ce = _measure("cross", P, Q, opts)
     kl = _measure("kl", P, Q, opts)

@@ -27,6 +27,7 @@ from kullback.distributions._dist_ops import EULER
 from kullback.distributions._family import (
     FAMILIES,
     Dist,
+    align,
     families_of_kind,
     sum_last,
     support,
@@ -37,7 +38,6 @@ __all__ = [
     "REGISTRY",
     "NotApplicable",
     "Rule",
-    "align",
     "closed_cross",
     "closed_entropy",
     "closed_kl",
@@ -369,23 +369,6 @@ _populate()
 
 
 # ----------------------------------------------------------------------------- entry points
-
-
-def align(P: Dist, Q: Dist) -> tuple[Dist, Dist]:
-    """Put both on the same ops flavour (a scipy object meeting a torch one becomes torch)."""
-    if P.ops.name == Q.ops.name:
-        return P, Q
-    if P.ops.name == "torch":
-        return P, _to_torch(Q, P)
-    return _to_torch(P, Q), Q
-
-
-def _to_torch(d: Dist, like: Dist) -> Dist:
-    ops = like.ops
-    ref = next(iter(like.params.values()), None)
-    params = {k: ops.asarray(v, ref) if not isinstance(v, Dist) else v
-              for k, v in d.params.items()}
-    return Dist(d.family, params, ops, d.source, d.obj, d.label, d.shift, d.width, d.extra)
 
 
 def lookup(P: Dist, Q: Dist) -> Rule | None:

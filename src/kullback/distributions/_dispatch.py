@@ -9,6 +9,7 @@ apply raises :class:`_Skip` with the reason; the first step that applies answers
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 from typing import Any
 
 from kullback._result import Estimate
@@ -77,30 +78,26 @@ def _torch_closed(what: str, P: Dist, Q: Dist | None):
         raise NotImplementedError("neither kullback nor torch.distributions registers it") from None
 
 
-def _sum_step(what: str, P: Dist, Q: Dist | None, opts) -> tuple[Any, Any]:
-    if not (P.univariate_discrete and (Q is None or Q.univariate_discrete)):
-        if opts.method == "sum":
-            raise ValueError(f"method='sum' needs univariate discrete distributions; "
-                             f"{_pair_name(what, P, Q)} is not")
-        raise _Skip("not a pair of univariate discrete distributions")
-    P, Q = cf.align(P, Q) if Q is not None else (P, None)
-    return nq.discrete_sum(P, Q, what, float(opts.rtol))
+def _numeric_step(step: str, kind: str, compute):
+    """The step that computes ``what`` numerically for a pair of univariate ``kind``s."""
 
+    def run(what: str, P: Dist, Q: Dist | None, opts) -> tuple[Any, Any]:
+        if not _applies(step, P, Q):
+            if opts.method == step:
+                raise ValueError(f"method={step!r} needs univariate {kind} distributions; "
+                                 f"{_pair_name(what, P, Q)} is not")
+            raise _Skip(f"not a pair of univariate {kind} distributions")
+        return compute(P, Q, what, float(opts.rtol))
 
-def _quad_step(what: str, P: Dist, Q: Dist | None, opts) -> tuple[Any, Any]:
-    if not (P.univariate_continuous and (Q is None or Q.univariate_continuous)):
-        if opts.method == "quad":
-            raise ValueError(f"method='quad' needs univariate continuous distributions; "
-                             f"{_pair_name(what, P, Q)} is not")
-        raise _Skip("not a pair of univariate continuous distributions")
-    return nq.quadrature(P, Q, what, float(opts.rtol))
+    return run
 
 
 def _mc_step(what: str, P: Dist, Q: Dist | None, opts) -> tuple[Any, Any]:
     return nq.monte_carlo(P, Q, what, int(opts.n_samples), opts.random_state)
 
 
-STEPS = {"closed": _closed_step, "sum": _sum_step, "quad": _quad_step, "mc": _mc_step}
+STEPS = {"closed": _closed_step, "sum": _numeric_step("sum", "discrete", nq.discrete_sum),
+         "quad": _numeric_step("quad", "continuous", nq.quadrature), "mc": _mc_step}
 PLANS = {"auto": ("closed", "sum", "quad"), "closed": ("closed",), "sum": ("sum",),
          "quad": ("quad",), "mc": ("mc",)}
 
@@ -224,11 +221,8 @@ def _user_formula(what: str, P: Any, Q: Any, opts) -> Any:
     kl = fn(P, Q)
     value = kl
     if what == "cross":
-        from kullback.distributions import _Options
-
-        h_opts = _Options(None, opts.method, False, opts.rtol, opts.n_samples,
-                          opts.random_state, opts.validate)
-        value = measure("entropy", P, None, h_opts) + kl
+        h = measure("entropy", P, None, replace(opts, base=None, return_error=False))
+        value = h + kl
     return _as_result(value, None, "closed", _is_tensor(value), None, opts)
 
 

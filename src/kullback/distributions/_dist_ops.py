@@ -16,6 +16,38 @@ __all__ = ["EULER", "LOG_2PI", "NumpyOps", "TorchOps", "numpy_ops", "torch_ops"]
 EULER = 0.57721566490153286060651209008240243  # Euler-Mascheroni constant
 LOG_2PI = math.log(2.0 * math.pi)
 
+# the elementwise functions that are one library call in each flavour: name -> (NumPy or
+# scipy.special function, torch function), looked up once when a flavour is made
+ELEMENTWISE = {
+    "log": ("np.log", "torch.log"),
+    "log1p": ("np.log1p", "torch.log1p"),
+    "exp": ("np.exp", "torch.exp"),
+    "expm1": ("np.expm1", "torch.expm1"),
+    "sqrt": ("np.sqrt", "torch.sqrt"),
+    "abs": ("np.abs", "torch.abs"),
+    "cos": ("np.cos", "torch.cos"),
+    "square": ("np.square", "torch.square"),
+    "isfinite": ("np.isfinite", "torch.isfinite"),
+    "lgamma": ("sp.gammaln", "torch.lgamma"),
+    "digamma": ("sp.digamma", "torch.digamma"),
+    "xlogy": ("sp.xlogy", "torch.special.xlogy"),
+    "xlog1py": ("sp.xlog1py", "torch.special.xlog1py"),
+    "ndtr": ("sp.ndtr", "torch.special.ndtr"),
+    "log_ndtr": ("sp.log_ndtr", "torch.special.log_ndtr"),
+    "i0e": ("sp.i0e", "torch.special.i0e"),
+    "i1e": ("sp.i1e", "torch.special.i1e"),
+}
+
+
+def _bind(ops: Any, roots: dict[str, Any], flavour: int) -> None:
+    """Set each :data:`ELEMENTWISE` function of one flavour (0 NumPy, 1 torch) on ``ops``."""
+    for name, paths in ELEMENTWISE.items():
+        root, *attrs = paths[flavour].split(".")
+        fn = roots[root]
+        for attr in attrs:
+            fn = getattr(fn, attr)
+        setattr(ops, name, fn)
+
 
 class NumpyOps:
     """The NumPy / scipy.special flavour."""
@@ -29,69 +61,18 @@ class NumpyOps:
         self.np = np
         self.sp = special
         self.inf = np.inf
+        self.maximum = np.maximum
+        self.lbeta = special.betaln
+        _bind(self, {"np": np, "sp": special}, 0)
 
     def asarray(self, x: Any, like: Any = None) -> Any:
         return self.np.asarray(x, dtype=self.np.float64)
 
-    def log(self, x):
-        return self.np.log(x)
-
-    def log1p(self, x):
-        return self.np.log1p(x)
-
-    def exp(self, x):
-        return self.np.exp(x)
-
-    def expm1(self, x):
-        return self.np.expm1(x)
-
-    def sqrt(self, x):
-        return self.np.sqrt(x)
-
-    def abs(self, x):
-        return self.np.abs(x)
-
-    def cos(self, x):
-        return self.np.cos(x)
-
-    def square(self, x):
-        return self.np.square(x)
-
     def where(self, cond, a, b):
         return self.np.where(cond, a, b)
 
-    def maximum(self, a, b):
-        return self.np.maximum(a, b)
-
-    def isfinite(self, x):
-        return self.np.isfinite(x)
-
-    def lgamma(self, x):
-        return self.sp.gammaln(x)
-
-    def digamma(self, x):
-        return self.sp.digamma(x)
-
     def trigamma(self, x):
         return self.sp.polygamma(1, x)
-
-    def xlogy(self, x, y):
-        return self.sp.xlogy(x, y)
-
-    def xlog1py(self, x, y):
-        return self.sp.xlog1py(x, y)
-
-    def ndtr(self, x):
-        return self.sp.ndtr(x)
-
-    def log_ndtr(self, x):
-        return self.sp.log_ndtr(x)
-
-    def i0e(self, x):
-        return self.sp.i0e(x)
-
-    def i1e(self, x):
-        return self.sp.i1e(x)
 
     def sum(self, x, axis):
         return self.np.sum(x, axis=axis)
@@ -117,8 +98,6 @@ class NumpyOps:
 
         return array_namespace(self.np.asarray(x))
 
-    def lbeta(self, a, b):
-        return self.sp.betaln(a, b)
 
     # linear algebra for the multivariate normal (batched, broadcasting)
     def cholesky(self, a):
@@ -149,6 +128,7 @@ class TorchOps:
 
         self.torch = torch
         self.inf = math.inf
+        _bind(self, {"torch": torch}, 1)
 
     def asarray(self, x: Any, like: Any = None) -> Any:
         torch = self.torch
@@ -156,30 +136,6 @@ class TorchOps:
             return x
         dtype = like.dtype if isinstance(like, torch.Tensor) else torch.get_default_dtype()
         return torch.as_tensor(x, dtype=dtype)
-
-    def log(self, x):
-        return self.torch.log(x)
-
-    def log1p(self, x):
-        return self.torch.log1p(x)
-
-    def exp(self, x):
-        return self.torch.exp(x)
-
-    def expm1(self, x):
-        return self.torch.expm1(x)
-
-    def sqrt(self, x):
-        return self.torch.sqrt(x)
-
-    def abs(self, x):
-        return self.torch.abs(x)
-
-    def cos(self, x):
-        return self.torch.cos(x)
-
-    def square(self, x):
-        return self.torch.square(x)
 
     def where(self, cond, a, b):
         torch = self.torch
@@ -193,35 +149,8 @@ class TorchOps:
             return torch.clamp(a, min=b)
         return torch.maximum(a, b)
 
-    def isfinite(self, x):
-        return self.torch.isfinite(x)
-
-    def lgamma(self, x):
-        return self.torch.lgamma(x)
-
-    def digamma(self, x):
-        return self.torch.digamma(x)
-
     def trigamma(self, x):
         return self.torch.polygamma(1, x)
-
-    def xlogy(self, x, y):
-        return self.torch.special.xlogy(x, y)
-
-    def xlog1py(self, x, y):
-        return self.torch.special.xlog1py(x, y)
-
-    def ndtr(self, x):
-        return self.torch.special.ndtr(x)
-
-    def log_ndtr(self, x):
-        return self.torch.special.log_ndtr(x)
-
-    def i0e(self, x):
-        return self.torch.special.i0e(x)
-
-    def i1e(self, x):
-        return self.torch.special.i1e(x)
 
     def sum(self, x, axis):
         return self.torch.sum(x, dim=axis)

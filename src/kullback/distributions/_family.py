@@ -29,6 +29,7 @@ __all__ = [
     "FAMILIES",
     "Dist",
     "Family",
+    "align",
     "batch_shape",
     "check",
     "families_of_kind",
@@ -172,7 +173,18 @@ class Family:
         raise NotImplementedError
 
     def to_scipy(self, p):
-        raise NotImplementedError
+        """A scipy frozen distribution from NumPy canonical parameters: scipy's shapes, then
+        ``loc`` and ``scale`` where they are parameters (override where the mapping differs)."""
+        from scipy import stats
+
+        if not self.scipy:
+            raise NotImplementedError(f"{self.name} has no scipy counterpart")
+        gen = getattr(stats, self.scipy[0])
+        shapes = [p[name] for name in self.scipy_shapes]
+        if self.kind == "discrete":
+            return gen(*shapes, loc=-self.scipy_offset)
+        loc = 0.0 if self.scipy_shift else p["loc"]
+        return gen(*shapes, loc=loc, scale=p.get("scale", 1.0))
 
     # -- adapters (override where a family's mapping is not the plain one)
     def from_torch(self, obj, ops) -> dict[str, Any]:
@@ -419,6 +431,23 @@ def _parsed(obj: Any):
 
 
 # ----------------------------------------------------------------------------- derived views
+
+
+def align(P: Dist, Q: Dist) -> tuple[Dist, Dist]:
+    """Put both on the same ops flavour (a scipy object meeting a torch one becomes torch)."""
+    if P.ops.name == Q.ops.name:
+        return P, Q
+    if P.ops.name == "torch":
+        return P, _to_torch(Q, P)
+    return _to_torch(P, Q), Q
+
+
+def _to_torch(d: Dist, like: Dist) -> Dist:
+    ops = like.ops
+    ref = next(iter(like.params.values()), None)
+    params = {k: ops.asarray(v, ref) if not isinstance(v, Dist) else v
+              for k, v in d.params.items()}
+    return Dist(d.family, params, ops, d.source, d.obj, d.label, d.shift, d.width, d.extra)
 
 
 def sum_last(ops, x, n: int):

@@ -32,7 +32,7 @@ import warnings
 import numpy as np
 
 from kullback.distributions._dist_ops import numpy_ops
-from kullback.distributions._family import Dist, batch_shape, scipy_frozen
+from kullback.distributions._family import Dist, align, batch_shape, scipy_frozen
 from kullback.measures import _kernels
 
 __all__ = ["discrete_sum", "monte_carlo", "quadrature"]
@@ -309,6 +309,8 @@ def _tail_bound(terms: np.ndarray, total: np.ndarray, rtol: float):
 
 def discrete_sum(P: Dist, Q: Dist | None, what: str, rtol: float):
     """(value, error) in nats as arrays of P's ops flavour: the sum over the support of P."""
+    if Q is not None:
+        P, Q = align(P, Q)
     ops = P.ops
     bshape = np.broadcast_shapes(batch_shape(P), batch_shape(Q) if Q is not None else ())
     lo, hi, finite = _summation_range(P, Q, what)

@@ -42,17 +42,27 @@ def _positive_half_line(ops, p, name):
     return (0 * p[name], ops.inf)
 
 
+class _LocationScale(Family):
+    """Shared declarations of the location-scale families on the real line."""
+
+    kind = "continuous"
+    params, example = LOCATION_SCALE, {"loc": 0.3, "scale": 1.5}
+
+    @staticmethod
+    def standardised(p, x):
+        """``(x - loc) / scale``."""
+        return (x - p["loc"]) / p["scale"]
+
+
 @family
-class Normal(Family):
+class Normal(_LocationScale):
     """normal(loc, scale): scale is the standard deviation."""
 
-    key, kind = "normal", "continuous"
-    torch, scipy = ("Normal",), ("norm",)
-    params, example = LOCATION_SCALE, {"loc": 0.3, "scale": 1.5}
+    key, torch, scipy = "normal", ("Normal",), ("norm",)
     needs = frozenset({"mean", "var"})
 
     def logpdf(self, ops, p, x):
-        z = (x - p["loc"]) / p["scale"]
+        z = self.standardised(p, x)
         return -0.5 * z * z - 0.5 * LOG_2PI - ops.log(p["scale"])
 
     def entropy(self, ops, p):
@@ -73,19 +83,12 @@ class Normal(Family):
         s = q["scale"]
         return -ops.log(s) - 0.5 * LOG_2PI - _sq(S, q["loc"]) / (2 * s * s)
 
-    def to_scipy(self, p):
-        from scipy import stats
-
-        return stats.norm(p["loc"], p["scale"])
-
 
 @family
-class Laplace(Family):
+class Laplace(_LocationScale):
     """laplace(loc, scale): density exp(-|x-loc|/scale) / (2 scale)."""
 
-    key, kind = "laplace", "continuous"
-    torch, scipy = ("Laplace",), ("laplace",)
-    params, example = LOCATION_SCALE, {"loc": 0.3, "scale": 1.5}
+    key, torch, scipy = "laplace", ("Laplace",), ("laplace",)
     needs = frozenset({"absdev"})
 
     def logpdf(self, ops, p, x):
@@ -113,22 +116,15 @@ class Laplace(Family):
         b = q["scale"]
         return -math.log(2) - ops.log(b) - S["absdev"](q["loc"]) / b
 
-    def to_scipy(self, p):
-        from scipy import stats
-
-        return stats.laplace(p["loc"], p["scale"])
-
 
 @family
-class Cauchy(Family):
+class Cauchy(_LocationScale):
     """cauchy(loc, scale): scale is the half width at half maximum."""
 
-    key, kind = "cauchy", "continuous"
-    torch, scipy = ("Cauchy",), ("cauchy",)
-    params, example = LOCATION_SCALE, {"loc": 0.3, "scale": 1.5}
+    key, torch, scipy = "cauchy", ("Cauchy",), ("cauchy",)
 
     def logpdf(self, ops, p, x):
-        z = (x - p["loc"]) / p["scale"]
+        z = self.standardised(p, x)
         return -math.log(math.pi) - ops.log(p["scale"]) - ops.log1p(z * z)
 
     def entropy(self, ops, p):
@@ -142,23 +138,16 @@ class Cauchy(Family):
 
         return {"mean": lambda: m, "var": inf, "absdev": inf, "lmgf": inf}
 
-    def to_scipy(self, p):
-        from scipy import stats
-
-        return stats.cauchy(p["loc"], p["scale"])
-
 
 @family
-class Gumbel(Family):
+class Gumbel(_LocationScale):
     """gumbel(loc, scale): right-skewed (scipy gumbel_r, torch Gumbel)."""
 
-    key, kind = "gumbel", "continuous"
-    torch, scipy = ("Gumbel",), ("gumbel_r",)
-    params, example = LOCATION_SCALE, {"loc": 0.3, "scale": 1.5}
+    key, torch, scipy = "gumbel", ("Gumbel",), ("gumbel_r",)
     needs = frozenset({"mean", "lmgf"})
 
     def logpdf(self, ops, p, x):
-        z = (x - p["loc"]) / p["scale"]
+        z = self.standardised(p, x)
         return -ops.log(p["scale"]) - z - ops.exp(-z)
 
     def entropy(self, ops, p):
@@ -179,11 +168,6 @@ class Gumbel(Family):
         m, b = q["loc"], q["scale"]
         # log q = -log b - z - exp(-z),  z = (x - m)/b;  E exp(-z) = exp(m/b + lmgf(-1/b))
         return -ops.log(b) - (S["mean"]() - m) / b - ops.exp(m / b + S["lmgf"](-1 / b))
-
-    def to_scipy(self, p):
-        from scipy import stats
-
-        return stats.gumbel_r(p["loc"], p["scale"])
 
 
 @family
@@ -288,11 +272,6 @@ class StudentT(Family):
 
         return {"mean": lambda: m, "var": var}
 
-    def to_scipy(self, p):
-        from scipy import stats
-
-        return stats.t(p["df"], p["loc"], p["scale"])
-
 
 @family
 class VonMises(Family):
@@ -320,11 +299,6 @@ class VonMises(Family):
 
     def support(self, ops, p):
         return (-math.pi + 0 * p["loc"], math.pi + 0 * p["loc"])
-
-    def to_scipy(self, p):
-        from scipy import stats
-
-        return stats.vonmises(p["concentration"], p["loc"])
 
 
 @family
@@ -430,11 +404,6 @@ class Beta(Family):
         a, b = q["alpha"], q["beta"]
         return _times(ops, a - 1, S["mlog"]) + _times(ops, b - 1, S["mlog1m"]) - ops.lbeta(a, b)
 
-    def to_scipy(self, p):
-        from scipy import stats
-
-        return stats.beta(p["alpha"], p["beta"])
-
 
 @family
 class LogNormal(Family):
@@ -530,11 +499,6 @@ class Pareto(Family):
         xm, a = q["scale"], q["alpha"]
         return ops.log(a) + a * ops.log(xm) - (a + 1) * S["mlog"]()
 
-    def to_scipy(self, p):
-        from scipy import stats
-
-        return stats.pareto(p["alpha"], scale=p["scale"])
-
 
 @family
 class HalfNormal(Family):
@@ -570,11 +534,6 @@ class HalfNormal(Family):
     def log_expect(self, ops, q, S):
         s = q["scale"]
         return 0.5 * math.log(2 / math.pi) - ops.log(s) - _sq(S, 0.0) / (2 * s * s)
-
-    def to_scipy(self, p):
-        from scipy import stats
-
-        return stats.halfnorm(scale=p["scale"])
 
 
 @family
@@ -618,7 +577,3 @@ class Weibull(Family):
         return (ops.log(k) - k * ops.log(lam) + _times(ops, k - 1, S["mlog"])
                 - S["moment"](k) / lam**k)
 
-    def to_scipy(self, p):
-        from scipy import stats
-
-        return stats.weibull_min(p["concentration"], scale=p["scale"])

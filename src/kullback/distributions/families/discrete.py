@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any, ClassVar
 
 from kullback.distributions._family import (
@@ -20,11 +21,6 @@ from kullback.measures import _kernels
 __all__ = ["Bernoulli", "Binomial", "Categorical", "Geometric", "NegBinomial", "Poisson"]
 
 
-def _in_support(k, hi=None):
-    ok = k >= 0
-    return ok if hi is None else ok & (k <= hi)
-
-
 def _rounded(ops, x):
     return ops.torch.round(x) if ops.name == "torch" else ops.np.round(x)
 
@@ -40,14 +36,24 @@ def _non_negative(ops, r, name, label):
 
 
 def _half_line(p, name):
-    return (0 * p[name], float("inf"))
+    return (0 * p[name], math.inf)
 
 
 class _Discrete(Family):
-    """Shared declarations of the integer-valued families: scipy's loc is a shift."""
+    """Shared declarations of the integer-valued families: scipy's loc is a shift, and the log
+    pmf is the family's ``log_mass`` inside the support, -inf outside."""
 
     kind = "discrete"
     scipy_shift = True
+
+    def log_mass(self, ops, p, k):
+        """The log pmf at integer points ``k`` inside the support."""
+        raise NotImplementedError
+
+    def logpmf(self, ops, p, k):
+        lo, hi = self.support(ops, p)
+        ok = (k >= lo) & (k <= hi)
+        return ops.where(ok, self.log_mass(ops, p, ops.where(ok, k, lo)), -ops.inf)
 
 
 @family
@@ -65,15 +71,9 @@ class Bernoulli(_Discrete):
         z = 0 * p["probs"]
         return (z, z + 1)
 
-    def logpmf(self, ops, p, k):
+    def log_mass(self, ops, p, k):
         q = p["probs"]
-        v = ops.where(k == 1, ops.log(q), ops.log1p(-q))
-        return ops.where((k == 0) | (k == 1), v, -ops.inf)
-
-    def to_scipy(self, p):
-        from scipy import stats
-
-        return stats.bernoulli(p["probs"])
+        return ops.where(k == 1, ops.log(q), ops.log1p(-q))
 
 
 @family
@@ -87,18 +87,10 @@ class Binomial(_Discrete):
     def support(self, ops, p):
         return (0 * p["total_count"], p["total_count"])
 
-    def logpmf(self, ops, p, k):
+    def log_mass(self, ops, p, k):
         n, q = p["total_count"], p["probs"]
-        ok = _in_support(k, n)
-        ks = ops.where(ok, k, 0.0)
-        v = (ops.lgamma(n + 1) - ops.lgamma(ks + 1) - ops.lgamma(n - ks + 1)
-             + ops.xlogy(ks, q) + ops.xlog1py(n - ks, -q))
-        return ops.where(ok, v, -ops.inf)
-
-    def to_scipy(self, p):
-        from scipy import stats
-
-        return stats.binom(p["total_count"], p["probs"])
+        return (ops.lgamma(n + 1) - ops.lgamma(k + 1) - ops.lgamma(n - k + 1)
+                + ops.xlogy(k, q) + ops.xlog1py(n - k, -q))
 
 
 @family
@@ -111,16 +103,9 @@ class Poisson(_Discrete):
     def support(self, ops, p):
         return _half_line(p, "rate")
 
-    def logpmf(self, ops, p, k):
+    def log_mass(self, ops, p, k):
         r = p["rate"]
-        ok = _in_support(k)
-        ks = ops.where(ok, k, 0.0)
-        return ops.where(ok, ops.xlogy(ks, r) - r - ops.lgamma(ks + 1), -ops.inf)
-
-    def to_scipy(self, p):
-        from scipy import stats
-
-        return stats.poisson(p["rate"])
+        return ops.xlogy(k, r) - r - ops.lgamma(k + 1)
 
 
 @family
@@ -139,16 +124,9 @@ class Geometric(_Discrete):
     def support(self, ops, p):
         return _half_line(p, "probs")
 
-    def logpmf(self, ops, p, k):
+    def log_mass(self, ops, p, k):
         q = p["probs"]
-        ok = _in_support(k)
-        ks = ops.where(ok, k, 0.0)
-        return ops.where(ok, ops.xlog1py(ks, -q) + ops.log(q), -ops.inf)
-
-    def to_scipy(self, p):
-        from scipy import stats
-
-        return stats.geom(p["probs"], loc=-1)
+        return ops.xlog1py(k, -q) + ops.log(q)
 
 
 @family
@@ -166,18 +144,10 @@ class NegBinomial(_Discrete):
     def support(self, ops, p):
         return _half_line(p, "probs")
 
-    def logpmf(self, ops, p, k):
+    def log_mass(self, ops, p, k):
         r, q = p["total_count"], p["probs"]
-        ok = _in_support(k)
-        ks = ops.where(ok, k, 0.0)
-        v = (ops.lgamma(ks + r) - ops.lgamma(r) - ops.lgamma(ks + 1) + ops.xlogy(r, q)
-             + ops.xlog1py(ks, -q))
-        return ops.where(ok, v, -ops.inf)
-
-    def to_scipy(self, p):
-        from scipy import stats
-
-        return stats.nbinom(p["total_count"], p["probs"])
+        return (ops.lgamma(k + r) - ops.lgamma(r) - ops.lgamma(k + 1) + ops.xlogy(r, q)
+                + ops.xlog1py(k, -q))
 
 
 @family
