@@ -11,6 +11,7 @@ the core's kernels.
 from __future__ import annotations
 
 import math
+from functools import lru_cache
 
 import numpy as np
 
@@ -140,13 +141,22 @@ def nsb_entropy(c: np.ndarray, k: float) -> tuple[float, float]:
     return mean, math.sqrt(var)
 
 
+
+@lru_cache(maxsize=16)
+def _moments(counts: bytes, k: float) -> tuple[float, float]:
+    """NSB mean and sd of one float64 count vector (its bytes): the value and the error bar
+    of one call share the quadrature."""
+    return nsb_entropy(np.frombuffer(counts), k)
+
+
 def nsb(t) -> np.ndarray:
     """NSB posterior mean entropy (nats) of every count row of a tally."""
-    flat = t.counts.reshape(-1, t.counts.shape[-1])
-    out = np.array([nsb_entropy(row, t.alphabet)[0] for row in flat])
+    flat = np.ascontiguousarray(t.counts, dtype=np.float64).reshape(-1, t.counts.shape[-1])
+    out = np.array([_moments(row.tobytes(), t.alphabet)[0] for row in flat])
     return out.reshape(t.counts.shape[:-1])
 
 
 def nsb_stderr(t) -> float:
     """NSB posterior standard deviation for a single count vector."""
-    return nsb_entropy(t.counts, t.alphabet)[1]
+    counts = np.ascontiguousarray(t.counts, dtype=np.float64)
+    return _moments(counts.tobytes(), t.alphabet)[1]
