@@ -108,22 +108,32 @@ def _full_tile(
         out["nll_candidate"][s] = -lq[rows, t]
 
 
+def _block_sums(lp: np.ndarray, lq: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Row sums of the KL, reverse-KL and 4 x JS kernel terms of one block."""
+    return (
+        np.sum(K.log_kl_terms(np, lp, lq), axis=-1),
+        np.sum(K.log_kl_terms(np, lq, lp), axis=-1),
+        np.sum(K.log_js_terms(np, lp, lq), axis=-1),
+    )
+
+
 def divergences(lp: np.ndarray, lq: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Row-wise KL(P||Q), KL(Q||P) and JS(P, Q) from log-probabilities, in nats.
 
-    The kernels run on column blocks of about :data:`BLOCK_ELEMENTS` entries, so that their
-    many temporaries stay in cache; the per-block sums of non-negative terms are added.
+    Rows of up to :data:`BLOCK_ELEMENTS` entries go to the kernels whole; longer rows in
+    contiguous blocks of that many entries, one row at a time, so that the kernels'
+    temporaries stay in cache. Either way each row's value depends on that row alone (not on
+    how the tokens were chunked), so streamed, sharded and one-shot runs agree bit for bit.
     """
-    width = max(1, BLOCK_ELEMENTS // lp.shape[0])
-    kl = np.zeros(lp.shape[0])
-    kl_reverse = np.zeros(lp.shape[0])
-    js4 = np.zeros(lp.shape[0])
-    for c in range(0, lp.shape[1], width):
-        p, q = lp[:, c : c + width], lq[:, c : c + width]
-        kl += np.sum(K.log_kl_terms(np, p, q), axis=-1)
-        kl_reverse += np.sum(K.log_kl_terms(np, q, p), axis=-1)
-        js4 += np.sum(K.log_js_terms(np, p, q), axis=-1)
-    return kl, kl_reverse, js4 / 4.0
+    n, vocab = lp.shape
+    if vocab <= BLOCK_ELEMENTS:
+        kl, kl_reverse, js4 = _block_sums(lp, lq)
+        return kl, kl_reverse, js4 / 4.0
+    sums = np.zeros((3, n))
+    for r in range(n):
+        for c in range(0, vocab, BLOCK_ELEMENTS):
+            sums[:, r] += _block_sums(lp[r, c : c + BLOCK_ELEMENTS], lq[r, c : c + BLOCK_ELEMENTS])
+    return sums[0], sums[1], sums[2] / 4.0
 
 
 def _columns(n: int, with_targets: bool) -> dict[str, np.ndarray]:
@@ -147,13 +157,19 @@ def run_tiles(n: int, rows: int, work: Callable[[int, int], None]) -> None:
     """``work(lo, hi)`` over row tiles, on :func:`workers` threads; the first tile's error
     (in token order) is the one raised."""
     starts = range(0, n, rows)
+
+    def tile(lo: int) -> None:
+        # as in the core's drivers: the kernels discard, by `where`, the NaN of -inf - -inf
+        with np.errstate(all="ignore"):
+            work(lo, min(lo + rows, n))
+
     threads = min(workers(), len(starts))
     if threads <= 1:
         for lo in starts:
-            work(lo, min(lo + rows, n))
+            tile(lo)
         return
     with ThreadPoolExecutor(threads) as pool:
-        list(pool.map(lambda lo: work(lo, min(lo + rows, n)), starts))
+        list(pool.map(tile, starts))
 
 
 def chunk_columns(
