@@ -176,7 +176,21 @@ def save_logits(
         raise FileExistsError(f"save_logits: {str(root)!r} exists and is not empty")
     if top_k is not None and int(top_k) < 1:
         raise ValueError(f"top_k must be a positive number of tokens; got {top_k}")
+    created = not root.exists()
     root.mkdir(parents=True, exist_ok=True)
+    written: list[Path] = []
+    try:
+        return _write(root, chunks, targets, dtype, top_k, progress, written)
+    except BaseException:
+        for f in written:  # a failed save leaves nothing behind
+            f.unlink(missing_ok=True)
+        if created:
+            root.rmdir()
+        raise
+
+
+def _write(root: Path, chunks: Any, targets: Any, dtype: Any, top_k: int | None,
+           progress: bool, written: list[Path]) -> LogitStore:
     from kullback.lm._compare import _progress
     from kullback.lm._sources import known_tokens
 
@@ -190,12 +204,14 @@ def save_logits(
             name = f"shard-{i:05d}.safetensors"
             tensors = _shard_tensors(chunk, top_k, dtype, Where(i, start))
             start += chunk.tokens
+            written.append(root / name)
             _tensors_file(tensors, root / name)
             logits_dtype = _dtype_name(tensors["logits"]) if top_k is None else "float64"
             shards.append({"file": name, "tokens": chunk.tokens, "dtype": logits_dtype,
                            "targets": chunk.targets is not None})
             if bar is not None:
                 bar.update(chunk.tokens)
+    written.append(root / MANIFEST)
     return _finish(root, shards, vocab, top_k)
 
 
