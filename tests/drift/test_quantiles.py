@@ -13,9 +13,10 @@ from kullback.drift._counting import ColumnPlan, merge_all, scan_batch
 from kullback.drift._quantiles import RadixSelect, target_ranks
 
 
-def _select(x, bins, batch=997):
+def _select(x, bins, batch=997, first_width=20):
     batches = [pa.record_batch({"x": x[i:i + batch]}) for i in range(0, len(x), batch)]
-    sel = RadixSelect(target_ranks(int(np.isfinite(x).sum() + np.isinf(x).sum()), bins))
+    sel = RadixSelect(target_ranks(int(np.isfinite(x).sum() + np.isinf(x).sum()), bins),
+                      first_width=first_width)
     passes = 0
     while (step := sel.step()) is not None:
         plans = {"x": ColumnPlan(numeric=True, radix=step)}
@@ -43,10 +44,10 @@ DATA = {
 
 
 @pytest.mark.parametrize("name", list(DATA))
-@pytest.mark.parametrize("bins", [2, 10])
-def test_edges_are_the_exact_order_statistics(name, bins):
+@pytest.mark.parametrize(("bins", "first_width"), [(2, 20), (10, 20), (10, 16)])
+def test_edges_are_the_exact_order_statistics(name, bins, first_width):
     x = DATA[name]
-    got, _ = _select(x, bins)
+    got, _ = _select(x, bins, first_width=first_width)
     assert got.tolist() == _order_statistics(x, bins)
 
 

@@ -89,15 +89,15 @@ def test_permutation_p_value_extremes():
 
 
 def test_permutation_p_value_is_uniform_under_the_null():
-    # Under H0 the p-value is (super-)uniform: P(p <= 0.1) <= 0.1 + noise over 200 tables.
+    # Under H0 the p-value is (super-)uniform: P(p <= 0.2) ~ 0.2 over 120 tables (sd 0.037).
     rng = np.random.default_rng(7)
     ps = []
-    for _ in range(200):
+    for _ in range(120):
         r = rng.multinomial(200, [0.5, 0.3, 0.2])
         c = rng.multinomial(150, [0.5, 0.3, 0.2])
         s = scores(r, c, pseudocount=None, base=None)
         ps.append(permutation_p_value(r, c, s.js, pseudocount=None, base=None, rng=rng))
-    assert 0.03 <= np.mean(np.array(ps) <= 0.1) <= 0.17
+    assert 0.09 <= np.mean(np.array(ps) <= 0.2) <= 0.31
 
 
 def test_bootstrap_interval_is_seeded_and_contains_the_estimate():

@@ -139,10 +139,10 @@ class _Column:
     edges: tuple[float, ...] | None = None
 
 
-def _first_plan(col: _Column) -> ColumnPlan:
+def _first_plan(col: _Column, width: int) -> ColumnPlan:
     if col.categorical:
         return ColumnPlan(categories=True)
-    first = RadixSelect([0]).step() if isinstance(col.spec, int) else None
+    first = RadixSelect([0], first_width=width).step() if isinstance(col.spec, int) else None
     cap = FEW_LEVELS if col.cls == "integer" else None
     return ColumnPlan(categories=cap is not None, category_cap=cap, numeric=True, radix=first)
 
@@ -161,7 +161,8 @@ def _exact_edges(ref: Source, cols: list[_Column], first: dict[str, ColumnState]
             col.edges = col.spec
             continue
         state = first[col.name]
-        selects[col.name] = RadixSelect(target_ranks(state.rows - state.missing, col.spec))
+        selects[col.name] = RadixSelect(target_ranks(state.rows - state.missing, col.spec),
+                                        first_width=ref.radix_width)
         selects[col.name].update(state.radix)
     while steps := {n: s for n, s in ((n, s.step()) for n, s in selects.items()) if s}:
         plans = {n: ColumnPlan(numeric=True, radix=step) for n, step in steps.items()}
@@ -349,7 +350,7 @@ def drift(
     cols = [_Column(n, cls := _column_class(n, ref, cur),
                     categorical=n in forced or cls in ("text", "bool", "null"),
                     spec=_bins_spec(n, bins)) for n in names]
-    first = ref.count({c.name: _first_plan(c) for c in cols}, "counting")
+    first = ref.count({c.name: _first_plan(c, ref.radix_width) for c in cols}, "counting")
     ref_rows = _rows(ref, first)
     _decide_kinds(cols, first)
     numeric = [c for c in cols if not c.categorical]

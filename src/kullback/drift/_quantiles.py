@@ -6,8 +6,9 @@ bins and ``n`` non-missing values, edge ``k`` (``k = 1 .. B-1``) is the value of
 :math:`\#\{v \le x\} \ge k n / B`; NumPy's ``method="inverted_cdf"``).
 
 Every float64 maps to a 64-bit key with the same order (:func:`~._counting.float_keys`). The
-first pass histograms the top 20 bits of every key; the bucket holding each wanted rank is
-then refined, one pass at a time, by histogramming its next 16 bits — or, once it holds at most
+first pass histograms the top 20 bits of every key (16 on Dask, where every partition's
+histogram travels between processes); the bucket holding each wanted rank is then refined, one
+pass at a time, by histogramming its next 16 bits — or, once it holds at most
 ``2**18`` values, by collecting them and selecting directly. Memory is bounded by the buckets
 (about ``2**20`` counters per column), never by the number of rows, and the answer is exact:
 the same edges as sorting the whole column. Typical data need two or three passes over the
@@ -40,7 +41,7 @@ from kullback.drift._counting import RadixStep, keys_to_floats
 
 __all__ = ["RadixSelect", "target_ranks"]
 
-_WIDTHS = {0: 20, 20: 16, 36: 16, 52: 12}  # bits resolved by the pass at each level
+_DIGIT = 16  # bits resolved by every pass after the first
 _COLLECT = 1 << 18  # a bucket this small is collected and selected directly
 
 
@@ -72,8 +73,13 @@ class RadixSelect:
     ``ColumnState.radix`` of that pass to :meth:`update`, and read :meth:`values`.
     """
 
-    def __init__(self, ranks: list[int]) -> None:
+    def __init__(self, ranks: list[int], *, first_width: int = 20) -> None:
         self.targets = [_Target(rank=r) for r in ranks]
+        self.first_width = first_width
+
+    def _width(self, level: int) -> int:
+        """Bits the pass at ``level`` resolves (the first pass may take more, or fewer)."""
+        return self.first_width if level == 0 else min(_DIGIT, 64 - level)
 
     def step(self) -> RadixStep | None:
         """The radix groups the next pass must count, or ``None`` when every rank is known."""
@@ -81,7 +87,7 @@ class RadixSelect:
         if not groups:
             return None
         return RadixStep(tuple(
-            (level, prefix, _WIDTHS[level], 0 <= count <= _COLLECT)
+            (level, prefix, self._width(level), 0 <= count <= _COLLECT)
             for (level, prefix), count in sorted(groups.items())
         ))
 
@@ -100,9 +106,8 @@ class RadixSelect:
             else:
                 self._descend(t, counted)
 
-    @staticmethod
-    def _descend(t: _Target, hist: np.ndarray) -> None:
-        width = _WIDTHS[t.level]
+    def _descend(self, t: _Target, hist: np.ndarray) -> None:
+        width = self._width(t.level)
         cum = np.cumsum(hist)
         digit = int(np.searchsorted(cum, t.rank, side="right"))
         t.rank -= int(cum[digit - 1]) if digit else 0

@@ -49,6 +49,7 @@ class Source:
     num_rows: int | None = None
     skipped: list[tuple[int | None, str]]
     progress: bool = False
+    radix_width: int = 20  # bits of the first quantile pass (see _quantiles)
 
     def batches(self, columns: list[str]) -> Iterator[Any]:  # pragma: no cover - abstract
         raise NotImplementedError
@@ -239,6 +240,8 @@ def _scan_partition(part: Any, plans: Mapping[str, ColumnPlan],
 
 class DaskSource(Source):
     """A Dask DataFrame: per-partition counts as tasks, merged by summing in a tree."""
+
+    radix_width = 16  # 0.5 MB per numeric column and partition to ship, not 8 MB
 
     def __init__(self, frame: Any, role: str) -> None:
         self.frame, self.role, self.skipped = frame, role, []
