@@ -511,3 +511,14 @@ def test_grassberger_single_outcome_is_the_formula():
     want = math.log(2) - (psi(2) + 0.5 * (psi(1.5) - psi(1)))
     got = estimate.entropy(counts=[2, 0, 0], method="grassberger")
     assert got == pytest.approx(want, abs=1e-15)
+
+
+def test_pandas_inputs():
+    pd = pytest.importorskip("pandas")
+    labels = ["a", "b", "a", "c", "a"]
+    assert estimate.entropy(pd.Series(labels)) == estimate.entropy(labels)
+    x = np.random.default_rng(0).normal(size=200)
+    y = x + np.random.default_rng(1).normal(size=200)
+    frame = pd.DataFrame({"x": x, "y": y})
+    assert estimate.mutual_information(frame["x"], frame["y"]) == estimate.mutual_information(x, y)
+    assert estimate.kl_divergence(frame[["x"]], frame[["y"]]) == estimate.kl_divergence(x, y)

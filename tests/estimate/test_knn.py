@@ -76,3 +76,7 @@ def test_deprecated_method_name_kl_still_works():
         e = estimate.entropy(x, method="kl", ci=0.9, random_state=0)
     assert e.method == "knn"
     assert e == estimate.entropy(x, method="knn", ci=0.9, random_state=0)
+    # the warning points at the caller's line, whichever function was called
+    with pytest.warns(DeprecationWarning) as record:
+        estimate.kl_divergence(x, x + 1.0, method="kl")
+    assert record[0].filename == __file__

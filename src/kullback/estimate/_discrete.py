@@ -9,6 +9,8 @@ Every entropy, cross-entropy and KL sum is taken with the core's kernels
 (:mod:`kullback.measures._kernels`): Bregman KL terms that are never negative and keep relative
 accuracy for nearly identical distributions, ``0 log 0 = 0``, no epsilon. Probabilities are
 formed after scaling the counts by their maximum, so counts up to 1.8e308 do not overflow.
+The other logarithms in this module are not entropy sums: Grassberger's correction
+``log n - G(n)`` and the delta-method variances ``Var[log ...]``.
 Bias corrections are written as additive corrections to a core-computed plug-in value
 (N = sample size, n_i = count of outcome i, p_i = n_i / N, K_obs = outcomes seen):
 

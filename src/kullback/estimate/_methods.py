@@ -17,6 +17,8 @@ from ``stderr[quantity]``; ``"bootstrap"`` by multinomial resampling of the coun
 
 from __future__ import annotations
 
+import os
+import sys
 import warnings
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -153,6 +155,15 @@ METHODS: dict[str, Method] = {
 DEPRECATED: dict[str, str] = {"kl": "knn"}
 
 
+def _outside_kullback() -> int:
+    """The ``stacklevel`` of the first caller outside the kullback package (the user's line)."""
+    package = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    frame, level = sys._getframe(2), 2  # 1 is resolve_method, the caller of warnings.warn
+    while frame is not None and os.path.abspath(frame.f_code.co_filename).startswith(package):
+        frame, level = frame.f_back, level + 1
+    return level
+
+
 def resolve_method(method: object, kind: str, quantity: str) -> tuple[str, Method]:
     """The table entry for ``method`` (or ``"auto"``) estimating ``quantity`` from ``kind`` data.
 
@@ -165,7 +176,7 @@ def resolve_method(method: object, kind: str, quantity: str) -> tuple[str, Metho
         warnings.warn(
             f"method={method!r} is deprecated; use method={DEPRECATED[method]!r}",
             DeprecationWarning,
-            stacklevel=4,
+            stacklevel=_outside_kullback(),
         )
         method = DEPRECATED[method]
     fits = {
