@@ -333,9 +333,9 @@ def drift(
     >>> c.kl_cur_ref, c.psi              # "team" is new: no epsilon hides it
     (inf, inf)
     >>> round(c.js, 4), round(c.kl_ref_cur, 4)
-    (0.1669, 0.3219)
+    (0.1408, 0.4712)
     >>> round(drift(ref, cur, pseudocount=0.5)["plan"].psi, 4)
-    0.8991
+    0.4588
     """
     unit = resolve_unit(base)
     pseudocount = _check_options(pseudocount, ci)

@@ -21,7 +21,7 @@ Examples
 --------
 >>> import pyarrow as pa
 >>> batch = pa.record_batch({"x": [0.5, None, 2.0, 7.0], "c": ["a", "b", None, "a"]})
->>> plans = {"x": ColumnPlan(edges=(1.0, 5.0)), "c": ColumnPlan(categories=True)}
+>>> plans = {"x": ColumnPlan(numeric=True, edges=(1.0, 5.0)), "c": ColumnPlan(categories=True)}
 >>> state = scan_batch(batch, plans)
 >>> state["x"].bins.tolist(), state["x"].missing
 ([1, 1, 1], 1)
