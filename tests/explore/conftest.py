@@ -30,8 +30,9 @@ def _missing() -> str | None:
 
 
 @pytest.fixture(scope="module")
-def browser(tmp_path_factory):
-    """One headless Chromium for a test module, with a fresh profile directory."""
+def browser():
+    """One headless Chromium for a test module (Playwright gives it a fresh temporary profile;
+    each page gets its own context)."""
     why = _missing()
     if why is not None:
         if os.environ.get("KULLBACK_REQUIRE_BROWSER") == "1":
@@ -40,12 +41,8 @@ def browser(tmp_path_factory):
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as pw:
-        context = pw.chromium.launch_persistent_context(
-            str(tmp_path_factory.mktemp("chromium-profile")),
-            executable_path=str(CHROMIUM), args=FLAGS, headless=True,
-            viewport={"width": 1280, "height": 900},
-        )
+        browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=FLAGS, headless=True)
         try:
-            yield context
+            yield browser
         finally:
-            context.close()
+            browser.close()

@@ -12,7 +12,7 @@
 
   const state = {
     key: "", labels: [], p: [], q: [], lock: { p: [], q: [] },
-    names: { p: "", q: "" }, unit: data.unit, blurb: "",
+    names: { p: "", q: "" }, unit: data.unit,
   };
 
   // ------------------------------------------------------------------ formatting
@@ -95,7 +95,9 @@
     state.p = pair.p.map(Number);
     state.q = pair.q.map(Number);
     state.names = { p: pair.p_name || "", q: pair.q_name || "" };
-    state.blurb = pair.blurb || "";
+    // set once per pair, never while editing: a line that appeared or vanished mid-drag would
+    // move the bars under the pointer
+    $("#blurb").textContent = pair.title && pair.blurb ? `${pair.title}: ${pair.blurb}` : "";
     SIDES.forEach((s) => { state.lock[s] = state.labels.map(() => false); });
     build();
     update();
@@ -201,9 +203,10 @@
     tbody.replaceChildren(...state.labels.map((label) => {
       const tr = el("tr", { "data-outcome": label });
       const th = el("th", { scope: "row" });
-      th.textContent = label;
-      tr.append(th, ...["p", "q", "entropy_p", "kl", "cross_entropy"].map((k) => el("td", { "data-term": k })),
-        el("td", { class: "note-col" }));
+      const name = el("span", { class: "name" });
+      name.textContent = label;
+      th.append(name, el("small", { class: "note" }));
+      tr.append(th, ...["p", "q", "entropy_p", "kl", "cross_entropy"].map((k) => el("td", { "data-term": k })));
       return tr;
     }));
   }
@@ -225,7 +228,7 @@
     track.addEventListener("pointerdown", (e) => {
       if (e.button !== 0) return;
       e.preventDefault();
-      track.focus();
+      track.focus({ preventScroll: true });
       track.setPointerCapture(e.pointerId);
       track.classList.add("dragging");
       if (setMass(side, i, valueFromPointer(track, e))) update();
@@ -416,7 +419,7 @@
       });
       const pi = state.p[i], qi = state.q[i];
       const note = pi === 0 ? "p = 0 adds nothing (0 log 0 = 0)" : qi === 0 ? "q = 0 < p: infinite" : "";
-      $(".note-col", tr).textContent = note;
+      $(".note", tr).textContent = note;
       tr.classList.toggle("infinite", pi > 0 && qi === 0);
     });
     const sums = { p: sum(state.p), q: sum(state.q), entropy_p: m.entropy_p, kl: m.kl_pq, cross_entropy: m.cross_entropy_pq };
@@ -426,7 +429,7 @@
 
   function renderPresets() {
     $$(".preset").forEach((b) => b.setAttribute("aria-pressed", String(b.dataset.preset === state.key)));
-    $("#blurb").textContent = state.key ? state.blurb : "";
+
   }
 
   function update() {
