@@ -44,6 +44,7 @@ import sys
 import zipfile
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import IO, Any, BinaryIO
 
@@ -89,7 +90,7 @@ class Masses:
     labels: tuple[str, ...] | None
     source: str
 
-    @property
+    @cached_property
     def total(self) -> float:
         """The sum of the masses."""
         return float(math.fsum(self.values.tolist()))
@@ -157,6 +158,8 @@ def _where(labels: Sequence[str] | None, i: int) -> str:
 
 
 def _refuse_duplicates(name: str, labels: Sequence[str]) -> None:
+    if len(set(labels)) == len(labels):
+        return
     seen: dict[str, int] = {}
     for i, lab in enumerate(labels):
         if lab in seen:
@@ -166,8 +169,6 @@ def _refuse_duplicates(name: str, labels: Sequence[str]) -> None:
         seen[lab] = i
 
 
-class _TooLarge(str):
-    """A JSON number (as written) beyond the largest float."""
 
 
 def _finish(
@@ -178,7 +179,7 @@ def _finish(
     if arr.size == 0:
         raise InputError(f"{name} is empty: a distribution needs at least one outcome")
     if labels is not None:
-        labels = tuple(str(lab) for lab in labels)
+        labels = tuple(map(str, labels))
         _refuse_duplicates(name, labels)
     found = first_invalid(arr)
     if found is not None:
@@ -196,12 +197,18 @@ def _finish(
 
 def _numbers(name: str, cells: Sequence[Any], labels: Sequence[str] | None) -> list[float]:
     """Parse cells (strings or JSON values) as floats; refuse anything else by position."""
+    if set(map(type, cells)) <= {float, str}:
+        try:  # the common case at C speed; any problem is located by the loop below
+            values = list(map(float, cells))
+            if math.inf not in values and -math.inf not in values:
+                return values
+        except ValueError:
+            pass
     out = []
     for i, cell in enumerate(cells):
-        if isinstance(cell, _TooLarge):
+        if isinstance(cell, float) and math.isinf(cell):  # JSON numbers are parsed as floats
             raise InputError(
-                f"{name} has a number too large for a 64-bit float {_where(labels, i)} "
-                f"({_short(str(cell), 24)!r})"
+                f"{name} has a number too large for a 64-bit float {_where(labels, i)}"
             )
         if isinstance(cell, bool) or cell is None:
             v = None
@@ -251,20 +258,18 @@ def _parse_inline(text: str, name: str) -> Masses:
 # --------------------------------------------------------------------------- JSON
 
 
-def _json_number(text: str) -> float | _TooLarge:
-    """A JSON number as a float; beyond the largest float, the text itself (refused later)."""
-    v = float(text)
-    return _TooLarge(text) if math.isinf(v) else v
-
-
 def _parse_json_text(text: str, name: str, source: str, column: str | None) -> Masses:
     def unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-        _refuse_duplicates(name, [k for k, _ in pairs])
-        return dict(pairs)
+        obj = dict(pairs)
+        if len(obj) != len(pairs):
+            _refuse_duplicates(name, [k for k, _ in pairs])
+        return obj
 
     try:
-        data = json.loads(text, object_pairs_hook=unique_keys, parse_int=_json_number,
-                          parse_float=_json_number)
+        # Every number becomes a float (a 5000-digit integer too: inf, refused by position);
+        # the constants Infinity and NaN stay text, refused as written.
+        data = json.loads(text, object_pairs_hook=unique_keys, parse_int=float,
+                          parse_constant=str)
     except json.JSONDecodeError as exc:
         raise InputError(
             f"{name}: {source} is not valid JSON (line {exc.lineno}, column {exc.colno}: "
@@ -851,11 +856,13 @@ def align(p: Masses, q: Masses) -> tuple[Masses, Masses, tuple[str, ...] | None]
 
 def _align_labels(p: Masses, q: Masses) -> tuple[Masses, Masses, tuple[str, ...]]:
     """Match by label in O(n): one dict from label to position in the shared order."""
-    position = {lab: i for i, lab in enumerate(p.labels or ())}
-    only_q = [lab for lab in q.labels or () if lab not in position]
-    position.update((lab, len(p.values) + k) for k, lab in enumerate(only_q))
-    labels = (*(p.labels or ()), *only_q)
+    p_labels, q_labels = p.labels or (), q.labels or ()
+    position = dict(zip(p_labels, range(len(p_labels)), strict=True))
+    missing = set(q_labels).difference(position)
+    only_q = [lab for lab in q_labels if lab in missing] if missing else []
+    position.update(zip(only_q, range(len(p_labels), len(p_labels) + len(only_q)), strict=True))
+    labels = (*p_labels, *only_q)
     pv, qv = np.zeros(len(labels)), np.zeros(len(labels))
-    pv[: len(p.values)] = p.values
-    qv[np.fromiter((position[lab] for lab in q.labels or ()), np.intp, len(q.values))] = q.values
+    pv[: len(p_labels)] = p.values
+    qv[np.fromiter(map(position.__getitem__, q_labels), np.intp, len(q_labels))] = q.values
     return (Masses(p.name, pv, labels, p.source), Masses(q.name, qv, labels, q.source), labels)

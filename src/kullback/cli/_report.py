@@ -57,8 +57,8 @@ def alignment_notes(p: Masses, q: Masses) -> list[str]:
     if p.labels is None or q.labels is None:
         return []
     in_p, in_q = set(p.labels), set(q.labels)
-    only_p = [x for x in p.labels if x not in in_q]
-    only_q = [x for x in q.labels if x not in in_p]
+    only_p = [x for x in p.labels if x not in in_q] if in_p - in_q else []
+    only_q = [x for x in q.labels if x not in in_p] if in_q - in_p else []
     if not (only_q or only_p or p.labels != q.labels):
         return []
     parts = ["Outcomes matched by label"]
