@@ -689,3 +689,196 @@ def test_categorical_zero_probabilities_have_finite_gradients():
     # p > 0 where q = 0: +inf
     assert float(kd.kl_divergence(td.Categorical(probs=t64([0.5, 0.5])),
                                   td.Categorical(probs=t64([1.0, 0.0])))) == math.inf
+
+
+# ----------------------------------------------------------------------------- Jensen-Shannon
+
+
+def _mp_js_normals(m1, s1, m2, s2):
+    """JS of two normals by mpmath quadrature at 20 digits (log-sum-exp written out here)."""
+    mp = pytest.importorskip("mpmath")
+    with mp.workdps(20):
+        def lpdf(x, m, s):
+            return -((x - m) / s) ** 2 / 2 - mp.log(s) - mp.log(2 * mp.pi) / 2
+
+        def f(x):
+            a, b = lpdf(x, m1, s1), lpdf(x, m2, s2)
+            lm = mp.log((mp.exp(a) + mp.exp(b)) / 2)
+            return (mp.exp(a) * (a - lm) + mp.exp(b) * (b - lm)) / 2
+
+        m1, s1, m2, s2 = (mp.mpf(v) for v in (m1, s1, m2, s2))
+        cuts = sorted({m + k * s for m, s in ((m1, s1), (m2, s2)) for k in (-12, -8, -5, -3, -1, 0, 1, 3, 5, 8, 12)})
+        return float(mp.quad(f, [-mp.inf, *cuts, mp.inf]))
+
+
+@pytest.mark.parametrize("m1,s1,m2,s2", [(0, 1, 1, 1), (0.3, 0.5, -1, 2), (0, 1, 0, 1e-3),
+                                         (0, 1, 0, 1e-6), (2, 0.1, -3, 50), (0, 1, 30, 1)])
+def test_js_of_normals_vs_mpmath(m1, s1, m2, s2):
+    want = _mp_js_normals(m1, s1, m2, s2)
+    res = kd.js_divergence(stats.norm(m1, s1), stats.norm(m2, s2), return_error=True)
+    assert res.method == "quad" and 0 <= float(res.value) <= math.log(2)
+    assert float(res.value) == pytest.approx(want, rel=1e-9, abs=1e-20)
+    assert float(res.error) <= max(1e-9 * want, 1e-18)
+    # symmetric, and through torch objects (a tensor result)
+    back = kd.js_divergence(stats.norm(m2, s2), stats.norm(m1, s1))
+    assert float(back) == pytest.approx(want, rel=1e-9, abs=1e-20)
+    tv = kd.js_divergence(td.Normal(t64(m1), t64(s1)), td.Normal(t64(m2), t64(s2)))
+    assert isinstance(tv, torch.Tensor) and float(tv) == pytest.approx(want, rel=1e-9, abs=1e-20)
+
+
+def test_js_of_nearly_identical_normals_keeps_relative_accuracy():
+    """JS(N(0, 1), N(0, 1 + e)) = e^2/4 + O(e^3): a quarter of the Fisher information of the
+    log-scale (2) times e^2/2; the textbook integrand would cancel to noise at e = 1e-6."""
+    for e in (1e-4, 1e-6):
+        got = float(kd.js_divergence(stats.norm(0, 1), stats.norm(0, 1 + e)))
+        assert got == pytest.approx(e * e / 4, rel=5 * e)
+    got = float(kd.js_divergence(stats.norm(0, 1), stats.norm(1e-6, 1)))  # e^2/8 for a shift
+    assert got == pytest.approx(1e-12 / 8, rel=1e-5)
+
+
+def test_js_of_bernoullis_by_hand():
+    from helpers import oracle
+
+    p, q = 0.2, 0.6
+    m0, m1 = (1 - p + 1 - q) / 2, (p + q) / 2
+    hand = 0.5 * ((1 - p) * math.log((1 - p) / m0) + p * math.log(p / m1)
+                  + (1 - q) * math.log((1 - q) / m0) + q * math.log(q / m1))
+    got = kd.js_divergence(stats.bernoulli(p), stats.bernoulli(q), return_error=True)
+    assert got.method == "sum"
+    assert float(got.value) == pytest.approx(hand, rel=1e-14)
+    assert float(got.value) == pytest.approx(oracle("js_divergence", [1 - p, p], [1 - q, q]),
+                                             rel=1e-14)
+    assert kd.js_divergence(stats.bernoulli(p), stats.bernoulli(q), base=2) == pytest.approx(
+        hand / math.log(2), rel=1e-14)
+    assert kd.js_distance(stats.bernoulli(p), stats.bernoulli(q), base=2) == pytest.approx(
+        math.sqrt(hand / math.log(2)), rel=1e-14)
+    # batched torch, differentiable
+    probs = t64([0.2, 0.5]).requires_grad_()
+    js = kd.js_divergence(td.Bernoulli(probs), td.Bernoulli(t64(0.6)))
+    assert js.shape == (2,) and float(js[0].detach()) == pytest.approx(hand, rel=1e-14)
+    js.sum().backward()
+    assert torch.isfinite(probs.grad).all()
+
+
+def test_js_of_infinite_discrete_supports_vs_mpmath():
+    mp = pytest.importorskip("mpmath")
+    lam, p = 3, 0.3
+    with mp.workdps(30):
+        total = mp.mpf(0)
+        for k in range(400):
+            a = k * mp.log(lam) - lam - mp.loggamma(k + 1)
+            b = k * mp.log(1 - mp.mpf(p)) + mp.log(mp.mpf(p))
+            lm = mp.log((mp.exp(a) + mp.exp(b)) / 2)
+            total += (mp.exp(a) * (a - lm) + mp.exp(b) * (b - lm)) / 2
+    got = kd.js_divergence(stats.poisson(lam), stats.geom(p, loc=-1), return_error=True)
+    assert float(got.value) == pytest.approx(float(total), rel=1e-12)
+    assert float(got.error) < 1e-12
+    # different supports: Binomial(5) against Poisson, the union of both is summed
+    k = np.arange(200)
+    pb, pp = stats.binom.pmf(k, 5, 0.4), stats.poisson.pmf(k, 2.0)
+    m = (pb + pp) / 2
+    direct = 0.5 * (np.sum(pb[pb > 0] * np.log(pb[pb > 0] / m[pb > 0]))
+                    + np.sum(pp[pp > 0] * np.log(pp[pp > 0] / m[pp > 0])))
+    assert kd.js_divergence(stats.binom(5, 0.4), stats.poisson(2.0)) == pytest.approx(
+        direct, rel=1e-12)
+
+
+def test_js_bounds_and_singular_pairs():
+    ln2 = math.log(2)
+    assert kd.js_divergence(stats.uniform(0, 1), stats.uniform(2, 1)) == pytest.approx(ln2,
+                                                                                      rel=1e-14)
+    assert kd.js_divergence(stats.norm(), stats.poisson(3)) == ln2  # mutually singular
+    assert kd.js_divergence(stats.poisson(3), stats.poisson(3)) == 0.0
+    assert kd.js_distance(stats.norm(), stats.norm()) == 0.0
+    assert kd.js_divergence(stats.binom(3, 0.5), stats.binom(3, 0.5).dist(3, 0.5, loc=10)
+                            ) == pytest.approx(ln2, rel=1e-14)  # disjoint supports
+    r = kd.js_divergence(stats.norm(), stats.laplace(), return_error=True)
+    assert r.method == "quad" and 0 < float(r.value) < ln2
+
+
+def test_js_monte_carlo_and_unsupported_pairs():
+    P, Q = stats.norm(0, 1), stats.norm(1, 1)
+    want = _mp_js_normals(0, 1, 1, 1)
+    v, se = kd.js_divergence(P, Q, method="mc", n_samples=20_000, random_state=3,
+                             return_error=True)
+    assert abs(float(v) - want) < 5 * float(se) and 0 < float(se) < 0.01
+    mv1, mv2 = stats.multivariate_normal([0, 0]), stats.multivariate_normal([1, 0])
+    with pytest.raises(NotImplementedError, match=r"JS\(multivariate_normal \(scipy\), "
+                                                  r"multivariate_normal \(scipy\)\).*method='mc'"):
+        kd.js_divergence(mv1, mv2)
+    with pytest.raises(NotImplementedError, match="no closed form"):
+        kd.js_divergence(P, Q, method="closed")
+    # 2-D normals: JS = MC estimate; the mixture log-ratio is bounded by log 2 per sample
+    v2, se2 = kd.js_divergence(mv1, mv2, method="mc", n_samples=20_000, return_error=True)
+    assert abs(float(v2) - want) < 5 * float(se2)  # the second axis does not separate them
+    # torch: differentiable through rsample
+    loc = t64(1.0).requires_grad_()
+    est = kd.js_divergence(td.Normal(t64(0), t64(1)), td.Normal(loc, t64(1)), method="mc",
+                           n_samples=20_000)
+    est.backward()
+    assert float(loc.grad) > 0
+
+
+def test_js_distance_error_propagation():
+    r = kd.js_distance(stats.norm(), stats.t(5), return_error=True)
+    js = kd.js_divergence(stats.norm(), stats.t(5), return_error=True)
+    assert float(r.value) == pytest.approx(math.sqrt(float(js.value)), rel=1e-15)
+    assert float(r.error) == pytest.approx(float(js.error) / (2 * float(r.value)), rel=1e-12)
+    assert r.method == "quad"
+
+
+# ----------------------------------------------------------------------------- decompose
+
+
+def test_decompose_matches_closed_forms_and_core_type():
+    from kullback.measures.discrete import Decomposition
+
+    d = kd.decompose(stats.norm(0, 1), stats.norm(1, 2), base=2)
+    assert isinstance(d, Decomposition) and d.unit.name == "bits"
+    h = 0.5 * math.log(2 * math.pi * math.e)
+    kl = math.log(2) + 2 / 8 - 0.5
+    ln2 = math.log(2)
+    assert d.entropy == pytest.approx(h / ln2, rel=1e-14)
+    assert d.kl_divergence == pytest.approx(kl / ln2, rel=1e-14)
+    assert d.cross_entropy == pytest.approx((h + kl) / ln2, rel=1e-14)
+    e = kd.decompose(stats.poisson(3), stats.geom(0.4, loc=-1), return_error=True)
+    assert all(isinstance(x, kd.Estimate) and x.method == "sum" for x in e)
+    assert float(e.cross_entropy.value) == pytest.approx(
+        float(e.entropy.value) + float(e.kl_divergence.value), rel=1e-13)
+    assert "H(p)" in repr(e)
+
+
+# ----------------------------------------------------------------------------- the public face
+
+
+PUBLIC = {"entropy": ["P"], "cross_entropy": ["P", "Q"], "kl_divergence": ["P", "Q"],
+          "js_divergence": ["P", "Q"], "js_distance": ["P", "Q"], "decompose": ["P", "Q"]}
+OPTIONS = {"base": None, "method": "auto", "return_error": False, "rtol": 1e-11,
+           "n_samples": 100_000, "random_state": None, "validate": True}
+
+
+@pytest.mark.parametrize("name", sorted(PUBLIC))
+def test_options_are_explicit_keywords(name):
+    import inspect
+
+    sig = inspect.signature(getattr(kd, name))
+    params = list(sig.parameters.values())
+    positional = [p.name for p in params if p.kind is p.POSITIONAL_OR_KEYWORD]
+    assert positional == PUBLIC[name]
+    keywords = {p.name: p.default for p in params if p.kind is p.KEYWORD_ONLY}
+    assert keywords == OPTIONS
+    assert not [p for p in params if p.kind in (p.VAR_KEYWORD, p.VAR_POSITIONAL)]
+
+
+def test_one_result_type_and_public_names():
+    from kullback._result import Estimate
+
+    assert kd.Estimate is Estimate
+    r = kd.entropy(stats.norm(), base="bits", return_error=True)
+    assert type(r) is Estimate and r.unit == "bits" and r.method == "closed"
+    value, error = r
+    assert value == pytest.approx(0.5 * math.log2(2 * math.pi * math.e), rel=1e-15)
+    assert error == 0.0
+    for name in ["Estimate", "cross_entropy", "entropy", "is_distribution", "kl_divergence",
+                 "method_for", "register_kl", "js_divergence", "js_distance", "decompose"]:
+        assert name in kd.__all__ and hasattr(kd, name)

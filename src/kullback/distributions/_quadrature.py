@@ -39,6 +39,8 @@ __all__ = ["discrete_sum", "monte_carlo", "quadrature"]
 
 _MAX_TERMS = 1 << 24  # grid points x batch elements for one summation pass
 LN2 = math.log(2.0)
+_JS_QUANTILES = [1e-12, 1e-8, 1e-5, 1e-3, 0.02, 0.2, 0.5, 0.8, 0.98, 1 - 1e-3, 1 - 1e-5,
+                 1 - 1e-8, 1 - 1e-12]
 
 
 # ----------------------------------------------------------------------------- the terms
@@ -203,13 +205,13 @@ def _domain(p: _Element, q: _Element | None, what: str) -> tuple[float, float] |
 def _cuts(p: _Element, q: _Element | None, what: str) -> list[float]:
     """Points where quad should split: quantiles of P (and of Q for JS), Q's median and
     support ends (Laplace's cusp, a truncated support: kinks of log q)."""
+    if what == "js":  # both densities matter everywhere, on scales that may differ by
+        # orders of magnitude: split at quantiles of both from far out in the tails
+        return [float(c) for d in (p, q) for c in (*d.ppf(_JS_QUANTILES), *d.support)]
     cuts = [float(c) for c in p.ppf([1e-3, 0.5, 1 - 1e-3])]
     if q is not None:
-        probs = [1e-3, 0.5, 1 - 1e-3] if what == "js" else [0.5]
-        cuts += [float(c) for c in q.ppf(probs)]
+        cuts += [float(c) for c in q.ppf([0.5])]
         cuts += [float(c) for c in q.support]
-    if what == "js":
-        cuts += [float(c) for c in p.support]
     return cuts
 
 
