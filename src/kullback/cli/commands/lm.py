@@ -87,9 +87,18 @@ def _read_text(spec: str | None, needed_by: str) -> str:
         raise CLIError(f"--text: cannot read {spec!r} ({exc})") from None
 
 
+def _quiet_transformers() -> None:
+    """transformers' own progress bars ("Loading weights") would interleave with ours."""
+    from transformers.utils import logging
+
+    logging.disable_progress_bar()
+    logging.set_verbosity_error()
+
+
 def _model_stream(path: Path, args: argparse.Namespace, name: str) -> Any:
     from kullback.lm import logits
 
+    _quiet_transformers()
     return logits(path, path, _read_text(args.text, name), context=args.context,
                   stride=args.stride, batch_size=args.batch_size, device=args.device)
 
