@@ -362,14 +362,22 @@ def test_pages_from_the_command_line(browser, tmp_path):
         pg.close()
 
 
-@pytest.mark.parametrize(("width", "name"), [(1280, "explore-desktop.png"), (360, "explore-360.png")])
-def test_screenshots_and_no_sideways_scrolling(browser, page_file, width, name):
+@pytest.mark.parametrize(("width", "name", "docs_height"),
+                         [(1280, "explore.png", 1010), (360, "explore-360.png", 1500)])
+def test_screenshots_and_no_sideways_scrolling(browser, page_file, width, name, docs_height):
+    """Screenshots kept under out/test-artifacts; KULLBACK_UPDATE_DOCS=1 also refreshes the
+    README's images in docs/ (the top of the page)."""
     pg = open_page(browser, page_file, width=width)
     try:
         assert pg.evaluate("document.documentElement.scrollWidth") <= width
         assert pg.get_by_role("slider", name="p(A)").bounding_box()["width"] >= 40  # big enough to touch
         ARTIFACTS.mkdir(parents=True, exist_ok=True)
-        pg.screenshot(path=str(ARTIFACTS / name), full_page=True)
+        if os.environ.get("KULLBACK_UPDATE_DOCS") == "1":  # a tall screen: the phone's bar at its foot
+            pg.set_viewport_size({"width": width, "height": docs_height})
+            pg.screenshot(path=str(ROOT / "docs" / name))
+        # the whole page as one tall screen (a full-page capture would leave fixed elements mid-page)
+        pg.set_viewport_size({"width": width, "height": pg.evaluate("document.documentElement.scrollHeight")})
+        pg.screenshot(path=str(ARTIFACTS / name))
         assert (ARTIFACTS / name).stat().st_size > 10_000
     finally:
         pg.close()

@@ -165,7 +165,7 @@
     const track = el("div", {
       class: "track", role: "slider", tabindex: "0", "aria-label": name,
       "aria-valuemin": "0", "aria-valuemax": "1", "aria-orientation": "vertical",
-    }, `<div class="fill"></div><span class="flag" aria-hidden="true">${side} = 0</span>`);
+    }, `<div class="fill"></div><div class="ghost" aria-hidden="true"></div><span class="flag" aria-hidden="true">${side} = 0</span>`);
     const lab = el("div", { class: "lab", title: label });
     lab.textContent = label;
     const input = el("input", {
@@ -316,6 +316,7 @@
         const locked = state.lock[side][i];
         const track = $(".track", col);
         $(".fill", track).style.height = `${Math.min(Math.max(v, 0), 1) * 100}%`;
+        $(".ghost", track).style.bottom = `${Math.min(Math.max(state[other][i], 0), 1) * 100}%`;
         track.setAttribute("aria-valuenow", prob(v));
         track.setAttribute("aria-valuetext", `${prob(v)}${locked ? ", locked" : ""}`);
         track.setAttribute("aria-disabled", String(locked || room(side, i) === null));
@@ -379,6 +380,7 @@
 
   function renderMeasures(m) {
     Object.entries(m).forEach(([k, v]) => setMeasure(k, v));
+    $$("[data-mini]").forEach((n) => { n.textContent = show(m[n.dataset.mini]); });
     const caps = captions(m);
     Object.entries(caps).forEach(([k, text]) => { $(`[data-caption="${k}"]`).textContent = text; });
     $$("[data-unit]").forEach((n) => { n.textContent = n.dataset.unit === "sqrt" ? `√${unitWord()}` : unitWord(); });
@@ -388,7 +390,9 @@
   function renderStack(key, h, kl, ce, scale, sideName) {
     const row = $(`[data-stack="${key}"]`);
     const pct = (x) => `${Math.max(0, Math.min(100, (x / scale) * 100))}%`;
-    $(".base", row).style.width = pct(h);
+    const base = $(".base", row);
+    base.style.width = pct(h);
+    base.textContent = h / scale > 0.2 ? `H(${key === "pq" ? "P" : "Q"}) ${show(h)}` : "";
     const extra = $(".extra", row);
     extra.classList.toggle("infinite", kl === Infinity);
     extra.style.width = kl === Infinity ? `calc(100% - ${pct(h)})` : pct(kl);
