@@ -51,6 +51,23 @@ def test_marginal_ties_are_counted_strictly():
     assert got == pytest.approx(brute_ksg(x, y, 3), abs=1e-12)
 
 
+@pytest.mark.parametrize("kind", ["continuous", "ties"])
+def test_one_dimensional_counts_are_the_trees_comparisons(kind):
+    # the 1-D marginal is counted by bisection; it must make exactly the comparison
+    # fl(|v_j - v_i|) < eps_i, including radii that equal an actual difference
+    from kullback.estimate._ksg import _counts_within_1d
+
+    rng = np.random.default_rng(17)
+    n = 300
+    v = rng.normal(size=n) if kind == "continuous" else rng.integers(0, 7, size=n) * 0.1
+    eps = np.abs(rng.normal(size=n)) * 0.2
+    partner = rng.integers(0, n, size=n)
+    eps[::2] = np.abs(v[::2] - v[partner[::2]])
+    eps[eps == 0] = 0.3
+    brute = (np.abs(v[:, None] - v[None, :]) < eps[:, None]).sum(axis=1) - 1
+    assert np.array_equal(_counts_within_1d(v, eps), brute)
+
+
 @pytest.mark.parametrize("rho", [0.5, 0.9])
 def test_bivariate_gaussian(rho):
     rng = np.random.default_rng(int(rho * 100))

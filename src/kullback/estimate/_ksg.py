@@ -9,7 +9,8 @@ the joint space (itself excluded), n_x(i) the number of other points with
 
 in nats, for any N > k, d_x and d_y. The joint max-norm is the larger of the marginal
 max-norms, so the counts are ball queries of radius just below eps_i (the next float down)
-on :class:`scipy.spatial.cKDTree` trees of x and y (all cores).
+on :class:`scipy.spatial.cKDTree` trees of x and y (all cores); a 1-D marginal is counted by
+bisection on its sorted values instead (the same comparisons, several times faster).
 
 The estimator is not a sum of probability terms, so it does not go through the core's
 kernels. Like every bias-corrected estimator it can come out slightly negative when X and Y
@@ -27,12 +28,47 @@ from kullback.estimate._inputs import SampleOptions, check_size
 __all__ = ["ksg_mutual_information", "ksg_terms"]
 
 
-def _counts_within(a: np.ndarray, radius: np.ndarray) -> np.ndarray:
-    """For each point, the number of OTHER points of ``a`` within max-norm ``radius``."""
+def _counts_within(a: np.ndarray, eps: np.ndarray) -> np.ndarray:
+    """For each point, the number of OTHER points of ``a`` strictly within max-norm ``eps``."""
+    if a.shape[1] == 1:
+        return _counts_within_1d(a[:, 0], eps)
     from scipy.spatial import cKDTree
 
+    radius = np.nextafter(eps, 0.0)  # the tree counts distances <= radius, i.e. < eps
     found = cKDTree(a).query_ball_point(a, radius, p=np.inf, return_length=True, workers=-1)
     return np.asarray(found) - 1
+
+
+def _counts_within_1d(v: np.ndarray, eps: np.ndarray) -> np.ndarray:
+    """``#{j != i : fl(|v_j - v_i|) < eps_i}`` by bisection on the sorted values.
+
+    ``fl(s_j - v_i)`` is monotone in ``s_j`` (rounding is monotone), so on the sorted values
+    "left of the upper edge" and "beyond the lower edge" are prefixes; bisecting with the very
+    comparison the tree makes gives its counts exactly (ties included), in O(n log n).
+    """
+    s = np.sort(v)
+
+    def below_upper(j: np.ndarray) -> np.ndarray:
+        return (s[j] <= v) | (s[j] - v < eps)
+
+    def beyond_lower(j: np.ndarray) -> np.ndarray:
+        return (s[j] < v) & (v - s[j] >= eps)
+
+    return _prefix_length(below_upper, s.size) - _prefix_length(beyond_lower, s.size) - 1
+
+
+def _prefix_length(pred, n: int) -> np.ndarray:
+    """Per point, the length of the prefix of indices 0..n-1 on which ``pred`` holds."""
+    lo = np.zeros(n, dtype=np.intp)
+    hi = np.full(n, n, dtype=np.intp)
+    while True:
+        open_ = lo < hi
+        if not open_.any():
+            return lo
+        mid = np.where(open_, (lo + hi) // 2, 0)
+        ok = pred(mid)
+        lo = np.where(open_ & ok, mid + 1, lo)
+        hi = np.where(open_ & ~ok, mid, hi)
 
 
 def ksg_terms(x: np.ndarray, y: np.ndarray, k: int) -> tuple[float, np.ndarray]:
@@ -52,9 +88,9 @@ def ksg_terms(x: np.ndarray, y: np.ndarray, k: int) -> tuple[float, np.ndarray]:
             "opt in to jitter=True (Gaussian noise of 1e-10 x each column's standard "
             "deviation, seeded by random_state) or jitter=<relative scale>."
         )
-    radius = np.nextafter(dist[:, k], 0.0)  # strictly closer than eps_i
-    nx = _counts_within(x, radius)
-    ny = _counts_within(y, radius)
+    eps = dist[:, k]
+    nx = _counts_within(x, eps)
+    ny = _counts_within(y, eps)
     return float(digamma(k) + digamma(n)), -(digamma(nx + 1.0) + digamma(ny + 1.0))
 
 
