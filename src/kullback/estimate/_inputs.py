@@ -134,7 +134,8 @@ def check_alphabet(alphabet_size: Any, observed: int) -> int:
     """The alphabet size K (at least the number of observed outcomes); any size, never allocated."""
     if alphabet_size is None:
         return observed
-    if not _is_int(alphabet_size):
+    whole = isinstance(alphabet_size, float) and alphabet_size.is_integer()  # 1e10 is fine
+    if not (_is_int(alphabet_size) or whole):
         raise ValueError(f"alphabet_size: expected a positive integer; got {alphabet_size!r}")
     if alphabet_size < max(observed, 1):
         raise ValueError(
