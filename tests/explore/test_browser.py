@@ -146,6 +146,33 @@ def test_typing_a_probability_rescales_the_others(page):
     assert_table_is_kb(page)
 
 
+def test_arrow_keys_step_a_number_field(page):
+    field = 'input[data-side="p"][data-outcome="A"]'
+    page.focus(field)
+    page.keyboard.press("ArrowUp")
+    p = state(page)["p"]
+    assert p[0] == 0.43 and page.input_value(field) == "0.43"
+    assert_close(p[1], 0.57 * 0.31 / 0.58)
+    assert_shows_kb(page)
+
+
+def test_displays_inline_in_a_notebook(browser):
+    """What Jupyter shows (_repr_html_): the page in a sandboxed iframe, working, offline."""
+    pg = browser.new_page()
+    requests = []
+    pg.on("request", lambda r: requests.append(r.url))
+    try:
+        pg.set_content(explore_html([3, 1], [1, 1], labels=["heads", "tails"], base="bits")._repr_html_())
+        frame = pg.frames[1]
+        frame.wait_for_selector("html[data-ready=true]")
+        want = 0.75 * math.log2(1.5) + 0.25 * math.log2(0.5)
+        assert frame.text_content('[data-measure="kl_pq"]') == f"{want:.4f}"
+        assert frame.input_value('input[data-side="p"][data-outcome="heads"]') == "0.75"
+        assert requests == []
+    finally:
+        pg.close()
+
+
 def test_a_locked_bar_keeps_its_value(page):
     page.get_by_role("button", name="Lock p(B)").click()
     assert page.get_attribute('[data-chart="p"] .col:nth-child(3) .lock', "aria-pressed") == "true"
