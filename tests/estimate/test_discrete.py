@@ -198,7 +198,7 @@ def test_pseudocount_over_a_huge_alphabet_is_closed_form():
     assert got == pytest.approx(_smoothed_entropy([5, 3, 2], 1, K_HUGE), rel=1e-13)
     assert estimate.entropy(counts=[5, 3, 2], method="plugin", pseudocount=1,
                             alphabet_size=1e10) == got  # a whole float is an integer
-    with pytest.raises(ValueError, match="alphabet_size: expected a positive integer; got 1.5"):
+    with pytest.raises(ValueError, match=r"alphabet_size: expected a positive integer; got 1\.5"):
         estimate.entropy(counts=[5, 3, 2], alphabet_size=1.5)
     # and the bootstrap interval resamples the observed counts only
     e = estimate.entropy(counts=[5, 3, 2], method="plugin", pseudocount=1,

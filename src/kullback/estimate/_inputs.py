@@ -37,8 +37,8 @@ __all__ = [
     "resolve_kind",
 ]
 
-DEFAULT_JITTER = 1e-10
-METRICS = ("euclidean", "chebyshev")
+_DEFAULT_JITTER = 1e-10
+_METRICS = ("euclidean", "chebyshev")
 
 
 # ------------------------------------------------------------------------------ conversion
@@ -156,7 +156,7 @@ def check_pseudocount(pseudocount: Any) -> float | None:
 
 
 def check_metric(metric: Any) -> str:
-    if metric not in METRICS:
+    if metric not in _METRICS:
         raise ValueError(f"metric: expected 'euclidean' or 'chebyshev' (max-norm); got {metric!r}")
     return metric
 
@@ -177,7 +177,7 @@ def jitter_scale(jitter: Any) -> float | None:
     if jitter is None or jitter is False:
         return None
     if jitter is True:
-        return DEFAULT_JITTER
+        return _DEFAULT_JITTER
     if isinstance(jitter, numbers.Real) and math.isfinite(jitter) and jitter > 0:
         return float(jitter)
     raise ValueError(f"jitter: expected None, True or a positive relative scale; got {jitter!r}")

@@ -28,7 +28,7 @@ from kullback.units import Unit
 
 __all__ = ["bootstrap_stderr", "finish", "grouped_stderr", "interval"]
 
-GROUPS = 10
+_GROUPS = 10
 _MAX_BOOTSTRAP_SIZE = 2**62  # numpy's multinomial draws int64 counts
 
 
@@ -120,7 +120,7 @@ def grouped_stderr(
     ``paired`` samples (x and y of a mutual information) are split by the same permutation.
     """
     pairs = list(zip(samples, min_sizes, strict=True))
-    g = min(GROUPS, *(s.shape[0] // (2 * need) for s, need in pairs))
+    g = min(_GROUPS, *(s.shape[0] // (2 * need) for s, need in pairs))
     if g < 2:
         sizes = " and ".join(f"{4 * need}" for _, need in pairs)
         raise ValueError(
