@@ -121,23 +121,30 @@ def _observed(c: np.ndarray) -> np.ndarray:
 
 
 # ------------------------------------------------------------------ sums through the core
+def _xp(a: np.ndarray):
+    """The array namespace the core hands its kernels for NumPy arrays."""
+    import array_api_compat
+
+    return array_api_compat.array_namespace(a)
+
+
 def entropy_sum(P: np.ndarray, w: np.ndarray | None = None) -> np.ndarray:
     """H = -sum w P log P with the core's entropy terms."""
-    t = -_kernels.entropy_terms(np, P)
+    t = -_kernels.entropy_terms(_xp(P), P)
     return (t if w is None else w * t).sum(axis=-1) + 0.0  # + 0.0: no -0.0
 
 
 def cross_entropy_sum(P: np.ndarray, Q: np.ndarray, w: np.ndarray) -> np.ndarray:
     """H(P, Q) = -sum w P log Q with the core's terms (+inf where P > 0 = Q)."""
     with np.errstate(divide="ignore"):
-        t = -_kernels.cross_entropy_terms(np, P, Q)
+        t = -_kernels.cross_entropy_terms(_xp(P), P, Q)
     return (w * np.where(w > 0, t, 0.0)).sum(axis=-1)
 
 
 def kl_sum(P: np.ndarray, Q: np.ndarray, w: np.ndarray | None = None) -> np.ndarray:
     """KL = sum w x (Bregman KL terms of the core, each >= 0; +inf where P > 0 = Q)."""
     with np.errstate(divide="ignore"):
-        t = _kernels.kl_terms(np, P, Q)
+        t = _kernels.kl_terms(_xp(P), P, Q)
     if w is None:
         return t.sum(axis=-1)
     return (w * np.where(w > 0, t, 0.0)).sum(axis=-1)
@@ -183,7 +190,7 @@ def chao_shen(t: Tally) -> np.ndarray:
     # 1 - (1 - pa)^N without cancellation (pa = 1 gives log1p(-1) = -inf -> 1)
     with np.errstate(divide="ignore", invalid="ignore"):
         inclusion = -np.expm1(n * np.log1p(-pa))
-    terms = -_kernels.entropy_terms(np, pa) / np.where(pa > 0, inclusion, 1.0)
+    terms = -_kernels.entropy_terms(_xp(pa), pa) / np.where(pa > 0, inclusion, 1.0)
     return terms.sum(axis=-1) + 0.0
 
 
