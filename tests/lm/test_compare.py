@@ -197,6 +197,8 @@ def test_bad_logits_are_named_by_chunk_token_and_entry():
     b[4, 2] = np.nan
     _error(r"candidate logits: NaN at chunk 1, token 4, vocabulary entry 2",
            [a[:3], a[3:]], [b[:3], b[3:]])
+    _error(r"candidate logits: NaN at chunk 2, token 4, vocabulary entry 2",  # its own chunks
+           a, [b[:2], b[2:4], b[4:]])
     a2 = a.copy()
     a2[1, 3] = np.inf
     _error(r"reference logits: \+inf at chunk 0, token 1, vocabulary entry 3", a2, a)

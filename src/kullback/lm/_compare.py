@@ -94,7 +94,7 @@ def _piece_columns(piece: Piece, given: np.ndarray | None, dtype: Any, vocab: in
     function = _COLUMN_FUNCTIONS.get(type(piece.reference), chunk_columns)
     cols = function(
         piece.reference, piece.candidate, targets, dtype=dtype,
-        where=Where(piece.chunks[0], piece.start),
+        where=Where(piece.chunks[0], piece.start, piece.chunks[1]),
     )
     cols["position"] = np.arange(piece.start, piece.start + n, dtype=np.int64)
     if targets is not None:

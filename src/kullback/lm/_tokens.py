@@ -38,10 +38,17 @@ BLOCK_ELEMENTS = 1 << 12  # entries per kernel call: the kernels' temporaries st
 
 @dataclass(frozen=True)
 class Where:
-    """Where a chunk sits in the stream: its index and the position of its first token."""
+    """Where a piece sits in the stream: the reference's chunk index, the position of the
+    first token, and the candidate's chunk index when the two are chunked differently."""
 
     chunk: int
     start: int
+    candidate_chunk: int | None = None
+
+    def candidate(self) -> Where:
+        """The same place, named by the candidate's chunk."""
+        chunk = self.chunk if self.candidate_chunk is None else self.candidate_chunk
+        return Where(chunk, self.start)
 
     def at(self, row: int) -> str:
         return f"chunk {self.chunk}, token {self.start + row}"
@@ -150,7 +157,10 @@ def workers() -> int:
     """Threads for the tile loop (NumPy's ufuncs release the GIL): ``KULLBACK_THREADS`` or the
     number of CPUs this process may use, at most 8."""
     env = os.environ.get("KULLBACK_THREADS")
-    return int(env) if env else min(8, len(os.sched_getaffinity(0)))
+    if env:
+        return max(1, int(env))
+    affinity = getattr(os, "sched_getaffinity", None)  # Linux; elsewhere all CPUs
+    return min(8, len(affinity(0)) if affinity else os.cpu_count() or 1)
 
 
 def run_tiles(n: int, rows: int, work: Callable[[int, int], None]) -> None:
@@ -199,7 +209,7 @@ def chunk_columns(
 
     def work(lo: int, hi: int) -> None:
         x = load_tile(reference, lo, hi, dtype, "reference", where)
-        y = load_tile(candidate, lo, hi, dtype, "candidate", where)
+        y = load_tile(candidate, lo, hi, dtype, "candidate", where.candidate())
         _full_tile(x, y, None if targets is None else targets[lo:hi], out, slice(lo, hi))
 
     run_tiles(n, rows, work)
@@ -249,7 +259,7 @@ def topk_columns(
     rows = max(1, TILE_ELEMENTS // max(vocab, 1))
 
     def work(lo: int, hi: int) -> None:
-        y = load_tile(candidate, lo, hi, dtype, "candidate", where)
+        y = load_tile(candidate, lo, hi, dtype, "candidate", where.candidate())
         t = None if targets is None else targets[lo:hi]
         _topk_tile(reference[lo:hi], y, t, out, slice(lo, hi))
 
