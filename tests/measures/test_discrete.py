@@ -7,6 +7,8 @@ import zlib
 
 import numpy as np
 import pytest
+import helpers
+import mpmath
 from helpers import assert_close, oracle
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
@@ -23,6 +25,18 @@ FUNCS = {
     "js_distance": kb.js_distance,
 }
 LN2 = math.log(2)
+
+
+def deep_oracle(quantity, p, q=None, base=None):
+    """The shared oracle at 700 digits: 50 cannot resolve ``1 + 1e-300`` (the entropy of
+    ``[1e-300, 1]`` includes ``-P log P = 1e-300`` for the dominant entry) nor subnormals."""
+    with mpmath.workdps(700):
+        return helpers._oracle(quantity, p, q, base)
+
+
+# shared/reference/discrete.json was computed at 60 digits: for this case it drops the
+# dominant entry's term 1e-300 (700 digits: 6.9177552789821372252e-298)
+_REFERENCE_AT_TOO_FEW_DIGITS = {"tiny_entropy"}
 
 # --------------------------------------------------------------------------- reference values
 
@@ -43,6 +57,8 @@ def test_reference_values_on_every_backend(backend, discrete_reference):
             args.append(backend.asarray(case["q"]))
         got = backend.to_numpy(fn(*args, base=case["unit"]))
         want = float(case["value"])
+        if case["id"] in _REFERENCE_AT_TOO_FEW_DIGITS:
+            want = deep_oracle(case["quantity"], case["p"], case["q"], units[case["unit"]])
         assert_close(got, want, rtol=1e-13)
         # the unit given as a number must agree with the unit name
         got_num = backend.to_numpy(fn(*args, base=units[case["unit"]]))
@@ -121,11 +137,11 @@ def test_mpmath_oracle_random(quantity):
 )
 def test_tiny_and_subnormal_against_oracle(p, q):
     for quantity in ("cross_entropy", "kl_divergence", "js_divergence", "js_distance"):
-        want = oracle(quantity, p, q)
+        want = deep_oracle(quantity, p, q)
         if quantity == "js_distance" and want < 1e-150:
             continue  # sqrt of a JS below the subnormal resolution: not representable
         assert_close(FUNCS[quantity](p, q), want, rtol=1e-12, atol=1e-323)
-    assert_close(kb.entropy(p), oracle("entropy", p), rtol=1e-12)
+    assert_close(kb.entropy(p), deep_oracle("entropy", p), rtol=1e-12)
 
 
 # --------------------------------------------------------------------------- properties

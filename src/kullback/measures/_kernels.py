@@ -77,6 +77,32 @@ def entropy_terms(xp: Any, P: Any) -> Any:
     return xp.multiply(P, xp.log(xp.maximum(P, _tiny(xp, P.dtype))))
 
 
+def entropy_sum(xp: Any, p: Any, s: Any) -> Any:
+    """Row sums of ``P log P`` (``<= 0``) from unnormalised ``p`` and its row totals ``s``.
+
+    Where one entry holds more than half the mass, its ``P`` rounds to (nearly) 1 and its
+    ``log P`` to noise; its term is computed as ``-P log1p(rest/top)`` from the sum of the
+    *other* entries instead (``entropy([1, 1e-17])`` is ``4.014e-16``, not ``3.914e-16``).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> p = np.array([1.0, 1e-17])
+    >>> float(-entropy_sum(np, p, p.sum(keepdims=True)))
+    4.0143397003125794e-16
+    """
+    terms = entropy_terms(xp, p / s)
+    top = xp.max(p, axis=-1, keepdims=True)
+    lead = 2.0 * top > s
+    if not (_lazy(p) or bool(xp.any(lead))):
+        return xp.sum(terms, axis=-1)
+    is_top = (p == top) & lead
+    rest = xp.sum(xp.where(is_top, 0.0, p), axis=-1, keepdims=True)
+    tops = xp.where(lead, top, 1.0)
+    top_term = xp.where(lead, -(tops / s) * xp.log1p(rest / tops), 0.0)
+    return xp.sum(xp.where(is_top, 0.0, terms), axis=-1) + top_term[..., 0]
+
+
 def cross_entropy_terms(xp: Any, P: Any, Q: Any) -> Any:
     """``P log Q`` (``<= 0``); 0 where ``P = 0`` whatever Q is, -inf where ``P > 0 = Q``."""
     return xp.multiply(P, xp.log(_safe_positive(xp, P, Q)))
@@ -181,7 +207,7 @@ def _far_phi(xp: Any, P: Any, Q: Any, x: Any, far: Any) -> Any:
     return xp.subtract(xp.subtract(xs, 1.0), lx)
 
 
-def js_terms(xp: Any, P: Any, Q: Any) -> Any:
+def js_terms(xp: Any, P: Any, Q: Any, *, diff: Any = None) -> Any:
     """Four times the Jensen-Shannon terms, as Bregman KL terms against the mixture.
 
     ``4 JS = 2 KL(P||M) + 2 KL(Q||M)`` with ``M = (P+Q)/2``, and the Bregman terms of
@@ -193,31 +219,76 @@ def js_terms(xp: Any, P: Any, Q: Any) -> Any:
     is ``(Q - P)/(2P)``, from the exact difference, never from the rounded ``P + Q``.
     """
     S = xp.add(P, Q)
-    D = xp.subtract(Q, P)  # exact where P and Q are within a factor 2: S - 2P would round
+    # Q - P is exact where P and Q are within a factor 2 (S - 2P would round); ``diff`` is
+    # the caller's more accurate one (see pair_with_difference)
+    D = xp.subtract(Q, P) if diff is None else diff
     first = kl_terms(xp, xp.add(P, P), S, diff=D)
-    return xp.add(first, kl_terms(xp, xp.add(Q, Q), S, diff=xp.subtract(P, Q)))
+    return xp.add(first, kl_terms(xp, xp.add(Q, Q), S, diff=xp.negative(D)))
 
 
 # --------------------------------------------------------------------------- pair scaling
 
 
 def scaled_pair(xp: Any, p: Any, q: Any, sp: Any, sq: Any) -> tuple[Any, Any, Any]:
-    """``(A, B, total)`` with ``A/B = P/Q`` elementwise and ``A = P * total``.
+    """``(A, B, total)`` with ``A/B = P/Q`` elementwise and ``A = P * total``; see
+    :func:`pair_with_difference`, which also returns ``B - A``."""
+    A, B, _, total, _ = pair_with_difference(xp, p, q, sp, sq)
+    return A, B, total
+
+
+def pair_with_difference(xp: Any, p: Any, q: Any, sp: Any, sq: Any) -> tuple[Any, ...]:
+    """``(A, B, D, total, direct)``: ``A/B = P/Q``, ``A = P * total``, ``D = B - A`` accurately.
 
     The KL and JS terms are homogeneous of degree one, so ``terms(P, Q) = terms(A, B) / total``
-    (a division: ``1/total`` can overflow for a subnormal total).
-    Of ``p`` and ``q`` the one with the smaller total is scaled *up* to the other's total, so no
-    positive mass can underflow to zero the way ``q / sum(q)`` can (``5e-324 / 2`` is 0). Where
-    both totals are at most 1, or differ by more than the float range, both are normalised by
-    division.
+    (a division: ``1/total`` can overflow for a subnormal total). Of ``p`` and ``q`` the one
+    with the smaller total is scaled *up* to the other's total (no positive mass underflows,
+    as ``q / sum(q)`` can). Scaling rounds every element, and for nearly identical normalised
+    inputs that rounding would be most of ``B - A``; so the rounding error of each product is
+    recovered exactly (Dekker's two-product) and added to ``D``. (A rounding of the factor
+    itself rescales every element alike, which moves the divergence only in the second order.)
+    Totals outside ``[2**-half, 2**(emax - 32)]``, or a factor beyond ``2**half``, are
+    normalised by division instead (``direct`` is False on those rows): a normalised entry may
+    then leave the float range, and the caller should use the log-space terms there.
     """
+    info = xp.finfo(p.dtype)
+    half = _half_exponent(xp, p.dtype)
     fp, fq, total, fine = pair_factors(xp, sp, sq)
-    # Totals at most 1 are divided out instead: dividing by them scales up too, and a product
-    # q * c would round in the subnormal range when the totals themselves are tiny.
-    divide = ~fine | (xp.where(sp >= sq, sp, sq) <= 1.0)
-    A = xp.where(divide, p / sp, p * fp)
-    B = xp.where(divide, q / sq, q * fq)
-    return A, B, xp.where(divide, 1.0, total)
+    big = xp.where(sp >= sq, sp, sq)
+    small = xp.where(sp >= sq, sq, sp)
+    direct = (fine & (small >= 2.0**-half) & (big <= info.max * 2.0**-32)
+              & (fp <= 2.0**half) & (fq <= 2.0**half))
+    fp = xp.where(direct, fp, 1.0)
+    fq = xp.where(direct, fq, 1.0)
+    A = xp.where(direct, p * fp, p / sp)
+    B = xp.where(direct, q * fq, q / sq)
+    D = B - A
+    if _lazy(D) or not bool(xp.all((fp == 1.0) & (fq == 1.0))):
+        D = D + (_product_error(xp, fq, q, B) - _product_error(xp, fp, p, A))
+    return A, B, xp.where(direct, D, B - A), xp.where(direct, total, 1.0), direct
+
+
+def _split(xp: Any, a: Any) -> tuple[Any, Any]:
+    """Dekker's split of ``a`` into a high part of half the mantissa and the exact rest."""
+    t = a * (134217729.0 if a.dtype == xp.float64 else 4097.0)
+    hi = t - (t - a)
+    return hi, a - hi
+
+
+def log_masses(xp: Any, x: Any, s: Any) -> Any:
+    """``log(x / s)`` without forming ``x / s`` (which can leave the float range); ``-inf``
+    where ``x = 0``."""
+    pos = x > 0
+    return xp.where(pos, xp.log(xp.where(pos, x, 1.0)) - xp.log(s), -math.inf)
+
+
+def _product_error(xp: Any, a: Any, b: Any, ab: Any) -> Any:
+    """``a*b - fl(a*b)`` exactly (Dekker's two-product without FMA).
+
+    Where ``a`` is 1 the error is 0 (and the split stays finite for the caller's range).
+    """
+    ah, al = _split(xp, a)
+    bh, bl = _split(xp, b)
+    return ((ah * bh - ab) + ah * bl + al * bh) + al * bl
 
 
 def pair_factors(xp: Any, sp: Any, sq: Any) -> tuple[Any, Any, Any, Any]:

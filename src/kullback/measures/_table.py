@@ -72,6 +72,15 @@ class Measure:
         The terms are homogeneous of degree one in ``(P, Q)``, so they may run on the pair
         scaled to a common total (no positive mass underflows in normalisation) and be divided
         by that total once (:func:`kullback.measures._kernels.scaled_pair`).
+    raw_sum : callable or None
+        ``raw_sum(xp, p, s)``: the row sums of the normalised terms from the unnormalised
+        operand and its totals, used by the generic path instead of ``terms`` (entropy
+        compensates its largest term, which normalisation would round away). The blocked
+        driver leaves rows that would need it to the generic path.
+    takes_difference : bool
+        ``terms`` accepts ``diff=B - A``, the accurate difference of the homogeneous pair
+        (:func:`kullback.measures._kernels.pair_with_difference`): nearly identical inputs
+        then keep their relative accuracy through normalisation.
     tile : callable or None
         The blocked driver's tile kernel ``tile(ns, A[, B], has_zero) -> row sums`` of the same
         terms. ``None`` opts out explicitly: the measure is then always evaluated by the
@@ -98,6 +107,8 @@ class Measure:
     scale: float = 1.0
     finish: Callable[[Any, Any], Any] = _identity
     homogeneous: bool = False
+    raw_sum: Callable[..., Any] | None = None
+    takes_difference: bool = False
     tile: Callable[..., Any] | None = None
     raw_finish: Callable[..., Any] | None = None
     params: tuple[str, ...] = ()
@@ -144,6 +155,7 @@ register(Measure(
     terms=_kernels.entropy_terms,
     log_terms=_kernels.log_entropy_terms,
     sign=-1.0,
+    raw_sum=_kernels.entropy_sum,
     tile=_tiles.tile_entropy,
     raw_finish=_tiles.finish_raw_entropy,
 ))
@@ -153,6 +165,7 @@ register(Measure(
     terms=_kernels.kl_terms,
     log_terms=_kernels.log_kl_terms,
     homogeneous=True,
+    takes_difference=True,
     tile=_tiles.tile_kl,
     raw_finish=_tiles.finish_raw_kl,
 ))
@@ -172,5 +185,6 @@ register(Measure(
     scale=0.25,
     finish=_js_bounds,
     homogeneous=True,
+    takes_difference=True,
     tile=_tiles.tile_js,
 ))

@@ -76,6 +76,9 @@ class TileNamespace:
     def log1p(self, x: Any) -> np.ndarray:
         return np.log1p(x, out=self._f())
 
+    def negative(self, x: Any) -> np.ndarray:
+        return np.negative(x, out=self._f())
+
     def abs(self, x: Any) -> np.ndarray:
         return np.abs(x, out=self._f())
 

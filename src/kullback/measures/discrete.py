@@ -40,6 +40,7 @@ from typing import Any
 
 import numpy as np
 
+from kullback._xp import is_lazy
 from kullback.measures import _blocked, _kernels
 from kullback.measures._prepare import Prepared, log_operand, masses, prepare
 from kullback.measures._table import Measure, lookup
@@ -90,17 +91,24 @@ def _generic_sums(pr: Prepared, measures: list[Measure]) -> dict[str, Any]:
             operands["P"] = [pr.p / sp] + ([] if sq is None else [pr.q / sq])
         return operands["P"]
 
-    def scaled() -> tuple[Any, Any, Any]:
+    def scaled() -> tuple[Any, Any, Any, Any, Any]:
         if "A" not in operands:
-            A, B, total = _kernels.scaled_pair(xp, pr.p, pr.q, sp, sq)
-            operands["A"] = (A, B, total[..., 0])
+            A, B, D, total, direct = _kernels.pair_with_difference(xp, pr.p, pr.q, sp, sq)
+            operands["A"] = (A, B, D, total[..., 0], direct[..., 0])
         return operands["A"]
 
     out = {}
     for m in measures:
         if m.homogeneous and sq is not None:
-            A, B, total = scaled()
-            out[m.name] = xp.sum(m.terms(xp, A, B), axis=-1) / total
+            A, B, D, total, direct = scaled()
+            terms = m.terms(xp, A, B, diff=D) if m.takes_difference else m.terms(xp, A, B)
+            out[m.name] = xp.sum(terms, axis=-1) / total
+            if is_lazy(direct) or not bool(xp.all(direct)):  # totals far apart: log space
+                lp, lq = _kernels.log_masses(xp, pr.p, sp), _kernels.log_masses(xp, pr.q, sq)
+                out[m.name] = xp.where(direct, out[m.name],
+                                       xp.sum(m.log_terms(xp, lp, lq), axis=-1))
+        elif m.raw_sum is not None:
+            out[m.name] = m.raw_sum(xp, pr.p, sp)
         else:
             out[m.name] = xp.sum(m.terms(xp, *normalised()[: m.arity]), axis=-1)
     return out
