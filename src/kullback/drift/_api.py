@@ -5,8 +5,9 @@
    integer columns, which decides "an integer column with few levels").
 2. Exact quantile edges of the numeric columns by radix selection: usually one or two more
    passes over the reference's numeric columns (:mod:`kullback.drift._quantiles`).
-3. The reference's numeric columns are binned at those edges; the current table is counted
-   once, categories and bins.
+3. The selection also yields how many reference values lie at or below each edge: the
+   reference's bin counts, without another pass. The current table is counted once,
+   categories and bins.
 4. Each column's two count vectors are scored through the core (:mod:`kullback.drift._scores`).
 """
 
@@ -142,9 +143,11 @@ class _Column:
 def _first_plan(col: _Column, width: int) -> ColumnPlan:
     if col.categorical:
         return ColumnPlan(categories=True)
-    first = RadixSelect([0], first_width=width).step() if isinstance(col.spec, int) else None
-    cap = FEW_LEVELS if col.cls == "integer" else None
-    return ColumnPlan(categories=cap is not None, category_cap=cap, numeric=True, radix=first)
+    quantiles = isinstance(col.spec, int)
+    first = RadixSelect([0], first_width=width).step() if quantiles else None
+    cap = FEW_LEVELS if col.cls == "integer" and quantiles else None
+    return ColumnPlan(categories=cap is not None, category_cap=cap, numeric=True, radix=first,
+                      edges=None if quantiles else col.spec)
 
 
 def _decide_kinds(cols: list[_Column], first: dict[str, ColumnState]) -> None:
@@ -154,7 +157,12 @@ def _decide_kinds(cols: list[_Column], first: dict[str, ColumnState]) -> None:
 
 
 def _exact_edges(ref: Source, cols: list[_Column], first: dict[str, ColumnState]) -> None:
-    """Equal-mass edges at the reference's exact quantiles (radix selection, see _quantiles)."""
+    """Equal-mass edges at the reference's exact quantiles (radix selection, see _quantiles).
+
+    The selection also counts the values at or below each edge, which are the reference's bin
+    counts: ``first`` gets them, and the reference needs no binning pass. Columns with
+    explicit edges were binned in the first pass already.
+    """
     selects = {}
     for col in cols:
         if isinstance(col.spec, tuple):
@@ -171,8 +179,17 @@ def _exact_edges(ref: Source, cols: list[_Column], first: dict[str, ColumnState]
             selects[n].update(counted[n].radix)
     for col in cols:
         if col.name in selects:
-            edges = np.unique(selects[col.name].values())
-            col.edges = tuple(float(e) for e in edges[edges < math.inf])
+            state = first[col.name]
+            col.edges, state.bins = _edges_and_counts(selects[col.name],
+                                                      state.rows - state.missing)
+
+
+def _edges_and_counts(select: RadixSelect, n: int) -> tuple[tuple[float, ...], np.ndarray]:
+    """Distinct finite-or-(-inf) edges and the counts of the bins between them."""
+    values, le = select.values(), select.at_or_below()
+    keep = values < math.inf  # an edge at +inf would leave the last bin always empty
+    edges, first = np.unique(values[keep], return_index=True)
+    return tuple(float(e) for e in edges), np.diff(np.concatenate([[0], le[keep][first], [n]]))
 
 
 def _final_plan(col: _Column) -> ColumnPlan:
@@ -355,12 +372,11 @@ def drift(
     _decide_kinds(cols, first)
     numeric = [c for c in cols if not c.categorical]
     _exact_edges(ref, numeric, first)
-    binned = ref.count({c.name: _final_plan(c) for c in numeric}, "binning") if numeric else {}
     counted = cur.count({c.name: _final_plan(c) for c in cols}, "counting")
     cur_rows = _rows(cur, counted)
     rngs = np.random.default_rng(random_state).spawn(len(cols))
     report = [
-        _column_drift(c, binned.get(c.name, first[c.name]), counted[c.name],
+        _column_drift(c, first[c.name], counted[c.name],
                       pseudocount=pseudocount, base=base, unit=unit, ci=ci, rng=rng)
         for c, rng in zip(cols, rngs, strict=True)
     ]

@@ -167,29 +167,48 @@ def _count_categories(arr: Any, cap: int | None) -> tuple[Counter | None, bool]:
     return out, False
 
 
+def _group_positions(keys: np.ndarray, level: int, prefixes: np.ndarray
+                     ) -> tuple[np.ndarray | None, np.ndarray]:
+    """For each key, the index of its group among ``prefixes`` (or None: all in group 0)."""
+    if level == 0:
+        return None, np.ones(len(keys), dtype=bool)
+    top = keys >> np.uint64(64 - level)
+    if len(prefixes) == 1:
+        return None, top == prefixes[0]
+    pos = np.minimum(np.searchsorted(prefixes, top), len(prefixes) - 1)
+    return pos, prefixes[pos] == top
+
+
 def _radix_scan(step: RadixStep, keys: np.ndarray) -> dict[tuple[int, int], np.ndarray]:
     out: dict[tuple[int, int], np.ndarray] = {}
     for level in sorted({g[0] for g in step.groups}):
         groups = sorted((g for g in step.groups if g[0] == level), key=lambda g: g[1])
         prefixes = np.array([g[1] for g in groups], dtype=np.uint64)
-        top = keys >> np.uint64(64 - level) if level else np.zeros_like(keys)
-        pos = np.minimum(np.searchsorted(prefixes, top), len(groups) - 1)
-        hit = prefixes[pos] == top
-        pos, sub = pos[hit], keys[hit]
+        pos, hit = _group_positions(keys, level, prefixes)
+        sub = keys if level == 0 else keys[hit]
+        pos = None if pos is None else pos[hit]
         for i, (_, prefix, width, collect) in enumerate(groups):
-            mine = sub[pos == i]
+            mine = sub if pos is None else sub[pos == i]
             if collect:
                 out[(level, prefix)] = mine
             else:
                 shift = np.uint64(64 - level - width)
                 digit = (mine >> shift) & np.uint64((1 << width) - 1)
-                out[(level, prefix)] = np.bincount(digit.astype(np.int64), minlength=1 << width)
+                out[(level, prefix)] = np.bincount(digit.astype(np.intp), minlength=1 << width)
     return out
+
+
+_FEW_EDGES = 32  # up to this many edges, comparisons beat a binary search per value
 
 
 def _bin_counts(x: np.ndarray, edges: tuple[float, ...]) -> np.ndarray:
     """Counts in ``(-inf, e0], (e0, e1], ..., (e_last, +inf)`` of the non-NaN values ``x``."""
-    idx = np.searchsorted(np.asarray(edges, dtype=np.float64), x, side="left")
+    if len(edges) <= _FEW_EDGES:
+        idx = np.zeros(len(x), dtype=np.uint8)
+        for e in edges:
+            idx += x > e
+    else:
+        idx = np.searchsorted(np.asarray(edges, dtype=np.float64), x, side="left")
     return np.bincount(idx, minlength=len(edges) + 1)
 
 

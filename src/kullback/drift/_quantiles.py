@@ -29,6 +29,8 @@ Examples
 >>> want = np.quantile(x, [0.25, 0.5, 0.75], method="inverted_cdf")
 >>> bool((got == want).all())
 True
+>>> sel.at_or_below().tolist() == [int((x <= v).sum()) for v in got]
+True
 """
 
 from __future__ import annotations
@@ -60,7 +62,9 @@ class _Target:
     level: int = 0  # how many top bits of the key are fixed
     prefix: int = 0  # their value
     count: int = -1  # values in the group; -1 before the first pass
+    below: int = 0  # values whose keys sort before the group
     key: int | None = None  # the answer, once known
+    at_or_below: int = 0  # then: how many values are <= it (ties included)
 
     def group(self) -> tuple[int, int]:
         return self.level, self.prefix
@@ -94,6 +98,7 @@ class RadixSelect:
     def update(self, radix: dict[tuple[int, int], np.ndarray]) -> None:
         """Narrow every pending rank with one pass's histograms or collected keys."""
         collected: dict[tuple[int, int], np.ndarray] = {}
+        cumulative: dict[tuple[int, int], np.ndarray] = {}
         for t in self.targets:
             if t.key is not None:
                 continue
@@ -103,21 +108,35 @@ class RadixSelect:
             if counted.dtype == np.uint64:
                 keys = collected.setdefault(t.group(), np.sort(counted))
                 t.key = int(keys[t.rank])
+                t.at_or_below = t.below + int(np.searchsorted(keys, keys[t.rank], "right"))
             else:
-                self._descend(t, counted)
+                group = t.group()
+                if group not in cumulative:
+                    cumulative[group] = np.cumsum(counted)
+                self._descend(t, counted, cumulative[group])
 
-    def _descend(self, t: _Target, hist: np.ndarray) -> None:
+    def _descend(self, t: _Target, hist: np.ndarray, cum: np.ndarray) -> None:
         width = self._width(t.level)
-        cum = np.cumsum(hist)
         digit = int(np.searchsorted(cum, t.rank, side="right"))
-        t.rank -= int(cum[digit - 1]) if digit else 0
+        skipped = int(cum[digit - 1]) if digit else 0
+        t.rank -= skipped
+        t.below += skipped
         t.count = int(hist[digit])
         t.level += width
         t.prefix = (t.prefix << width) | digit
-        if t.level == 64:
+        if t.level == 64:  # every value in the bucket equals the key
             t.key = t.prefix
+            t.at_or_below = t.below + t.count
 
     def values(self) -> np.ndarray:
         """The selected order statistics as float64, in the order of ``ranks``."""
         keys = np.array([t.key for t in self.targets], dtype=np.uint64)
         return keys_to_floats(keys)
+
+    def at_or_below(self) -> np.ndarray:
+        """For each selected value, how many values of the column are ``<=`` it.
+
+        These are the reference's counts at the bin edges, so binning the reference needs no
+        further pass.
+        """
+        return np.array([t.at_or_below for t in self.targets], dtype=np.int64)
