@@ -56,6 +56,8 @@ REDUCTIONS = ("none", "mean", "sum")
 #: array-API path then runs). A library without an entry always takes the generic path.
 NATIVE: dict[str, str] = {"torch": "kullback.losses._torch"}
 
+_NATIVE_FUNCTIONS: dict[tuple[str, str], Callable[..., Any] | None] = {}
+
 # (types of the operands) -> (namespace, kind): array_api_compat's lookup, once per type mix
 _NAMESPACES: dict[tuple[type, ...], tuple[Any, str]] = {}
 
@@ -69,10 +71,10 @@ def _kind(xp: Any) -> str:
 
 
 def _lookup(arrays: tuple[Any, ...]) -> tuple[Any, str]:
-    present = tuple(a for a in arrays if a is not None and not isinstance(a, int | float | bool))
-    key = tuple(type(a) for a in present)
+    key = tuple(map(type, arrays))
     hit = _NAMESPACES.get(key)
     if hit is None:
+        present = [a for a in arrays if a is not None and not isinstance(a, int | float | bool)]
         try:
             xp = array_api_compat.array_namespace(*present)
         except TypeError as exc:
@@ -92,7 +94,10 @@ def native(kind: str, loss: str) -> Callable[..., Any] | None:
     module = NATIVE.get(kind)
     if module is None:
         return None
-    return getattr(importlib.import_module(module), loss, None)
+    key = (module, loss)
+    if key not in _NATIVE_FUNCTIONS:
+        _NATIVE_FUNCTIONS[key] = getattr(importlib.import_module(module), loss, None)
+    return _NATIVE_FUNCTIONS[key]
 
 
 def is_lazy(*arrays: Any) -> bool:
@@ -144,26 +149,39 @@ def _is_half(dtype: Any) -> bool:
 
 def is_floating(dtype: Any, xp: Any) -> bool:
     """Whether ``dtype`` is a real floating dtype, half precision included."""
-    return _is_half(dtype) or bool(xp.isdtype(dtype, "real floating"))
+    return _dtype_facts(dtype, xp)[0]
+
+
+def _dtype_facts(dtype: Any, xp: Any) -> tuple[bool, Any]:
+    """(floating?, compute dtype), looked up once per (namespace, dtype)."""
+    key = (id(xp), dtype)
+    facts = _DTYPES.get(key)
+    if facts is None:
+        floats = _is_half(dtype) or bool(xp.isdtype(dtype, "real floating"))
+        facts = _DTYPES[key] = (floats, _xp.compute_dtype(xp, dtype) if floats else None)
+    return facts
+
+
+_DTYPES: dict[tuple[int, Any], tuple[bool, Any]] = {}
 
 
 def floating(x: Array, xp: Any, name: str, func: str) -> tuple[Array, Any]:
     """``x`` in its compute dtype (:func:`kullback._xp.compute_dtype`: half precision is
     computed in float32) and the dtype to return results in; TypeError unless floating."""
     dtype = x.dtype
-    if not is_floating(dtype, xp):
+    floats, compute = _dtype_facts(dtype, xp)
+    if not floats:
         raise TypeError(f"{func}: {name} must have a real floating dtype, got {dtype}")
-    compute = _xp.compute_dtype(xp, dtype)
     return (x if compute == dtype else xp.astype(x, compute)), dtype
 
 
 def cast_like(a: Array | None, x: Array, xp: Any, name: str, func: str) -> Array | None:
     """An optional real array (weights, targets) in the compute dtype of ``x``."""
-    if a is None:
-        return None
+    if a is None or a.dtype == x.dtype:
+        return a
     if not (_is_half(a.dtype) or xp.isdtype(a.dtype, ("real floating", "integral", "bool"))):
         raise TypeError(f"{func}: {name} must be real, got dtype {a.dtype}")
-    return a if a.dtype == x.dtype else xp.astype(a, x.dtype)
+    return xp.astype(a, x.dtype)
 
 
 def to_out(r: Array, dtype: Any, xp: Any) -> Array:
@@ -186,6 +204,8 @@ def check_same_shape(input: Array, target: Array, func: str) -> None:
 def broadcast_shape(a: Array, b: Array, func: str) -> tuple[int, ...]:
     """The broadcast shape of two arrays (shapes only), or ValueError naming both."""
     sa, sb = tuple(a.shape), tuple(b.shape)
+    if sa == sb:
+        return sa
     n = max(len(sa), len(sb))
     pa, pb = (1,) * (n - len(sa)) + sa, (1,) * (n - len(sb)) + sb
     if any(i != j and 1 not in (i, j) for i, j in zip(pa, pb, strict=True)):
@@ -276,18 +296,30 @@ def class_weight(weight: Array | None, n_classes: int, x: Array, xp: Any, func: 
 def check_index_target(target: Array, x: Array, axis: int, xp: Any, func: str) -> None:
     """TypeError/ValueError unless ``target`` is integer class indices of ``x``'s shape
     without the class dimension (shapes and dtypes only)."""
-    if not xp.isdtype(target.dtype, "integral"):
+    if not _is_integral(target.dtype, xp):
         raise TypeError(
             f"{func}: class-index targets must have an integer dtype, got {target.dtype} "
             f"(probability targets must have the input's shape {tuple(x.shape)})"
         )
-    expected = tuple(s for i, s in enumerate(x.shape) if i != axis)
+    shape = tuple(x.shape)
+    expected = shape[:axis] + shape[axis + 1 :]
     if tuple(target.shape) != expected:
         raise ValueError(
             f"{func}: target shape {tuple(target.shape)} does not match input shape "
             f"{tuple(x.shape)}: expected {expected} (class indices) or {tuple(x.shape)} "
             "(class probabilities)"
         )
+
+
+def _is_integral(dtype: Any, xp: Any) -> bool:
+    key = (id(xp), dtype)
+    integral = _INTEGRAL.get(key)
+    if integral is None:
+        integral = _INTEGRAL[key] = bool(xp.isdtype(dtype, "integral"))
+    return integral
+
+
+_INTEGRAL: dict[tuple[int, Any], bool] = {}
 
 
 def raise_bad_class_index(target: Array, bad: Array, n_classes: int, ignore_index: int,

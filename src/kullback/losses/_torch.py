@@ -10,9 +10,10 @@ anyway (or from the sum of a ``reduction="none"`` result). Where torch's *gradie
 with a finite value (an ignored row of ``-inf`` logits, a zero target that requires grad, a
 probability within 1e-12 of 0 or 1) that case is detected before the kernel.
 
-Host reads, with ``y`` class indices: ``cross_entropy``/``nll_loss`` read ``aminmax(y)`` before
-the kernel (an out-of-range index must raise ValueError, and on CUDA it would be a device
-assert) and the NaN flag after it; targets holding ``ignore_index`` cost one more read.
+One host read per call on CPU (the NaN flag, with any pre-check folded into it). Class indices
+outside ``[0, C)`` are rejected by torch's CPU kernel (then the generic path raises the
+ValueError naming the index); on other devices an out-of-range index would be a device-side
+assert, so there ``aminmax`` of the indices is read before the kernel (a second read).
 """
 
 from __future__ import annotations
@@ -47,62 +48,74 @@ def _read(*scalars: torch.Tensor) -> list[float]:
     return torch.stack([s.to(torch.float64) for s in scalars]).tolist()
 
 
+def _total(out: torch.Tensor) -> torch.Tensor:
+    """The 0-d tensor whose NaN-ness tells whether ``out`` holds a NaN."""
+    return out if out.ndim == 0 else out.detach().sum()
+
+
 def _unless_nan(out: torch.Tensor) -> torch.Tensor | None:
     """``out``, or None when it holds a NaN (one read: the scalar itself, or the sum)."""
-    total = out if out.ndim == 0 else out.detach().sum()
-    return None if math.isnan(total.item()) else out
+    return None if math.isnan(_total(out).item()) else out
 
 
 def _wants_grad(t: torch.Tensor | None) -> bool:
     return t is not None and t.requires_grad and torch.is_grad_enabled()
 
 
-def _class_indices(target: torch.Tensor, n_classes: int, ignore_index: int,
-                   func: str) -> tuple[torch.Tensor, bool] | None:
-    """int64 class indices checked to lie in ``[0, C)`` unless ignored, and whether ignored
-    entries may be present; None for an empty target (the generic path handles it)."""
+def _indices(target: torch.Tensor, n_classes: int, ignore_index: int,
+             func: str) -> torch.Tensor | None:
+    """int64 class indices for torch's kernel; None for an empty target (generic path).
+
+    On CPU the kernel itself rejects an index outside ``[0, C)`` (IndexError, caught by the
+    caller, whose generic path then raises the ValueError). Elsewhere an out-of-range index is
+    a device-side assert, so the indices are checked first (one read of ``aminmax``).
+    """
     y = target if target.dtype == torch.int64 else target.long()
     if y.numel() == 0:
         return None
-    lo, hi = _read(*torch.aminmax(y))
-    if 0 <= lo and hi < n_classes:
-        return y, 0 <= ignore_index < n_classes
-    bad = (y != ignore_index) & ((y < 0) | (y >= n_classes))
-    if bad.any().item():
-        raise_bad_class_index(y, bad, n_classes, ignore_index, xp, func)
-    return y, True
+    if y.device.type != "cpu":
+        lo, hi = _read(*torch.aminmax(y))
+        if not (0 <= lo and hi < n_classes):
+            bad = (y != ignore_index) & ((y < 0) | (y >= n_classes))
+            if bad.any().item():
+                raise_bad_class_index(y, bad, n_classes, ignore_index, xp, func)
+    return y
 
 
 def cross_entropy(x, target, weight, *, ignore_index, reduction, label_smoothing, axis, probs):
-    """``F.cross_entropy`` where it equals the generic value and gradient."""
-    if probs:
-        return _unless_nan(F.cross_entropy(x, target, weight, reduction=reduction,
-                                           label_smoothing=label_smoothing))
-    checked = _class_indices(target, x.shape[axis], ignore_index, "cross_entropy")
-    if checked is None:
+    """``F.cross_entropy`` where it equals the generic value and gradient: the result holds no
+    NaN, and (when ``x`` wants a gradient) no row starts with a ``-inf`` logit -- an ignored
+    row of ``-inf`` logits has the right value in torch but a NaN gradient."""
+    if not probs:
+        target = _indices(target, x.shape[axis], ignore_index, "cross_entropy")
+        if target is None:
+            return None
+    try:
+        out = F.cross_entropy(x, target, weight, ignore_index=ignore_index,
+                              reduction=reduction, label_smoothing=label_smoothing)
+    except IndexError:
         return None
-    y, may_ignore = checked
-    if may_ignore and _ignored_row_masked(x, y, ignore_index, axis):
+    checks = [_total(out)]
+    if not probs and _wants_grad(x):
+        checks.append(x.detach().narrow(axis, 0, 1).amin())
+    values = _read(*checks)
+    if math.isnan(values[0]) or (len(values) > 1 and not values[1] > -math.inf):
         return None
-    return _unless_nan(F.cross_entropy(x, y, weight, ignore_index=ignore_index,
-                                       reduction=reduction, label_smoothing=label_smoothing))
-
-
-def _ignored_row_masked(x: torch.Tensor, y: torch.Tensor, ignore_index: int, axis: int) -> bool:
-    """Whether an ignored row may be fully masked (its first logit is ``-inf``): there torch's
-    value is right but its gradient is NaN."""
-    ignored = y == ignore_index
-    first = x.detach().narrow(axis, 0, 1).squeeze(axis)
-    return bool((ignored & (first == -math.inf)).any().item())
+    return out
 
 
 def nll_loss(x, target, weight, *, ignore_index, reduction, axis):
-    """``F.nll_loss`` where it equals the generic value (NaN only from a zero weight at -inf)."""
-    checked = _class_indices(target, x.shape[axis], ignore_index, "nll_loss")
-    if checked is None:
+    """``F.nll_loss`` where it equals the generic value: always without class weights (then
+    both are ``-x[y]``, NaN where that is NaN); with weights unless the result holds a NaN (a
+    zero weight at a ``-inf`` log-probability, where the generic value is 0)."""
+    y = _indices(target, x.shape[axis], ignore_index, "nll_loss")
+    if y is None:
         return None
-    return _unless_nan(F.nll_loss(x, checked[0], weight, ignore_index=ignore_index,
-                                  reduction=reduction))
+    try:
+        out = F.nll_loss(x, y, weight, ignore_index=ignore_index, reduction=reduction)
+    except IndexError:
+        return None
+    return out if weight is None else _unless_nan(out)
 
 
 def kl_div(x, t, *, reduction, log_target):
@@ -142,13 +155,36 @@ def binary_cross_entropy(x, y, weight, *, reduction):
         return None
 
 
+class _BinaryCrossEntropyWithLogits(torch.autograd.Function):
+    """Per element ``(1 - y) softplus(x) + y softplus(-x)`` (torch's softplus, mixed by
+    ``lerp``, which is exact at y = 0 and 1), with torch's own backward ``sigmoid(x) - y``:
+    one pass instead of autograd's five. Differentiable again (double backward)."""
+
+    @staticmethod
+    def forward(ctx, x, y):
+        ctx.save_for_backward(x, y)
+        neg = F.softplus(x, threshold=_SOFTPLUS_LINEAR)
+        return torch.lerp(neg, F.softplus(-x, threshold=_SOFTPLUS_LINEAR), y)
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, y = ctx.saved_tensors
+        gx = (torch.sigmoid(x) - y) * grad if ctx.needs_input_grad[0] else None
+        gy = -x * grad if ctx.needs_input_grad[1] else None
+        return gx, gy
+
+
 def binary_cross_entropy_with_logits(x, y, weight, pos_weight, *, reduction):
-    """``(1 - y) softplus(x) + p y softplus(-x)`` with torch's softplus (no cancellation,
-    unlike ``F.binary_cross_entropy_with_logits``, whose ``(1 - y) x - log_sigmoid(x)`` loses
-    the loss of a confident right answer); NaN (``0 * inf`` at an infinite logit) hands over."""
-    neg = F.softplus(x, threshold=_SOFTPLUS_LINEAR) * (1.0 - y)
-    pos = F.softplus(-x, threshold=_SOFTPLUS_LINEAR)
-    per = torch.addcmul(neg, pos, y if pos_weight is None else y * pos_weight)
+    """``(1 - y) softplus(x) + p y softplus(-x)``: no cancellation, unlike
+    ``F.binary_cross_entropy_with_logits``, whose ``(1 - y) x - log_sigmoid(x)`` loses the loss
+    of a confident right answer (``x = -40, y = 0`` gives 0, not 4.2e-18). A NaN (``0 * inf``
+    at an infinite logit) hands over to the generic path."""
+    if pos_weight is None:
+        per = _BinaryCrossEntropyWithLogits.apply(x, y)
+    else:
+        neg = F.softplus(x, threshold=_SOFTPLUS_LINEAR) * (1.0 - y)
+        pos = F.softplus(-x, threshold=_SOFTPLUS_LINEAR)
+        per = torch.addcmul(neg, pos, y * pos_weight)
     if weight is not None:
         per = per * weight
     if reduction == "sum":
