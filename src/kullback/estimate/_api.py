@@ -118,9 +118,24 @@ def _pair(x: Any, y: Any, kind: str) -> tuple[np.ndarray, np.ndarray, str]:
     return a, b, kind_x
 
 
-def _two_sample(quantity: str, x: Any, y: Any, kind: str, method: Any, base: Any, k: Any,
-                ci: Any, random_state: Any, alphabet_size: Any, pseudocount: Any, jitter: Any,
-                metric: Any, n_resamples: Any) -> float | Estimate:
+def _two_sample(
+    quantity: str,
+    x: Any,
+    y: Any,
+    *,
+    kind: str,
+    method: Any,
+    base: Any,
+    k: Any,
+    ci: Any,
+    random_state: Any,
+    alphabet_size: Any,
+    pseudocount: Any,
+    jitter: Any,
+    metric: Any,
+    n_resamples: Any,
+) -> float | Estimate:
+    """Cross-entropy or KL of two samples: both discrete (aligned labels) or both continuous."""
     run = _Run.make(base, ci, random_state, n_resamples)
     k = inp.check_k(k)
     a, b, kind = _pair(x, y, kind)
@@ -289,8 +304,11 @@ def cross_entropy(
     >>> e.pseudocount
     0.5
     """
-    return _two_sample("cross_entropy", x, y, kind, method, base, k, ci, random_state,
-                       alphabet_size, pseudocount, jitter, metric, n_resamples)
+    return _two_sample(
+        "cross_entropy", x, y, kind=kind, method=method, base=base, k=k, ci=ci,
+        random_state=random_state, alphabet_size=alphabet_size, pseudocount=pseudocount,
+        jitter=jitter, metric=metric, n_resamples=n_resamples,
+    )
 
 
 def kl_divergence(
@@ -340,8 +358,11 @@ def kl_divergence(
     >>> round(estimate.kl_divergence([0, 0, 1, 1], [0, 1, 1, 1], base=2), 6)
     0.207519
     """
-    return _two_sample("kl_divergence", x, y, kind, method, base, k, ci, random_state,
-                       alphabet_size, pseudocount, jitter, metric, n_resamples)
+    return _two_sample(
+        "kl_divergence", x, y, kind=kind, method=method, base=base, k=k, ci=ci,
+        random_state=random_state, alphabet_size=alphabet_size, pseudocount=pseudocount,
+        jitter=jitter, metric=metric, n_resamples=n_resamples,
+    )
 
 
 def mutual_information(
