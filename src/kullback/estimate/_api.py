@@ -17,7 +17,7 @@ from kullback.estimate import _inputs as inp
 from kullback.estimate import _knn
 from kullback.estimate._discrete import Tally
 from kullback.estimate._intervals import bootstrap_stderr, finish, grouped_stderr
-from kullback.estimate._methods import METHODS, resolve_method
+from kullback.estimate._methods import METHODS, Method, resolve_method
 from kullback.units import Unit, resolve_unit
 
 __all__ = ["cross_entropy", "entropy", "kl_divergence", "mutual_information"]
@@ -57,18 +57,20 @@ def _discrete(
         takes = " or ".join(f"method={n!r}" for n, e in METHODS.items() if quantity in e.smoothing)
         raise ValueError(f"pseudocount: applies to {takes} (add-a smoothing); got method={name!r}")
     tallies = [Tally(c, float(k - c.shape[-1]), a or 0.0) for c in counts]
-    estimator = m.estimators[quantity]
-    value = float(estimator(*tallies))
+    value = float(m.estimators[quantity](*tallies))
     # the delta method of the plug-in entropy is for raw counts: smoothed ones are bootstrapped
     kind = "bootstrap" if a is not None and quantity == "entropy" else m.interval
-    stderr = None
-    if run.ci is not None and kind == "bootstrap":
-        b = inp.check_resamples(run.n_resamples, 1000)
-        stderr = bootstrap_stderr(estimator, tallies[0], run.rng, b)
-    elif run.ci is not None:
-        stderr = float(m.stderr[quantity](*tallies))
+    stderr = None if run.ci is None else _discrete_stderr(quantity, m, tallies, kind, run)
     return finish(value, stderr, run.ci, method=name, unit=run.unit, interval_kind=kind,
                   nonnegative=True, pseudocount=a)
+
+
+def _discrete_stderr(quantity: str, m: Method, tallies: list[Tally], kind: str, run: _Run) -> float:
+    """The method's analytic standard error, or a bootstrap of the (single) tally."""
+    if kind == "bootstrap":
+        b = inp.check_resamples(run.n_resamples, 1000)
+        return bootstrap_stderr(m.estimators[quantity], tallies[0], run.rng, b)
+    return float(m.stderr[quantity](*tallies))
 
 
 def _continuous(
