@@ -2,10 +2,17 @@
 
 Every number the page shows is compared with ``kb`` on the page's own state (its exact
 doubles): the text to the 4 decimals shown, and the full-precision ``data-value`` to 1e-12.
+
+Playwright's own browser download cannot run on these machines (no network beyond package
+registries), so the tests drive the system Chromium (``apt-get install -y chromium``, which
+``make setup`` runs as root). Where it or the ``playwright`` package is missing, this module
+skips with one line saying why, unless ``KULLBACK_REQUIRE_BROWSER=1`` (for CI) makes that an
+error.
 """
 
 from __future__ import annotations
 
+import importlib.util
 import math
 import os
 import subprocess
@@ -19,6 +26,43 @@ from helpers import assert_close
 import kullback as kb
 from kullback.explore import explore_html
 from kullback.measures import contributions
+
+CHROMIUM = Path(os.environ.get("KULLBACK_CHROMIUM", "/usr/bin/chromium"))
+FLAGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+]
+
+
+def _missing() -> str | None:
+    if importlib.util.find_spec("playwright") is None:
+        return "the playwright package is not installed (pip install playwright)"
+    if not CHROMIUM.exists():
+        return f"no Chromium at {CHROMIUM} (apt-get install -y chromium)"
+    return None
+
+
+REQUIRED = os.environ.get("KULLBACK_REQUIRE_BROWSER") == "1"
+if (_why := _missing()) is not None and not REQUIRED:
+    pytest.skip(f"browser tests skipped: {_why}", allow_module_level=True)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """One headless Chromium for the module (Playwright gives it a fresh temporary profile;
+    each page gets its own context)."""
+    why = _missing()
+    if why is not None:  # only when required: otherwise the module was skipped
+        pytest.fail(f"browser tests required (KULLBACK_REQUIRE_BROWSER=1) but {why}", pytrace=False)
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=FLAGS, headless=True)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = Path(os.environ.get("KULLBACK_ARTIFACTS", ROOT / "out" / "test-artifacts"))
