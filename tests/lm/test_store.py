@@ -116,3 +116,8 @@ def test_store_errors(tmp_path):
         save_logits(tmp_path / "v", [x, np.zeros((2, 5))])
     with pytest.raises(ValueError, match="top_k must be a positive"):
         save_logits(tmp_path / "w", x, top_k=0)
+    top = save_logits(tmp_path / "k", x, top_k=2)  # no targets stored
+    with pytest.raises(ValueError, match="holds no target log-probabilities"):
+        compare(top, x, [0, 1, 2])
+    with pytest.raises(TypeError, match="only the reference may be a top-k store"):
+        compare(x, top)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import nullcontext
 from typing import Any
 
@@ -12,21 +12,21 @@ import numpy as np
 from kullback.lm._arrays import library, to_numpy
 from kullback.lm._comparison import BASE_COLUMNS, TARGET_COLUMNS, Comparison
 from kullback.lm._sources import Piece, TopK, aligned, chunks_of, known_tokens
-from kullback.lm._tokens import Where, chunk_columns, topk_columns, validate_targets
+from kullback.lm._tokens import Where, chunk_columns, validate_targets
 
 __all__ = ["compare", "working_dtype"]
 
 _DTYPES = {"float32": np.float32, "float64": np.float64}
-
-# how a reference chunk of each kind is compared with a chunk of full candidate logits
-_COLUMN_FUNCTIONS: dict[type, Callable[..., dict[str, np.ndarray]]] = {TopK: topk_columns}
 
 
 def working_dtype(dtype: Any) -> Any:
     """The working precision: float64 by default (every input dtype converts exactly)."""
     if dtype is None:
         return np.float64
-    name = str(dtype).removeprefix("torch.").removeprefix("<class 'numpy.").rstrip("'>")
+    try:
+        name = np.dtype(dtype).name
+    except TypeError:  # torch.float32 and the like
+        name = str(dtype).removeprefix("torch.")
     if name not in _DTYPES:
         raise ValueError(f"dtype must be float32 or float64 (the working precision); got {dtype}")
     return _DTYPES[name]
@@ -91,8 +91,7 @@ def _check_shapes(piece: Piece, vocab: int | None) -> int:
 def _piece_columns(piece: Piece, given: np.ndarray | None, dtype: Any, vocab: int) -> dict:
     n = int(piece.reference.shape[0])
     targets = _piece_targets(piece, given, n, vocab)
-    function = _COLUMN_FUNCTIONS.get(type(piece.reference), chunk_columns)
-    cols = function(
+    cols = chunk_columns(
         piece.reference, piece.candidate, targets, dtype=dtype,
         where=Where(piece.chunks[0], piece.start, piece.chunks[1]),
     )

@@ -28,6 +28,7 @@ from typing import Any
 import numpy as np
 
 from kullback.lm._arrays import to_numpy
+from kullback.lm._sources import TopK
 from kullback.measures import _kernels as K
 
 __all__ = ["TILE_ELEMENTS", "Where", "chunk_columns", "validate_targets"]
@@ -101,9 +102,12 @@ def validate_targets(targets: np.ndarray, n: int, vocab: int, where: Where) -> n
     return t.astype(np.int64, copy=False)
 
 
-def _full_tile(
-    x: np.ndarray, y: np.ndarray, t: np.ndarray | None, out: dict[str, np.ndarray], s: slice
-) -> None:
+def _full_tile(reference: Any, candidate: Any, lo: int, hi: int, t: np.ndarray | None,
+               dtype: Any, where: Where, out: dict[str, np.ndarray]) -> None:
+    """Rows ``lo:hi`` of two chunks of full logits."""
+    x = load_tile(reference, lo, hi, dtype, "reference", where)
+    y = load_tile(candidate, lo, hi, dtype, "candidate", where.candidate())
+    s = slice(lo, hi)
     lp = K.log_normalize(np, x)
     lq = K.log_normalize(np, y)
     out["kl"][s], out["kl_reverse"][s], out["js"][s] = divergences(lp, lq)
@@ -182,6 +186,37 @@ def run_tiles(n: int, rows: int, work: Callable[[int, int], None]) -> None:
         list(pool.map(tile, starts))
 
 
+def _topk_tile(reference: TopK, candidate: Any, lo: int, hi: int, t: np.ndarray | None,
+               dtype: Any, where: Where, out: dict[str, np.ndarray]) -> None:
+    """Rows ``lo:hi``, top-k reference: the reference's top-k outcomes and one merged tail.
+
+    Both distributions are merged on the same partition (the k outcomes, then everything
+    else), so by the log-sum inequality each divergence is at most the exact one.
+    """
+    ref = reference[lo:hi]
+    y = load_tile(candidate, lo, hi, dtype, "candidate", where.candidate())
+    s = slice(lo, hi)
+    lq = K.log_normalize(np, y)
+    lq_top = np.take_along_axis(lq, ref.indices, axis=1)
+    rest = lq.copy()
+    np.put_along_axis(rest, ref.indices, -np.inf, axis=1)
+    lp2 = np.concatenate([ref.logprobs, ref.log_tail[:, None]], axis=1)
+    lq2 = np.concatenate([lq_top, K.logsumexp(np, rest, axis=-1)], axis=1)
+    out["kl"][s], out["kl_reverse"][s], out["js"][s] = divergences(lp2, lq2)
+    out["top_reference"][s] = ref.indices[:, 0]
+    out["top_candidate"][s] = np.argmax(y, axis=-1)
+    if t is not None:
+        if ref.target_logprob is None:
+            raise ValueError("targets were given but the top-k reference store holds no "
+                             "target log-probabilities (save it with targets=)")
+        out["nll_reference"][s] = -ref.target_logprob
+        out["nll_candidate"][s] = -lq[np.arange(lq.shape[0]), t]
+
+
+# how rows of a reference chunk of each kind are compared with full candidate logits
+_TILES: dict[type, Callable[..., None]] = {TopK: _topk_tile}
+
+
 def chunk_columns(
     reference: Any,
     candidate: Any,
@@ -190,7 +225,9 @@ def chunk_columns(
     dtype: Any,
     where: Where,
 ) -> dict[str, np.ndarray]:
-    """Per-token columns (nats) for one chunk of full logits, ``(n, V)`` each.
+    """Per-token columns (nats) for one chunk: ``(n, V)`` logits each, or a
+    :class:`~kullback.lm._sources.TopK` reference (then KL, reverse KL and JS are lower
+    bounds; argmax agreement and NLLs stay exact).
 
     Returns ``kl``, ``kl_reverse``, ``js``, ``top_reference``, ``top_candidate`` and, with
     targets, ``nll_reference`` and ``nll_candidate``.
@@ -205,65 +242,13 @@ def chunk_columns(
     """
     n, vocab = reference.shape
     out = _columns(n, targets is not None)
-    rows = max(1, TILE_ELEMENTS // max(vocab, 1))
+    tile = _TILES.get(type(reference), _full_tile)
 
     def work(lo: int, hi: int) -> None:
-        x = load_tile(reference, lo, hi, dtype, "reference", where)
-        y = load_tile(candidate, lo, hi, dtype, "candidate", where.candidate())
-        _full_tile(x, y, None if targets is None else targets[lo:hi], out, slice(lo, hi))
-
-    run_tiles(n, rows, work)
-    return out
-
-
-def _topk_tile(
-    ref: Any, y: np.ndarray, t: np.ndarray | None, out: dict[str, np.ndarray], s: slice
-) -> None:
-    """Coarse-grained divergences: the reference's top-k outcomes and one merged tail.
-
-    Both distributions are merged on the same partition (the k outcomes, then everything
-    else), so by the log-sum inequality each divergence is at most the exact one.
-    """
-    lq = K.log_normalize(np, y)
-    rows = np.arange(lq.shape[0])
-    lq_top = np.take_along_axis(lq, ref.indices, axis=1)
-    rest = lq.copy()
-    np.put_along_axis(rest, ref.indices, -np.inf, axis=1)
-    lp2 = np.concatenate([ref.logprobs, ref.log_tail[:, None]], axis=1)
-    lq2 = np.concatenate([lq_top, K.logsumexp(np, rest, axis=-1)], axis=1)
-    out["kl"][s], out["kl_reverse"][s], out["js"][s] = divergences(lp2, lq2)
-    out["top_reference"][s] = ref.indices[:, 0]
-    out["top_candidate"][s] = np.argmax(y, axis=-1)
-    if t is not None:
-        out["nll_reference"][s] = -ref.target_logprob
-        out["nll_candidate"][s] = -lq[rows, t]
-
-
-def topk_columns(
-    reference: Any,
-    candidate: Any,
-    targets: np.ndarray | None,
-    *,
-    dtype: Any,
-    where: Where,
-) -> dict[str, np.ndarray]:
-    """Per-token columns for a :class:`~kullback.lm._sources.TopK` reference chunk: lower
-    bounds of KL, reverse KL and JS; exact argmax agreement and NLLs."""
-    n, vocab = reference.shape
-    if targets is not None and reference.target_logprob is None:
-        raise ValueError(
-            "targets were given but the top-k reference store holds no target "
-            "log-probabilities (save it with targets=)"
-        )
-    out = _columns(n, targets is not None)
-    rows = max(1, TILE_ELEMENTS // max(vocab, 1))
-
-    def work(lo: int, hi: int) -> None:
-        y = load_tile(candidate, lo, hi, dtype, "candidate", where.candidate())
         t = None if targets is None else targets[lo:hi]
-        _topk_tile(reference[lo:hi], y, t, out, slice(lo, hi))
+        tile(reference, candidate, lo, hi, t, dtype, where, out)
 
-    run_tiles(n, rows, work)
+    run_tiles(n, max(1, TILE_ELEMENTS // max(vocab, 1)), work)
     return out
 
 
@@ -273,8 +258,6 @@ def top_k_of(logits: Any, k: int, targets: np.ndarray | None, where: Where) -> A
     The tail's log-mass is the log-sum-exp of the entries outside the top k, computed
     directly (not as ``log(1 - sum)``), so it stays accurate when the tail is tiny.
     """
-    from kullback.lm._sources import TopK
-
     n, vocab = logits.shape
     k = min(int(k), vocab)
     idx = np.empty((n, k), dtype=np.int64)
