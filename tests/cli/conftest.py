@@ -88,7 +88,7 @@ def run_inproc(*args: str, stdin: str | None = None) -> Result:
     return Result(code, out.getvalue(), err.getvalue())
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def inproc():
     """``kullback.cli.main`` in-process, as a :class:`Runner`-like callable."""
     return run_inproc
