@@ -13,8 +13,8 @@ import html
 import json
 import math
 import os
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, replace
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -28,10 +28,6 @@ __all__ = ["UNITS", "ExplorerPage", "build_page", "explore_html", "library_value
 
 UNITS: tuple[str, ...] = ("bits", "nats", "bans")
 _SCRIPTS = ("measures.js", "explore.js")
-_MEASURES = (
-    "entropy_p", "entropy_q", "cross_entropy_pq", "cross_entropy_qp",
-    "kl_pq", "kl_qp", "js_divergence", "js_distance",
-)
 
 
 class ExplorerPage(str):
@@ -66,19 +62,6 @@ class ExplorerPage(str):
             tmp.unlink(missing_ok=True)
             raise
         return path
-
-
-@dataclass(frozen=True)
-class _Start:
-    """The pair the page opens with, as probabilities, and what to call it."""
-
-    key: str
-    title: str
-    labels: tuple[str, ...]
-    p: tuple[float, ...]
-    q: tuple[float, ...]
-    p_name: str
-    q_name: str
 
 
 def _probabilities(masses: Any, name: str) -> np.ndarray:
@@ -116,25 +99,25 @@ def _labels(labels: Sequence[Any] | None, n: int) -> tuple[str, ...]:
     return out
 
 
-def _start(p: Any, q: Any, labels: Any, p_name: str, q_name: str) -> _Start:
-    """The opening pair: the user's, or the textbook pair when neither is given."""
+def _start(p: Any, q: Any, labels: Any, p_name: str, q_name: str) -> Pair:
+    """The opening pair, as probabilities: the user's, or the textbook pair."""
     if p is None and q is None:
         if labels is not None:
             raise ValueError("labels name the outcomes of p and q; give p and q too")
-        return _from_pair(TEXTBOOK)
+        return _normalised(TEXTBOOK)
     if p is None or q is None:
         raise ValueError("give both p and q, or neither (for the textbook pair)")
     P, Q = _probabilities(p, "p"), _probabilities(q, "q")
     if P.size != Q.size:
         raise ValueError(f"p and q have different numbers of outcomes ({P.size} and {Q.size})")
-    names = _labels(labels, P.size)
-    return _Start("yours", "Your data", names, tuple(P.tolist()), tuple(Q.tolist()), p_name, q_name)
+    return Pair("yours", "Your data", _labels(labels, P.size), tuple(P.tolist()),
+                tuple(Q.tolist()), p_name, q_name, blurb="")
 
 
-def _from_pair(pair: Pair) -> _Start:
+def _normalised(pair: Pair) -> Pair:
+    """``pair`` with its masses divided by their totals."""
     P, Q = _probabilities(pair.p, "p"), _probabilities(pair.q, "q")
-    return _Start(pair.key, pair.title, pair.labels, tuple(P.tolist()), tuple(Q.tolist()),
-                  pair.p_name, pair.q_name)
+    return replace(pair, p=tuple(P.tolist()), q=tuple(Q.tolist()))
 
 
 def _unit(base: Any) -> Unit:
@@ -142,6 +125,19 @@ def _unit(base: Any) -> Unit:
     if unit.name not in UNITS:
         raise ValueError(f"base: the explorer shows bits, nats or bans; got {base!r}")
     return unit
+
+
+# The eight values of ``kullback compare``, by their keys (the page's ``data-measure``).
+_LIBRARY: dict[str, Callable[[Any, Any, Any, Any], Any]] = {
+    "entropy_p": lambda kb, p, q, base: kb.entropy(p, base=base),
+    "entropy_q": lambda kb, p, q, base: kb.entropy(q, base=base),
+    "cross_entropy_pq": lambda kb, p, q, base: kb.cross_entropy(p, q, base=base),
+    "cross_entropy_qp": lambda kb, p, q, base: kb.cross_entropy(q, p, base=base),
+    "kl_pq": lambda kb, p, q, base: kb.kl_divergence(p, q, base=base),
+    "kl_qp": lambda kb, p, q, base: kb.kl_divergence(q, p, base=base),
+    "js_divergence": lambda kb, p, q, base: kb.js_divergence(p, q, base=base),
+    "js_distance": lambda kb, p, q, base: kb.js_distance(p, q, base=base),
+}
 
 
 def library_values(p: Sequence[float], q: Sequence[float], base: Any) -> dict[str, float]:
@@ -155,33 +151,14 @@ def library_values(p: Sequence[float], q: Sequence[float], base: Any) -> dict[st
     """
     import kullback as kb
 
-    pairs = {"p": (p, q), "q": (q, p)}
-    funcs = {
-        "entropy": lambda a, b: kb.entropy(a, base=base),
-        "cross_entropy": lambda a, b: kb.cross_entropy(a, b, base=base),
-        "kl": lambda a, b: kb.kl_divergence(a, b, base=base),
-    }
-    out = {}
-    for key in _MEASURES:
-        if key.startswith("js"):
-            f = kb.js_divergence if key == "js_divergence" else kb.js_distance
-            out[key] = float(f(p, q, base=base))
-        else:
-            stem, side = key.rsplit("_", 1)
-            out[key] = float(funcs[stem](*pairs[side[0]]))
-    return out
+    return {key: float(f(kb, p, q, base)) for key, f in _LIBRARY.items()}
 
 
 def _json_number(x: float) -> float | str:
     return x if math.isfinite(x) else ("inf" if x > 0 else "-inf")
 
 
-def _pair_json(s: _Start, blurb: str) -> dict[str, Any]:
-    return {"key": s.key, "title": s.title, "labels": list(s.labels), "p": list(s.p),
-            "q": list(s.q), "p_name": s.p_name, "q_name": s.q_name, "blurb": blurb}
-
-
-def _data(start: _Start, unit: Unit) -> dict[str, Any]:
+def _data(start: Pair, unit: Unit) -> dict[str, Any]:
     """Everything the scripts need: the pairs, the unit, and the library's values at the start."""
     from kullback import __version__
 
@@ -189,13 +166,11 @@ def _data(start: _Start, unit: Unit) -> dict[str, Any]:
         u: {k: _json_number(v) for k, v in library_values(start.p, start.q, u).items()}
         for u in UNITS
     }
-    presets = [_pair_json(_from_pair(pr), pr.blurb) for pr in PRESETS]
-    blurb = next((pr.blurb for pr in PRESETS if pr.key == start.key), "")
     return {
         "version": __version__,
         "unit": unit.name,
-        "start": _pair_json(start, blurb),
-        "presets": presets,
+        "start": asdict(start),
+        "presets": [asdict(_normalised(pr)) for pr in PRESETS],
         "reference": reference,
     }
 
@@ -210,7 +185,7 @@ def _script_json(obj: Any) -> str:
     return text.replace("<", "\\u003c").replace("\u2028", "\\u2028").replace("\u2029", "\\u2029")
 
 
-def build_page(start: _Start, unit: Unit) -> ExplorerPage:
+def build_page(start: Pair, unit: Unit) -> ExplorerPage:
     """Fill the page template with the styles, the scripts and the data."""
     parts = {
         "<!--kb:css-->": _resource("explore.css"),
