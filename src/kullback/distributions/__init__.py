@@ -53,7 +53,7 @@ from typing import Any
 
 from kullback._result import Estimate
 from kullback.distributions._register import register_kl as _register_kl
-from kullback.units import resolve_unit
+from kullback.units import resolve_unit as _resolve_unit
 
 __all__ = [
     "Estimate",
@@ -68,8 +68,8 @@ __all__ = [
     "register_kl",
 ]
 
-METHODS = ("auto", "closed", "quad", "sum", "mc")
-QUANTITIES = {"entropy": "entropy", "cross": "cross", "cross_entropy": "cross", "kl": "kl",
+_METHODS = ("auto", "closed", "quad", "sum", "mc")
+_QUANTITIES = {"entropy": "entropy", "cross": "cross", "cross_entropy": "cross", "kl": "kl",
               "kl_divergence": "kl", "js": "js", "js_divergence": "js"}
 
 
@@ -91,8 +91,8 @@ class _Options:
         return cls(**{name: call[name] for name in cls.__dataclass_fields__})
 
     def __post_init__(self) -> None:
-        if self.method not in METHODS:
-            raise ValueError(f"method must be one of {', '.join(METHODS)}; got {self.method!r}")
+        if self.method not in _METHODS:
+            raise ValueError(f"method must be one of {', '.join(_METHODS)}; got {self.method!r}")
         if not (isinstance(self.rtol, float | int) and 0 < self.rtol < 1):
             raise ValueError(f"rtol must be a number in (0, 1); got {self.rtol!r}")
 
@@ -315,7 +315,7 @@ def decompose(P: Any, Q: Any, *, base: Any = None, method: str = "auto",
     ce = _measure("cross", P, Q, opts)
     kl = _measure("kl", P, Q, opts)
     return Decomposition(entropy=h, cross_entropy=ce, kl_divergence=kl,
-                         unit=resolve_unit(base))
+                         unit=_resolve_unit(base))
 
 
 def method_for(P: Any, Q: Any = None, *, quantity: str = "kl") -> str:
@@ -329,9 +329,9 @@ def method_for(P: Any, Q: Any = None, *, quantity: str = "kl") -> str:
     >>> method_for(stats.norm(), stats.laplace())
     'closed'
     """
-    what = QUANTITIES.get(quantity)
+    what = _QUANTITIES.get(quantity)
     if what is None:
-        raise ValueError(f"quantity must be one of {', '.join(QUANTITIES)}; got {quantity!r}")
+        raise ValueError(f"quantity must be one of {', '.join(_QUANTITIES)}; got {quantity!r}")
     if Q is None:
         what = "entropy"
     from kullback.distributions._dispatch import plan

@@ -42,7 +42,10 @@ __all__ = [
     "closed_entropy",
     "closed_kl",
     "has_closed_entropy",
+    "independent_kl",
+    "inf_like",
     "lookup",
+    "mask_inf",
     "register",
 ]
 

@@ -19,9 +19,9 @@ from kullback.distributions._family import Dist, batch_shape, normalise
 from kullback.distributions._register import lookup_kl
 from kullback.units import resolve_unit
 
-__all__ = ["measure", "plan"]
+__all__ = ["PLANS", "STEPS", "measure", "plan"]
 
-NAMES = {"entropy": "H", "cross": "H", "kl": "KL", "js": "JS"}
+_NAMES = {"entropy": "H", "cross": "H", "kl": "KL", "js": "JS"}
 
 
 class _Skip(Exception):
@@ -205,7 +205,7 @@ def _pair_name(what: str, P: Dist, Q: Dist | None) -> str:
     if what == "entropy":
         return f"H({P.label})"
     sep = ", " if what == "js" else " || "
-    return f"{NAMES[what]}({P.label}{sep}{Q.label})"
+    return f"{_NAMES[what]}({P.label}{sep}{Q.label})"
 
 
 # ----------------------------------------------------------------------------- users' formulas

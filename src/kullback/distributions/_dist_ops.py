@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-__all__ = ["EULER", "LOG_2PI", "NumpyOps", "TorchOps", "numpy_ops", "torch_ops"]
+__all__ = ["ELEMENTWISE", "EULER", "LOG_2PI", "NumpyOps", "TorchOps", "numpy_ops", "torch_ops"]
 
 EULER = 0.57721566490153286060651209008240243  # Euler-Mascheroni constant
 LOG_2PI = math.log(2.0 * math.pi)

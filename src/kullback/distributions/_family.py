@@ -27,6 +27,7 @@ from kullback.distributions._dist_ops import numpy_ops, torch_ops
 
 __all__ = [
     "FAMILIES",
+    "KINDS",
     "Dist",
     "Family",
     "align",
@@ -39,9 +40,12 @@ __all__ = [
     "positive",
     "probability",
     "scipy_frozen",
+    "show",
     "source_of",
+    "success_probability",
     "sum_last",
     "support",
+    "unchecked",
 ]
 
 KINDS = ("continuous", "discrete", "multivariate")

@@ -38,7 +38,7 @@ from kullback.measures import _kernels
 __all__ = ["discrete_sum", "monte_carlo", "quadrature"]
 
 _MAX_TERMS = 1 << 24  # grid points x batch elements for one summation pass
-LN2 = math.log(2.0)
+_LN2 = math.log(2.0)
 _JS_QUANTILES = [1e-12, 1e-8, 1e-5, 1e-3, 0.02, 0.2, 0.5, 0.8, 0.98, 1 - 1e-3, 1 - 1e-5,
                  1 - 1e-8, 1 - 1e-12]
 
@@ -342,7 +342,7 @@ def discrete_sum(P: Dist, Q: Dist | None, what: str, rtol: float):
     rounding = 4 * np.finfo(np.float64).eps * np.sum(np.where(np.isfinite(tnp), tnp, 0), 0)
     err = np.where(np.isfinite(tot), tail + rounding, 0.0)
     if what == "js":
-        err = err + 0.5 * LN2 * (_outside_mass(P, lo, upper) + _outside_mass(Q, lo, upper))
+        err = err + 0.5 * _LN2 * (_outside_mass(P, lo, upper) + _outside_mass(Q, lo, upper))
     return total, err
 
 
@@ -425,9 +425,9 @@ def _log_ratio_to_mixture(d: Dist, other: Dist, x):
     if hasattr(lp, "detach"):
         import torch
 
-        return LN2 - torch.logaddexp(torch.zeros_like(lp), lo - lp)
+        return _LN2 - torch.logaddexp(torch.zeros_like(lp), lo - lp)
     with np.errstate(all="ignore"):
-        return LN2 - np.logaddexp(0.0, lo - lp)
+        return _LN2 - np.logaddexp(0.0, lo - lp)
 
 
 def monte_carlo(P: Dist, Q: Dist | None, what: str, n_samples: int, random_state):

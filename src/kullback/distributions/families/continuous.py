@@ -24,7 +24,7 @@ __all__ = [
     "Weibull",
 ]
 
-LOCATION_SCALE = {"loc": finite, "scale": positive}
+_LOCATION_SCALE = {"loc": finite, "scale": positive}
 
 
 def _sq(S, c):
@@ -46,7 +46,7 @@ class _LocationScale(Family):
     """Shared declarations of the location-scale families on the real line."""
 
     kind = "continuous"
-    params, example = LOCATION_SCALE, {"loc": 0.3, "scale": 1.5}
+    params, example = _LOCATION_SCALE, {"loc": 0.3, "scale": 1.5}
 
     @staticmethod
     def standardised(p, x):
@@ -248,7 +248,7 @@ class StudentT(Family):
 
     key, kind = "studentt", "continuous"
     torch, scipy = ("StudentT",), ("t",)
-    params: ClassVar[dict[str, Any]] = {"df": positive, **LOCATION_SCALE}
+    params: ClassVar[dict[str, Any]] = {"df": positive, **_LOCATION_SCALE}
     example, scipy_shapes = {"df": 4.0, "loc": 0.3, "scale": 1.5}, ("df",)
 
     def logpdf(self, ops, p, x):
@@ -411,7 +411,7 @@ class LogNormal(Family):
 
     key, kind = "lognormal", "continuous"
     torch, scipy = ("LogNormal",), ("lognorm",)
-    params, example = LOCATION_SCALE, {"loc": 0.3, "scale": 0.8}
+    params, example = _LOCATION_SCALE, {"loc": 0.3, "scale": 0.8}
     scipy_shift = True
     needs = frozenset({"mlog", "vlog"})
 
