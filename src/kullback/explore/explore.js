@@ -339,30 +339,29 @@
     node.closest(".m").classList.toggle("is-inf", v === Infinity);
   }
 
+  /** One sentence per measure, with its number: what it means for coding P and Q. */
   function captions(m) {
     const u = unitWord();
-    const v = (k) => show(m[k]);
-    const bad = { pq: ruledOut("p", "q"), qp: ruledOut("q", "p") };
-    const infinite = (a, b, names) =>
-      `Infinite: ${b.toUpperCase()} gives probability 0 to ${listNames(names)}, which ${a.toUpperCase()} allows; a code built for ${b.toUpperCase()} has no codeword for ${names.length === 1 ? "it" : "them"}.`;
-    const klText = (a, b, key, names) => {
-      if (m[key] === Infinity) return infinite(a, b, names);
-      if (m[key] === 0) return `${a.toUpperCase()} = ${b.toUpperCase()}: a code built for ${b.toUpperCase()} costs nothing extra.`;
-      return `Coding ${a.toUpperCase()} with a code built for ${b.toUpperCase()} costs ${v(key)} extra ${u} per symbol.`;
-    };
-    const ceText = (a, b, key, names) => m[key] === Infinity ? `Infinite, as KL(${a.toUpperCase()}‖${b.toUpperCase()}) is: ${b.toUpperCase()} rules out ${listNames(names)}.`
-      : `${a.toUpperCase()} coded with a code built for ${b.toUpperCase()}: ${v(key)} ${u} per symbol on average.`;
     const ln2 = KBMeasures.measures([1, 0], [0, 1], state.unit).js_divergence;
-    return {
-      entropy_p: `The average surprise of P: its best code uses ${v("entropy_p")} ${u} per symbol.`,
-      entropy_q: `The best code for Q uses ${v("entropy_q")} ${u} per symbol.`,
-      cross_entropy_pq: ceText("p", "q", "cross_entropy_pq", bad.pq),
-      cross_entropy_qp: ceText("q", "p", "cross_entropy_qp", bad.qp),
-      kl_pq: klText("p", "q", "kl_pq", bad.pq),
-      kl_qp: klText("q", "p", "kl_qp", bad.qp),
+    const out = {
+      entropy_p: `The average surprise of P: its best code uses ${show(m.entropy_p)} ${u} per symbol.`,
+      entropy_q: `The best code for Q uses ${show(m.entropy_q)} ${u} per symbol.`,
       js_divergence: `Symmetric, never infinite, at most ${state.unit === "bits" ? "1 bit" : `ln 2 = ${show(ln2)} ${u}`}: the average KL of P and Q from their mixture.`,
-      js_distance: `The square root of JS: a true distance between P and Q (a metric).`,
+      js_distance: "The square root of JS: a true distance between P and Q (a metric).",
     };
+    for (const [dir, [A, B]] of Object.entries({ pq: ["P", "Q"], qp: ["Q", "P"] })) {
+      const bad = ruledOut(A.toLowerCase(), B.toLowerCase());
+      const names = listNames(bad), them = bad.length === 1 ? "it" : "them";
+      const kl = m[`kl_${dir}`], ce = m[`cross_entropy_${dir}`];
+      out[`kl_${dir}`] = kl === Infinity
+        ? `Infinite: ${B} gives probability 0 to ${names}, which ${A} allows; a code built for ${B} has no codeword for ${them}.`
+        : kl === 0 ? `${A} = ${B}: a code built for ${B} costs nothing extra.`
+          : `Coding ${A} with a code built for ${B} costs ${show(kl)} extra ${u} per symbol.`;
+      out[`cross_entropy_${dir}`] = ce === Infinity
+        ? `Infinite, as KL(${A}‖${B}) is: ${B} rules out ${names}.`
+        : `${A} coded with a code built for ${B}: ${show(ce)} ${u} per symbol on average.`;
+    }
+    return out;
   }
 
   function story(m, terms) {
@@ -371,7 +370,11 @@
     const u = unitWord();
     let top = -1;
     terms.forEach((t, i) => { if (top < 0 || t.kl > terms[top].kl) top = i; });
-    const lead = `KL is not symmetric: KL(P‖Q) = ${show(m.kl_pq)} but KL(Q‖P) = ${show(m.kl_qp)} ${u}. KL(P‖Q) weighs each log-ratio log(p/q) by p, so it is large where P is likely and Q is not.`;
+    const [a, b] = [show(m.kl_pq), show(m.kl_qp)];
+    const lead = (a === b
+      ? `Here KL(P‖Q) = KL(Q‖P) = ${a} ${u}, but in general KL is not symmetric.`
+      : `KL is not symmetric: KL(P‖Q) = ${a} but KL(Q‖P) = ${b} ${u}.`)
+      + " KL(P‖Q) weighs each log-ratio log(p/q) by p, so it is large where P is likely and Q is not.";
     const t = terms[top];
     if (t.kl === Infinity) return `${lead} Here q(${state.labels[top]}) = 0 < p(${state.labels[top]}) makes it infinite.`;
     if (!(t.kl > 0)) return lead;
