@@ -240,8 +240,10 @@ def first_true(mask: Array, xp: Any) -> tuple[int, ...]:
 
 
 def _value_at(a: Array, index: tuple[int, ...], xp: Any) -> float:
-    return float(xp.reshape(a, (-1,))[sum(i * s for i, s in zip(index, _strides(a.shape),
-                                                                    strict=True))])
+    """The entry of an eager array at ``index``, as a Python number (detached from autograd)."""
+    flat = sum(i * s for i, s in zip(index, _strides(a.shape), strict=True))
+    value = xp.reshape(a, (-1,))[flat]
+    return float(value.detach() if hasattr(value, "detach") else value)
 
 
 def _strides(shape: tuple[int, ...]) -> tuple[int, ...]:
@@ -326,8 +328,7 @@ def raise_bad_class_index(target: Array, bad: Array, n_classes: int, ignore_inde
                           xp: Any, func: str):
     """The ValueError for class indices outside ``[0, C)`` (other than ``ignore_index``)."""
     where = first_true(bad, xp)
-    value = int(xp.reshape(target, (-1,))[sum(
-        i * s for i, s in zip(where, _strides(target.shape), strict=True))])
+    value = int(_value_at(target, where, xp))
     raise ValueError(
         f"{func}: target holds class indices outside [0, {n_classes}) that are not "
         f"ignore_index={ignore_index}: {value} at index {where if len(where) != 1 else where[0]}"

@@ -1,0 +1,268 @@
+"""The native PyTorch fast paths (kullback.losses._torch) against the generic array-API path.
+
+Every case runs twice on the same tensors: as shipped (torch's kernels where they apply) and with
+the native table emptied (the generic path, itself checked against torch.nn.functional in
+test_losses.py). Values and gradients must agree -- including the cases where torch's own
+kernels give NaN (masked logits, zero targets, infinite logits), which must hand over to the
+generic path -- and a spy proves that the torch kernel really ran where it should.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from kullback import losses
+from kullback.losses import _common, _torch
+
+torch = pytest.importorskip("torch")
+F = torch.nn.functional
+INF = math.inf
+
+
+class _Spy:
+    """Stands in for torch.nn.functional inside kullback.losses._torch; records the calls."""
+
+    def __init__(self):
+        self.called: list[str] = []
+
+    def __getattr__(self, name):
+        fn = getattr(F, name)
+
+        def call(*args, **kwargs):
+            self.called.append(name)
+            return fn(*args, **kwargs)
+
+        return call
+
+
+@pytest.fixture
+def spy(monkeypatch):
+    s = _Spy()
+    monkeypatch.setattr(_torch, "F", s)
+    return s
+
+
+def _generic(monkeypatch, fn, *args, **kwargs):
+    with monkeypatch.context() as m:
+        m.setattr(_common, "NATIVE", {})
+        return fn(*args, **kwargs)
+
+
+def _leaves(arrays, grad):
+    return [torch.tensor(a, dtype=torch.float64, requires_grad=g) if a.dtype.kind == "f"
+            else torch.tensor(a) for a, g in zip(arrays, grad, strict=True)]
+
+
+def _run(fn, arrays, grad, kwargs):
+    """Value and gradients (w.r.t. the arrays flagged in ``grad``) under a fixed cotangent."""
+    ts = _leaves(arrays, grad)
+    out = fn(*ts, **kwargs)
+    wrt = [t for t, g in zip(ts, grad, strict=True) if g]
+    if not wrt:
+        return out.detach().numpy(), []
+    cot = torch.as_tensor(np.random.default_rng(1).uniform(0.5, 1.5, tuple(out.shape)))
+    grads = torch.autograd.grad((out * cot).sum(), wrt, allow_unused=True)
+    return out.detach().numpy(), [None if g is None else g.numpy() for g in grads]
+
+
+def _same(a, b, msg, rtol=1e-12, atol=1e-15):
+    np.testing.assert_allclose(np.asarray(a), np.asarray(b), rtol=rtol, atol=atol,
+                               equal_nan=True, err_msg=msg)
+
+
+def _compare(monkeypatch, fn, arrays, grad, kwargs, msg, atol_grad=1e-15):
+    fast, fast_g = _run(fn, arrays, grad, kwargs)
+    with monkeypatch.context() as m:
+        m.setattr(_common, "NATIVE", {})
+        slow, slow_g = _run(fn, arrays, grad, kwargs)
+    _same(fast, slow, f"{msg}: value")
+    assert not np.isnan(fast).any(), f"{msg}: NaN"
+    for i, (a, b) in enumerate(zip(fast_g, slow_g, strict=True)):
+        _same(a, b, f"{msg}: grad {i}", atol=atol_grad)
+
+
+RNG = np.random.default_rng(0)
+X = 2.0 * RNG.standard_normal((6, 5))
+MASKED = X.copy()
+MASKED[1, [0, 3]] = -INF            # a partly masked row
+DEAD = X.copy()
+DEAD[2] = -INF                      # a fully masked row
+Y = np.array([0, 1, 2, 3, 4, 1])
+Y_IGN = np.array([0, 1, -100, 3, -100, 1])   # row 2 (fully masked in DEAD) ignored
+W = RNG.uniform(0.5, 2.0, 5)
+W0 = W.copy()
+W0[0] = 0.0                         # a zero class weight (meets the masked class 0 of row 1)
+PROBS = RNG.dirichlet(np.ones(5), 6)
+PROBS_ZERO = PROBS.copy()
+PROBS_ZERO[1, [0, 3]] = 0.0         # zero target mass on row 1's masked classes
+PROBS_ZERO[1] /= PROBS_ZERO[1].sum()
+
+CE_CASES = {
+    "plain": (X, Y, {}),
+    "weights+smoothing": (X, Y, {"weight": W, "label_smoothing": 0.2}),
+    "ignored": (X, Y_IGN, {"reduction": "sum"}),
+    "ignore_class": (X, Y, {"ignore_index": 1, "reduction": "none"}),
+    "masked-row": (MASKED, Y, {"reduction": "none"}),
+    "masked+smoothing+zero-weight": (MASKED, Y, {"weight": W0, "label_smoothing": 0.1}),
+    "dead-row-ignored": (DEAD, Y_IGN, {}),
+    "dead-row-ignored+smoothing": (DEAD, Y_IGN, {"label_smoothing": 0.3}),
+    "probs": (X, PROBS, {"label_smoothing": 0.1, "weight": W}),
+    "probs-zero-at-masked": (MASKED, PROBS_ZERO, {"reduction": "none"}),
+    "kdim": (RNG.standard_normal((3, 5, 4)), RNG.integers(0, 5, (3, 4)), {}),
+    "unbatched": (X[0], np.array(3), {}),
+}
+
+
+@pytest.mark.parametrize("case", list(CE_CASES))
+def test_cross_entropy_native_equals_generic(monkeypatch, case):
+    x, y, kw = CE_CASES[case]
+    kw = {k: torch.tensor(v) if isinstance(v, np.ndarray) else v for k, v in kw.items()}
+    _compare(monkeypatch, losses.cross_entropy, [x, y], [True, y.dtype.kind == "f"], kw, case)
+
+
+def test_cross_entropy_takes_the_torch_kernel(spy):
+    x = torch.tensor(X, requires_grad=True)
+    losses.cross_entropy(x, torch.tensor(Y), weight=torch.tensor(W), label_smoothing=0.1)
+    losses.cross_entropy(torch.tensor(X), torch.tensor(PROBS))
+    assert spy.called == ["cross_entropy", "cross_entropy"]
+
+
+def test_dead_rows_go_generic(spy):
+    # the fully masked row: torch's value is NaN; ignored, its gradient is: generic path
+    out = losses.cross_entropy(torch.tensor(DEAD), torch.tensor(Y), reduction="none")
+    assert out[2] == INF and np.isfinite(out.numpy()[[0, 1, 3, 4, 5]]).all()
+    x = torch.tensor(DEAD, requires_grad=True)
+    out = losses.cross_entropy(x, torch.tensor(Y_IGN))
+    (g,) = torch.autograd.grad(out, x)
+    assert torch.isfinite(g).all() and (g[2] == 0).all()
+
+
+with np.errstate(divide="ignore"):
+    LOG_PROBS_ZERO = np.log(PROBS_ZERO)  # -inf where the probability is 0
+NLL_CASES = {
+    "plain": (np.log(PROBS), Y, {}),
+    "weights": (np.log(PROBS), Y_IGN, {"weight": W, "reduction": "none"}),
+    "zero-weight-at-minus-inf": (LOG_PROBS_ZERO, Y, {"weight": W0}),
+    "kdim": (RNG.standard_normal((3, 5, 4)), RNG.integers(0, 5, (3, 4)), {"reduction": "sum"}),
+}
+
+
+@pytest.mark.parametrize("case", list(NLL_CASES))
+def test_nll_loss_native_equals_generic(monkeypatch, case):
+    x, y, kw = NLL_CASES[case]
+    kw = {k: torch.tensor(v) if isinstance(v, np.ndarray) else v for k, v in kw.items()}
+    _compare(monkeypatch, losses.nll_loss, [x, y], [True, False], kw, case)
+
+
+LOGQ = np.log(RNG.dirichlet(np.ones(5), 6))
+LOGQ_MASKED = LOGQ.copy()
+LOGQ_MASKED[1, [0, 3]] = -INF
+KL_CASES = {
+    "probs": (LOGQ, PROBS, {"reduction": "batchmean"}, True),
+    "probs-zero-at-masked": (LOGQ_MASKED, PROBS_ZERO, {"reduction": "none"}, False),
+    "zero-target-with-grad": (LOGQ, PROBS_ZERO, {"reduction": "sum"}, True),
+    "log-target": (LOGQ, np.log(PROBS), {"log_target": True, "reduction": "mean"}, True),
+    "log-target-minus-inf": (LOGQ_MASKED, LOG_PROBS_ZERO, {"log_target": True}, True),
+}
+
+
+@pytest.mark.parametrize("case", list(KL_CASES))
+def test_kl_div_native_equals_generic(monkeypatch, case):
+    x, t, kw, target_grad = KL_CASES[case]
+    _compare(monkeypatch, losses.kl_div, [x, t], [True, target_grad], kw, case)
+
+
+P = RNG.uniform(0.01, 0.99, (4, 6))
+T = RNG.uniform(0.0, 1.0, (4, 6))
+T[::2] = np.round(T[::2])
+EDGE = P.copy()
+EDGE[0, :3] = [0.0, 1.0, 1e-14]   # clamped logs and torch's 1e-12 gradient clamp
+BCE_CASES = {
+    "plain": (P, T, {}, [True, False]),
+    "weight": (P, T, {"weight": RNG.uniform(0.5, 2, 6), "reduction": "none"}, [True, False]),
+    "edges-no-grad": (EDGE, T, {"reduction": "sum"}, [False, False]),
+    "edges-grad": (EDGE, T, {"reduction": "sum"}, [True, False]),
+    "target-grad": (P, T, {}, [True, True]),
+}
+
+
+@pytest.mark.parametrize("case", list(BCE_CASES))
+def test_binary_cross_entropy_native_equals_generic(monkeypatch, case):
+    x, y, kw, grad = BCE_CASES[case]
+    kw = {k: torch.tensor(v) if isinstance(v, np.ndarray) else v for k, v in kw.items()}
+    _compare(monkeypatch, losses.binary_cross_entropy, [x, y], grad, kw, case)
+
+
+Z = 3.0 * RNG.standard_normal((4, 6))
+Z[0, :4] = [40.0, -40.0, 750.0, -750.0]  # softplus far in both tails
+Z_INF = Z.copy()
+Z_INF[1, :2] = [INF, -INF]
+T_INF = T.copy()
+T_INF[1, :2] = [1.0, 0.0]                # 0 * inf: torch's formula would give NaN
+BCEL_CASES = {
+    "plain": (Z, T, {}),
+    "weight+pos_weight": (Z, T, {"weight": RNG.uniform(0.5, 2, 6),
+                                 "pos_weight": RNG.uniform(0.5, 3, 6), "reduction": "none"}),
+    "infinite-logits": (Z_INF, T_INF, {"reduction": "sum"}),
+}
+
+
+@pytest.mark.parametrize("case", list(BCEL_CASES))
+def test_bce_with_logits_native_equals_generic(monkeypatch, case):
+    x, y, kw = BCEL_CASES[case]
+    kw = {k: torch.tensor(v) if isinstance(v, np.ndarray) else v for k, v in kw.items()}
+    # the native backward is torch's sigmoid(x) - y: 1 ulp of 1 absolute where it is ~1e-17
+    _compare(monkeypatch, losses.binary_cross_entropy_with_logits, [x, y], [True, True], kw,
+             case, atol_grad=3e-16)
+
+
+def test_bce_with_logits_keeps_the_tiny_losses():
+    # a confident right answer: loss softplus(-40) = 4.248e-18; torch's formula returns 0
+    x = torch.tensor([40.0, -40.0], dtype=torch.float64)
+    got = losses.binary_cross_entropy_with_logits(x, torch.tensor([1.0, 0.0],
+                                                                  dtype=torch.float64),
+                                                  reduction="none")
+    want = math.log1p(math.exp(-40.0))
+    np.testing.assert_allclose(got.numpy(), [want, want], rtol=1e-15)
+
+
+def test_bce_with_logits_double_backward_matches_generic(monkeypatch):
+    def second(generic):
+        x = torch.tensor(Z[1:], requires_grad=True)
+        y = torch.tensor(T[1:])
+        fn = losses.binary_cross_entropy_with_logits
+        out = _generic(monkeypatch, fn, x, y) if generic else fn(x, y)
+        (g,) = torch.autograd.grad(out, x, create_graph=True)
+        (h,) = torch.autograd.grad(g.sum(), x)
+        return h.numpy()
+
+    _same(second(False), second(True), "Hessian diagonal")
+
+
+@pytest.mark.parametrize("dtype", ["float16", "bfloat16"])
+def test_half_precision_native_equals_generic(monkeypatch, dtype):
+    half = getattr(torch, dtype)
+    x = torch.tensor(X, dtype=half)
+    y = torch.tensor(Y)
+    for fn, args in ((losses.cross_entropy, (x, y)),
+                     (losses.nll_loss, (torch.log_softmax(x.float(), 1).to(half), y)),
+                     (losses.binary_cross_entropy_with_logits, (x, torch.tensor(PROBS, dtype=half)))):
+        fast = fn(*args)
+        slow = _generic(monkeypatch, fn, *args)
+        assert fast.dtype == slow.dtype == half
+        assert float(fast) == float(slow), fn.__name__
+
+
+@pytest.mark.parametrize(("loss", "kernel", "args"), [
+    ("nll_loss", "nll_loss", (np.log(PROBS), Y)),
+    ("kl_div", "kl_div", (np.log(PROBS), PROBS)),
+    ("binary_cross_entropy", "binary_cross_entropy", (P, T)),
+    ("binary_cross_entropy_with_logits", "softplus", (Z, T)),
+])
+def test_each_loss_takes_a_torch_kernel(spy, loss, kernel, args):
+    x, y = (torch.tensor(a) for a in args)
+    getattr(losses, loss)(x.requires_grad_(), y)
+    assert kernel in spy.called
