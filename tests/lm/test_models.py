@@ -78,13 +78,16 @@ def test_cli_save_then_compare_in_process(tiny_models, tmp_path, capsys):
     assert ref.tokens == cand.tokens == len(Path(text).read_text().split()) - 1
     capsys.readouterr()
     plot = tmp_path / "kl.png"
+    # the candidate model runs with the windows the store was saved with (context 32)
     assert main(["lm", "compare", str(tmp_path / "reference"), str(m["candidate"]), "--text",
-                 text, "--context", "32", "--json", "--base", "bits", "--plot", str(plot),
-                 "--worst", "2"]) == 0
+                 text, "--json", "--base", "bits", "--plot", str(plot), "--worst", "2"]) == 0
     out = json.loads(capsys.readouterr().out)
     lib = compare(ref, cand, base="bits").summary()
     assert {k: out[k] for k in lib} == json.loads(json.dumps(lib))
     assert len(out["worst"]) == 2 and out["unit"] == "bits"
+    assert main(["lm", "compare", str(tmp_path / "reference"), str(m["candidate"]), "--text",
+                 text, "--context", "16"]) == 2
+    assert "REF was saved with --context 32" in capsys.readouterr().err
     assert plot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     # a top-k store made from the full one: lower bounds, labelled in the report
     save_logits(tmp_path / "top", ref, top_k=3)

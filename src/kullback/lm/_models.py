@@ -79,7 +79,8 @@ class LogitStream:
 
     Each item is a :class:`~kullback.lm._sources.Chunk` (``logits``: a (n, V) torch tensor in
     the model's dtype, on the CPU; ``targets``: int64). ``tokens`` is the number of scored
-    tokens, ``ids`` the tokenized text, ``tokenizer`` the tokenizer.
+    tokens, ``ids`` the tokenized text, ``tokenizer`` the tokenizer, ``windowing`` the context
+    and stride (recorded by :func:`save_logits`, so that a candidate runs the same way).
     """
 
     def __init__(self, model: Any, tokenizer: Any, ids: np.ndarray, context: int, stride: int,
@@ -90,6 +91,7 @@ class LogitStream:
         if self.batch_size < 1:
             raise ValueError(f"batch_size must be at least 1; got {batch_size}")
         self.windows = windows(len(ids), int(context), int(stride))
+        self.windowing = {"context": int(context), "stride": int(stride)}
         self.tokens = max(0, len(ids) - 1)
 
     def _batches(self) -> Iterator[list[tuple[int, int, int]]]:

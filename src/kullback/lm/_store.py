@@ -6,6 +6,7 @@ with a manifest is complete)::
 
     {"format": "kullback.lm.logits", "version": 1, "kind": "logits" | "top_k",
      "vocab": V, "tokens": N, "top_k": null | k, "targets": true | false,
+     "windowing": null | {"context": c, "stride": s},
      "shards": [{"file": "shard-00000.safetensors", "tokens": n, "dtype": "bfloat16"}, ...]}
 
 ``kind == "logits"``: each shard holds ``logits`` (n, V) in the dtype the model produced
@@ -212,7 +213,7 @@ def _write(root: Path, chunks: Any, targets: Any, dtype: Any, top_k: int | None,
             if bar is not None:
                 bar.update(chunk.tokens)
     written.append(root / MANIFEST)
-    return _finish(root, shards, vocab, top_k)
+    return _finish(root, shards, vocab, top_k, getattr(chunks, "windowing", None))
 
 
 def _check_vocab(chunk: Chunk, vocab: int | None, i: int) -> int:
@@ -222,7 +223,8 @@ def _check_vocab(chunk: Chunk, vocab: int | None, i: int) -> int:
     return v
 
 
-def _finish(root: Path, shards: list[dict[str, Any]], vocab: int | None, top_k: int | None):
+def _finish(root: Path, shards: list[dict[str, Any]], vocab: int | None, top_k: int | None,
+            windowing: dict[str, int] | None) -> LogitStore:
     if not shards:
         raise ValueError("save_logits: no logits to save")
     with_targets = {s["targets"] for s in shards}
@@ -232,7 +234,7 @@ def _finish(root: Path, shards: list[dict[str, Any]], vocab: int | None, top_k: 
         "format": FORMAT, "version": 1, "kind": "logits" if top_k is None else "top_k",
         "vocab": vocab, "tokens": sum(s["tokens"] for s in shards),
         "top_k": None if top_k is None else min(int(top_k), int(vocab or 0)),
-        "targets": with_targets.pop(), "shards": shards,
+        "targets": with_targets.pop(), "windowing": windowing, "shards": shards,
     }
     tmp = root / (MANIFEST + ".tmp")
     tmp.write_text(json.dumps(manifest, indent=1))
@@ -282,6 +284,7 @@ class LogitStore:
         self.top_k = m["top_k"]
         self.has_targets = bool(m["targets"])
         self.dtype = self.shards[0]["dtype"] if self.shards else None
+        self.windowing = m.get("windowing")  # context and stride of the model run, if any
 
     def __len__(self) -> int:
         return len(self.shards)

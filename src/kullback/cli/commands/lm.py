@@ -39,10 +39,11 @@ DESCRIPTION = (
 
 def _model_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--text", metavar="FILE", help="the corpus, a UTF-8 text file (- for stdin)")
-    p.add_argument("--context", type=int, default=512, metavar="N",
-                   help="tokens per window (default 512)")
+    p.add_argument("--context", type=int, metavar="N",
+                   help="tokens per window (default: as the store was saved, else 512)")
     p.add_argument("--stride", type=int, metavar="N",
-                   help="tokens between window starts (default: context - 1)")
+                   help="tokens between window starts (default: as the store was saved, "
+                   "else context - 1)")
     p.add_argument("--batch-size", type=int, default=1, metavar="N",
                    help="windows per forward pass (default 1)")
     p.add_argument("--device", metavar="D", help="torch device for the models (default cpu)")
@@ -99,8 +100,22 @@ def _model_stream(path: Path, args: argparse.Namespace, name: str) -> Any:
     from kullback.lm import logits
 
     _quiet_transformers()
-    return logits(path, path, _read_text(args.text, name), context=args.context,
+    return logits(path, path, _read_text(args.text, name), context=args.context or 512,
                   stride=args.stride, batch_size=args.batch_size, device=args.device)
+
+
+def _windowing_of(store: Any, args: argparse.Namespace, name: str) -> None:
+    """Run models with the context and stride the store was saved with: other windows would
+    compare contexts, not models. An explicit different choice is refused."""
+    saved = store.windowing or {}
+    for option in ("context", "stride"):
+        given, was = getattr(args, option), saved.get(option)
+        if was is None:
+            continue
+        if given is not None and given != was:
+            raise CLIError(f"--{option} {given}: {name} was saved with --{option} {was}; a "
+                           "model run with other windows would differ by context, not model")
+        setattr(args, option, was)
 
 
 def _store(path: Path, args: argparse.Namespace, name: str) -> Any:
@@ -177,8 +192,12 @@ def _compare(args: argparse.Namespace) -> None:
     from kullback.lm import compare
 
     u = unit(args)
-    ref = _source(args.REF, args, "REF")
-    cand = _source(args.CAND, args, "CAND")
+    stores = {name: _source(spec, args, name) for name, spec in (("REF", args.REF),
+              ("CAND", args.CAND)) if (Path(spec) / "manifest.json").is_file()}
+    for name, store in stores.items():
+        _windowing_of(store, args, name)
+    ref = stores.get("REF") or _source(args.REF, args, "REF")
+    cand = stores.get("CAND") or _source(args.CAND, args, "CAND")
     result = compare(ref, cand, base=u.base if u.name != "nats" else None,
                      progress=_progress(args))
     worst = result.worst(args.worst) if args.worst > 0 else []
