@@ -17,7 +17,10 @@ __all__ = [
     "float_dtype",
     "is_lazy",
     "is_numpy",
+    "is_numpy_like",
 ]
+
+_NUMPY_NS = array_api_compat.array_namespace(np.empty(0))
 
 
 def _is_numeric_sequence(x: Any) -> bool:
@@ -27,30 +30,50 @@ def _is_numeric_sequence(x: Any) -> bool:
 def as_namespace_array(x: Any, name: str) -> tuple[Any, Any]:
     """Return ``(xp, array)`` for an input, converting Python sequences and scalars to NumPy.
 
+    NumPy-like inputs become plain NumPy arrays: a masked array becomes its data with the
+    masked entries set to zero (zero mass, the same in every function); ``np.matrix`` becomes
+    a 2-D ndarray; pandas and polars Series/DataFrames (anything with ``__array__`` that no
+    array library claims) become their values. Labels are not aligned: only the order counts.
+
     Raises
     ------
     TypeError
         If the input is not numeric (strings, objects, complex numbers, booleans).
     """
+    if type(x) is np.ndarray:  # the common case, without the namespace machinery
+        return _NUMPY_NS, _checked(_NUMPY_NS, x, name)
+    if isinstance(x, np.ndarray):  # subclasses: masked arrays and matrices
+        x = np.ma.filled(x, 0) if isinstance(x, np.ma.MaskedArray) else x
+        return _NUMPY_NS, _checked(_NUMPY_NS, np.asarray(x), name)
     try:
         xp = array_api_compat.array_namespace(x)
         arr = x
     except TypeError:
-        if not (_is_numeric_sequence(x) or isinstance(x, int | float | np.number | np.ndarray)):
+        if not (_is_numeric_sequence(x) or isinstance(x, int | float | np.number)
+                or hasattr(x, "__array__")):
             raise TypeError(
                 f"{name} must be an array or a sequence of numbers; got {type(x).__name__}"
             ) from None
         try:
             arr = np.asarray(x)
-        except ValueError as exc:  # ragged nested lists
+        except (ValueError, TypeError) as exc:  # ragged nested lists, unconvertible frames
             raise ValueError(f"{name} is not a rectangular array of numbers: {exc}") from None
-        xp = array_api_compat.array_namespace(arr)
-    dtype = arr.dtype
-    if not (_is_real_number_dtype(xp, dtype)):
+        xp = _NUMPY_NS
+    return xp, _checked(xp, arr, name)
+
+
+def _checked(xp: Any, arr: Any, name: str) -> Any:
+    if not _is_real_number_dtype(xp, arr.dtype):
         raise TypeError(
-            f"{name} must hold real numbers (integers or floats); got dtype {dtype}"
+            f"{name} must hold real numbers (integers or floats); got dtype {arr.dtype}"
         )
-    return xp, arr
+    return arr
+
+
+def is_numpy_like(x: Any) -> bool:
+    """A NumPy array (or subclass), NumPy scalar, Python number or sequence: data that joins
+    the other operand's library when that one is torch, JAX, ... (as lists always did)."""
+    return isinstance(x, np.ndarray | np.generic | int | float | list | tuple)
 
 
 def _is_real_number_dtype(xp: Any, dtype: Any) -> bool:

@@ -118,6 +118,8 @@ def check_masses(name: str, x: Any, sums: Any, xp: Any, minimum: float | None = 
     it already). Detects NaN, infinities, negative entries, all-zero slices and sums that
     overflow; positions are reported in ``x``'s own layout.
     """
+    if _size(x) == 0:
+        return  # an empty batch: nothing to check (the outcome axis itself is not empty)
     total_ok = bool(xp.all(xp.isfinite(sums)))
     min_ok = bool(xp.min(x) >= 0) if minimum is None else minimum >= 0
     if total_ok and min_ok and bool(xp.all(sums > 0)):
@@ -139,6 +141,10 @@ def check_masses(name: str, x: Any, sums: Any, xp: Any, minimum: float | None = 
     )
 
 
+def _size(x: Any) -> int:
+    return math.prod(int(n) for n in x.shape)
+
+
 def check_log_input(name: str, x: Any, lse: Any, xp: Any, form: str) -> None:
     """Raise if logits / log-probabilities ``x`` are invalid.
 
@@ -147,6 +153,8 @@ def check_log_input(name: str, x: Any, lse: Any, xp: Any, form: str) -> None:
     ``sqrt(eps)`` of 0.
     """
     fin = xp.isfinite(lse)
+    if _size(x) == 0:
+        return
     if bool(xp.all(fin)):
         if form == "log_probs":
             tol = math.sqrt(float(xp.finfo(x.dtype).eps))

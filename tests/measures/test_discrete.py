@@ -5,10 +5,10 @@ from __future__ import annotations
 import math
 import zlib
 
-import numpy as np
-import pytest
 import helpers
 import mpmath
+import numpy as np
+import pytest
 from helpers import assert_close, oracle
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
@@ -499,3 +499,78 @@ def test_decomposition_repr_and_unit():
     assert "bits" in text and "1.559462" in text and "0.130538" in text and "1.690000" in text
     batch = kb.decompose(np.ones((2, 3)), np.ones((2, 3)))
     assert "shape=(2,)" in repr(batch)
+
+
+# --------------------------------------------------------------------------- inputs (issue 14)
+
+
+def test_masked_arrays_are_zero_mass_in_every_function():
+    """Masked entries count as zero mass everywhere (KL was 2432.8, JS a third value)."""
+    p = np.ma.array([0.25, 0.25, 100.0], mask=[0, 0, 1])
+    q = np.ma.array([0.5, 0.5, 1e-9], mask=[0, 0, 1])
+    for name, fn in FUNCS.items():
+        args = (p,) if name == "entropy" else (p, q)
+        plain = (np.array([0.25, 0.25, 0.0]),) + (() if name == "entropy" else
+                                                  (np.array([0.5, 0.5, 0.0]),))
+        want = oracle(name, *plain)
+        assert_close(fn(*args), want, rtol=1e-14)
+    assert float(kb.kl_divergence(p, q)) == 0.0
+    assert float(kb.js_divergence(p, q)) == 0.0
+    assert_close(kb.entropy(p), math.log(2), rtol=1e-15)
+
+
+def test_pandas_and_polars_values_are_accepted():
+    pd = pytest.importorskip("pandas")
+    pl = pytest.importorskip("polars")
+    want = oracle("kl_divergence", [1, 2, 3], [3, 2, 1])
+    s = pd.Series([1.0, 2.0, 3.0], index=["c", "b", "a"])
+    assert_close(kb.kl_divergence(s, pd.Series([3, 2, 1])), want, rtol=1e-14)
+    assert_close(kb.kl_divergence(pl.Series([1, 2, 3]), pl.Series([3.0, 2.0, 1.0])), want,
+                 rtol=1e-14)
+    df = pd.DataFrame({"x": [1.0, 3.0], "y": [2.0, 2.0], "z": [3.0, 1.0]})
+    got = kb.entropy(df)
+    assert isinstance(got, np.ndarray) and got.shape == (2,)
+    assert_close(got[0], oracle("entropy", [1, 2, 3]), rtol=1e-14)
+    got = kb.entropy(pl.DataFrame({"x": [1.0, 3.0], "y": [2.0, 2.0]}), axis=0)
+    assert_close(got[0], oracle("entropy", [1, 3]), rtol=1e-14)
+    with pytest.raises(TypeError, match="p must hold real numbers"):
+        kb.entropy(pd.Series(["a", "b"]))
+
+
+@pytest.mark.filterwarnings("ignore::PendingDeprecationWarning")
+def test_numpy_matrix_is_a_2d_array():
+    got = kb.entropy(np.matrix([[1.0, 2.0, 3.0], [1.0, 1.0, 0.0]]))
+    assert type(got) is np.ndarray and got.shape == (2,)
+    assert_close(got[1], math.log(2), rtol=1e-15)
+
+
+def test_numpy_operand_joins_torch_and_jax():
+    torch = pytest.importorskip("torch")
+    jax = pytest.importorskip("jax")
+    jnp = jax.numpy
+    want = oracle("kl_divergence", [0.5, 0.5], [0.25, 0.75])
+    q = np.array([0.25, 0.75])
+    got = kb.kl_divergence(torch.tensor([0.5, 0.5], dtype=torch.float64), q)
+    assert isinstance(got, torch.Tensor)
+    assert_close(got, want, rtol=1e-14)
+    got = kb.kl_divergence(q[::-1].copy(), torch.tensor([0.5, 0.5], dtype=torch.float64))
+    assert_close(got, oracle("kl_divergence", [0.75, 0.25], [0.5, 0.5]), rtol=1e-14)
+    jax.config.update("jax_enable_x64", True)
+    f = jax.jit(lambda p: kb.kl_divergence(p, q))  # a NumPy constant closed over in jit
+    assert_close(f(jnp.array([0.5, 0.5])), want, rtol=1e-14)
+    g = jax.grad(lambda p: kb.kl_divergence(p, q))(jnp.array([0.5, 0.5]))
+    # d/dp_i KL(p/sum p || q) at a normalised p: log(p_i/q_i) + 1 - (KL + 1) = log(p_i/q_i) - KL
+    assert np.allclose(np.asarray(g), np.log([2.0, 2.0 / 3.0]) - want, rtol=1e-13)
+    with pytest.raises(TypeError, match="different array libraries"):
+        kb.kl_divergence(torch.tensor([0.5, 0.5]), jnp.array([0.5, 0.5]))
+
+
+def test_empty_batch_gives_empty_result(backend):
+    x = backend.asarray(np.zeros((0, 3)))
+    for name, fn in FUNCS.items():
+        got = fn(x) if name == "entropy" else fn(x, x)
+        assert tuple(got.shape) == (0,), (name, got.shape)
+    got = kb.kl_divergence(x, x, q_form="logits")
+    assert tuple(got.shape) == (0,)
+    with pytest.raises(ValueError, match="p has an empty axis"):
+        kb.entropy(np.zeros((0, 3)), axis=0)

@@ -56,6 +56,16 @@ def _pool() -> ThreadPoolExecutor:
     return _POOL
 
 
+def _forget_pool_in_child() -> None:
+    """A forked child inherits the pool object but none of its threads (and possibly its
+    locks held): using it would wait forever. The child starts a pool of its own instead."""
+    global _POOL
+    _POOL = None
+
+
+os.register_at_fork(after_in_child=_forget_pool_in_child)
+
+
 def use_blocked(*arrays: Any) -> bool:
     """Whether the blocked driver serves these (broadcast, axis-last) arrays."""
     return all(type(a) is np.ndarray for a in arrays) and arrays[0].size >= MIN_BLOCKED

@@ -59,10 +59,12 @@ def prepare(
     if q is not None:
         xq, qa = _xp.as_namespace_array(q, "q")
         if xq is not xp:
-            if not hasattr(p, "shape"):  # a list or scalar joins q's library
-                xp, pa = xq, xq.asarray(np.asarray(pa), device=_device(qa))
-            elif not hasattr(q, "shape"):
-                qa = xp.asarray(np.asarray(qa), device=_device(pa))
+            # NumPy data (arrays, lists, scalars) joins the other operand's library, so a
+            # NumPy constant closed over inside jax.jit or mixed with a tensor just works
+            if _xp.is_numpy_like(p) and not _xp.is_numpy_like(q):
+                xp, pa = xq, _join(xq, pa, qa)
+            elif _xp.is_numpy_like(q) and not _xp.is_numpy_like(p):
+                qa = _join(xp, qa, pa)
             else:
                 raise TypeError(
                     "p and q come from different array libraries "
@@ -100,7 +102,7 @@ def prepare(
             moved = list(xp.broadcast_arrays(*moved))
     n = moved[0].shape[-1]
     if n == 0:
-        raise ValueError(f"p{' and q' if qa is not None else ''} have an empty axis {axis}: "
+        raise ValueError(f"{'p and q have' if qa is not None else 'p has'} an empty axis {axis}: "
                          "a distribution needs at least one outcome")
     lazy = any(_xp.is_lazy(a) for a in moved)
     return Prepared(
@@ -117,10 +119,14 @@ def prepare(
     )
 
 
-def _device(x: Any) -> Any:
+def _join(xp: Any, data: Any, like: Any) -> Any:
+    """NumPy ``data`` as an array of ``like``'s library (on its device, where it has one)."""
     import array_api_compat
 
-    return array_api_compat.device(x)
+    data = np.asarray(data)
+    if _xp.is_lazy(like):  # a JAX tracer: jnp.asarray of a constant is traced as a constant
+        return xp.asarray(data)
+    return xp.asarray(data, device=array_api_compat.device(like))
 
 
 def masses(pr: Prepared, x: Any, orig: Any, name: str) -> Any:
