@@ -72,7 +72,7 @@ def synthetic(rows: int, drifted: bool, seed: int) -> pd.DataFrame:
         if drifted and i in (0, 4):
             w = w[::-1]
         if i == 2:  # a category new in the current table
-            cats, w = (cats + ["NEW"], np.append(w, 0.05 * w.sum())) if drifted else (cats, w)
+            cats, w = ([*cats, "NEW"], np.append(w, 0.05 * w.sum())) if drifted else (cats, w)
         if i == 3 and drifted:  # a category gone in the current table
             w = w.copy()
             w[0] = 0.0
@@ -194,7 +194,7 @@ def part_evidently(rows: int) -> None:
     print(f"kullback vs exact (mpmath from the counts): largest relative error {worst:.1e}")
     print("(Evidently - exact = inf - finite shows as -inf: an infinite divergence "
           "reported as a finite number)")
-    print(f"\nkullback's own report (reference quantile bins), top 5:\n"
+    print("\nkullback's own report (reference quantile bins), top 5:\n"
           + "\n".join(str(report).splitlines()[:7]))
 
 
@@ -211,7 +211,7 @@ def _write_parquet(path: Path, rows: int, drifted: bool, seed: int, chunk: int) 
         n = min(chunk, rows - start)
         cols = {f"num_{i}": rng.normal(0.1 * i * drifted, 1.0, n) for i in range(5)}
         for i in range(5):
-            cats = pa.array(_categories(4 + 4 * i) + ["NEW"])
+            cats = pa.array([*_categories(4 + 4 * i), "NEW"])
             w = np.linspace(1.0, 2.0, 4 + 4 * i)
             w = np.append(w, 0.02 * w.sum() if drifted and i == 0 else 0.0)
             idx = rng.choice(len(w), n, p=w / w.sum()).astype(np.int32)

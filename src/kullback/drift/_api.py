@@ -248,12 +248,11 @@ def _notes(col: _Column, labels: list[str], r: np.ndarray, c: np.ndarray,
         notes.append(f"{len(col.edges) + 1} bins instead of {col.spec}: ties in the reference")
     new = [labels[i] for i in np.flatnonzero((r == 0) & (c > 0))]
     gone = [labels[i] for i in np.flatnonzero((c == 0) & (r > 0))]
-    if new and not pseudocount:
-        notes.append(f"{len(new)} bins/categories only in current ({', '.join(new[:5])}): "
-                     "KL(cur‖ref) and PSI are +inf (pseudocount= smooths)")
-    if gone and not pseudocount:
-        notes.append(f"{len(gone)} bins/categories only in reference ({', '.join(gone[:5])}): "
-                     "KL(ref‖cur) and PSI are +inf (pseudocount= smooths)")
+    for labels_, side, kl in ((new, "current", "KL(cur‖ref)"), (gone, "reference", "KL(ref‖cur)")):
+        if labels_ and not pseudocount:
+            what = "bin/category" if len(labels_) == 1 else "bins/categories"
+            notes.append(f"{len(labels_)} {what} only in {side} ({', '.join(labels_[:5])}): "
+                         f"{kl} and PSI are +inf (pseudocount= smooths)")
     return notes
 
 

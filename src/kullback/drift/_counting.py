@@ -101,8 +101,8 @@ def float_keys(x: np.ndarray) -> np.ndarray:
     [0, 1, 2, 3]
     """
     bits = (np.asarray(x, dtype=np.float64) + 0.0).view(np.uint64)
-    negative = (bits & _SIGN) != 0
-    return np.where(negative, ~bits, bits | _SIGN)
+    flip = (bits >> np.uint64(63)) * np.uint64(0xFFFFFFFFFFFFFFFF)  # all ones if negative
+    return bits ^ (flip | _SIGN)
 
 
 def keys_to_floats(keys: np.ndarray) -> np.ndarray:
@@ -167,6 +167,9 @@ def _count_categories(arr: Any, cap: int | None) -> tuple[Counter | None, bool]:
     return out, False
 
 
+_LOOKUP_LEVEL = 20  # up to this many fixed bits, find groups with a lookup table
+
+
 def _group_positions(keys: np.ndarray, level: int, prefixes: np.ndarray
                      ) -> tuple[np.ndarray | None, np.ndarray]:
     """For each key, the index of its group among ``prefixes`` (or None: all in group 0)."""
@@ -175,6 +178,11 @@ def _group_positions(keys: np.ndarray, level: int, prefixes: np.ndarray
     top = keys >> np.uint64(64 - level)
     if len(prefixes) == 1:
         return None, top == prefixes[0]
+    if level <= _LOOKUP_LEVEL:
+        table = np.full(1 << level, -1, dtype=np.int16)
+        table[prefixes.astype(np.intp)] = np.arange(len(prefixes), dtype=np.int16)
+        pos = table[top.astype(np.intp)]
+        return pos, pos >= 0
     pos = np.minimum(np.searchsorted(prefixes, top), len(prefixes) - 1)
     return pos, prefixes[pos] == top
 

@@ -99,17 +99,22 @@ def arrow_from_pandas(df: Any, role: str) -> Any:
     if len(set(names)) != len(names):
         dup = sorted({n for n in names if names.count(n) > 1})
         raise DriftInputError(f"the {role} table has duplicate column names {dup}")
-    arrays = []
-    for name, (_, series) in zip(names, df.items(), strict=True):
+    try:
+        table = pa.Table.from_pandas(df, preserve_index=False)
+    except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
+        table = None
+    if table is not None:
+        return table.rename_columns(names)
+    for name, (_, series) in zip(names, df.items(), strict=True):  # find the culprit
         try:
-            arrays.append(pa.array(series, from_pandas=True))
+            pa.array(series, from_pandas=True)
         except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
             kinds = sorted({type(v).__name__ for v in series.dropna()})
             raise DriftInputError(
                 f"column {name!r} of the {role} table mixes types ({', '.join(kinds)}); "
                 "give it one type (e.g. .astype(str) for labels)"
             ) from None
-    return pa.Table.from_arrays(arrays, names=names)
+    raise DriftInputError(f"the {role} table cannot be converted to Arrow")  # pragma: no cover
 
 
 def _from_pandas(obj: Any, role: str) -> Source:
