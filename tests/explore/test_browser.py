@@ -230,6 +230,14 @@ def test_a_locked_bar_keeps_its_value(page):
     p = state(page)["p"]
     assert_close(p[0], 0.69) and p[2] == 0
     assert_shows_kb(page)
+    page.get_by_role("button", name="Lock p(C)").focus()  # by keyboard this time
+    page.keyboard.press("Space")
+    assert state(page)["lock"]["p"] == [False, True, True]
+    page.get_by_role("slider", name="p(A)").focus()
+    page.keyboard.press("ArrowDown")
+    assert state(page)["p"] == p  # nothing else may move
+    assert "Every other bar of P is locked" in page.text_content("#status")
+    assert page.get_attribute('[role="slider"][aria-label="p(A)"]', "aria-disabled") == "true"
 
 
 def test_out_of_range_input_is_refused(page):
