@@ -190,6 +190,14 @@ def test_typing_a_probability_rescales_the_others(page):
     assert_table_is_kb(page)
 
 
+def test_a_tiny_probability_is_not_shown_as_zero(page):
+    page.evaluate("pair => kullbackExplorer.load(pair)",
+                  {"labels": ["a", "b"], "p": [1 - 2e-6, 2e-6], "q": [0.5, 0.5]})
+    assert page.input_value('input[data-side="p"][data-outcome="b"]') == "2.00e-6"
+    assert page.text_content('.table tr[data-outcome="b"] [data-term="p"]') == "2.000e-06"
+    assert_shows_kb(page)
+
+
 def test_arrow_keys_step_a_number_field(page):
     field = 'input[data-side="p"][data-outcome="A"]'
     page.focus(field)

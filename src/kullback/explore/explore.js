@@ -33,8 +33,9 @@
 
   /** For prose and table cells: ∞ instead of inf, and a real minus sign. */
   const show = (x, prec = PREC) => (x === Infinity ? "∞" : fmt(x, prec).replace(/^-/, "−"));
-  /** A probability for a number field: at most 4 decimals, no trailing zeros. */
-  const prob = (x) => String(Number(x.toFixed(PREC)));
+  /** A probability for a number field: at most 4 decimals, no trailing zeros; a positive
+   * probability too small for 4 decimals in e-notation (never shown as 0). */
+  const prob = (x) => (x > 0 && x < 0.5e-4 ? x.toExponential(2) : String(Number(x.toFixed(PREC))));
   const sum = (xs) => xs.reduce((a, b) => a + b, 0);
   const unitWord = () => state.unit;
 
