@@ -32,6 +32,7 @@ from kullback.distributions._family import (
     sum_last,
     support,
 )
+from kullback.distributions.families.discrete import two_point
 from kullback.measures import _kernels
 
 __all__ = [
@@ -102,8 +103,9 @@ def mask_inf(ops, cond, value):
 
 
 def _bern_kl(ops, p, q):
-    return (ops.xlogy(p, p) - ops.xlogy(p, q) + ops.xlog1py(1 - p, -p)
-            - ops.xlog1py(1 - p, -q))
+    """KL of Bernoullis: the core's Bregman terms of (1 - p, p) against (1 - q, q)."""
+    P, Q = (two_point(ops, x) for x in ops.broadcast(p, q))
+    return ops.sum(_kernels.kl_terms(ops.xp(P), P, Q), -1)
 
 
 # ----------------------------------------------------------------------------- same family

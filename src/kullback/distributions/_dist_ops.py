@@ -80,6 +80,9 @@ class NumpyOps:
     def broadcast(self, *xs):
         return self.np.broadcast_arrays(*(self.np.asarray(x) for x in xs))
 
+    def stack(self, xs, axis):
+        return self.np.stack(xs, axis=axis)
+
     def zeros(self, shape, like):
         return self.np.zeros(shape, dtype=self.np.float64)
 
@@ -159,6 +162,9 @@ class TorchOps:
         torch = self.torch
         ref = next((x for x in xs if isinstance(x, torch.Tensor)), None)
         return torch.broadcast_tensors(*(self.asarray(x, ref) for x in xs))
+
+    def stack(self, xs, axis):
+        return self.torch.stack(xs, dim=axis)
 
     def zeros(self, shape, like):
         return self.torch.zeros(shape, dtype=like.dtype, device=like.device)

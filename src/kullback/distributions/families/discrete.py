@@ -18,7 +18,13 @@ from kullback.distributions._family import (
 )
 from kullback.measures import _kernels
 
-__all__ = ["Bernoulli", "Binomial", "Categorical", "Geometric", "NegBinomial", "Poisson"]
+__all__ = ["Bernoulli", "Binomial", "Categorical", "Geometric", "NegBinomial", "Poisson",
+           "two_point"]
+
+
+def two_point(ops, probs):
+    """The pmf ``(1 - probs, probs)`` of a Bernoulli along a new last axis."""
+    return ops.stack([1 - probs, probs], -1)
 
 
 def _rounded(ops, x):
@@ -64,8 +70,8 @@ class Bernoulli(_Discrete):
     params, example, scipy_shapes = {"probs": probability}, {"probs": 0.3}, ("probs",)
 
     def entropy(self, ops, p):
-        q = p["probs"]
-        return -ops.xlogy(q, q) - ops.xlog1py(1 - q, -q)
+        P = two_point(ops, p["probs"])
+        return -ops.sum(_kernels.entropy_terms(ops.xp(P), P), -1)
 
     def support(self, ops, p):
         z = 0 * p["probs"]
