@@ -3,8 +3,9 @@
 1. The reference is counted once: every category of the categorical columns, and the top
    20 bits of the sort key of every number of the numeric ones (with the level count of
    integer columns, which decides "an integer column with few levels").
-2. Exact quantile edges of the numeric columns by radix selection: usually one or two more
-   passes over the reference's numeric columns (:mod:`kullback.drift._quantiles`).
+2. Exact quantile edges of the numeric columns: by partitioning each column of an in-memory
+   table, by radix selection for streamed ones (files, Dask): usually one or two more passes
+   over the reference's numeric columns (:mod:`kullback.drift._quantiles`).
 3. The selection also yields how many reference values lie at or below each edge: the
    reference's bin counts, without another pass. The current table is counted once,
    categories and bins.
@@ -22,7 +23,7 @@ from typing import Any
 import numpy as np
 
 from kullback.drift._counting import ColumnPlan, ColumnState
-from kullback.drift._quantiles import RadixSelect, target_ranks
+from kullback.drift._quantiles import RadixSelect, partition_select, target_ranks
 from kullback.drift._report import ColumnDrift, DriftReport
 from kullback.drift._scores import bootstrap, permutation_p_value, scores
 from kullback.drift._sources import DriftInputError, Source, open_source
@@ -140,11 +141,12 @@ class _Column:
     edges: tuple[float, ...] | None = None
 
 
-def _first_plan(col: _Column, width: int) -> ColumnPlan:
+def _first_plan(col: _Column, ref: Source) -> ColumnPlan:
     if col.categorical:
         return ColumnPlan(categories=True)
     quantiles = isinstance(col.spec, int)
-    first = RadixSelect([0], first_width=width).step() if quantiles else None
+    radix = quantiles and not ref.in_memory
+    first = RadixSelect([0], first_width=ref.radix_width).step() if radix else None
     cap = FEW_LEVELS if col.cls == "integer" and quantiles else None
     return ColumnPlan(categories=cap is not None, category_cap=cap, numeric=True, radix=first,
                       edges=None if quantiles else col.spec)
@@ -157,36 +159,49 @@ def _decide_kinds(cols: list[_Column], first: dict[str, ColumnState]) -> None:
 
 
 def _exact_edges(ref: Source, cols: list[_Column], first: dict[str, ColumnState]) -> None:
-    """Equal-mass edges at the reference's exact quantiles (radix selection, see _quantiles).
+    """Equal-mass edges at the reference's exact quantiles.
 
-    The selection also counts the values at or below each edge, which are the reference's bin
-    counts: ``first`` gets them, and the reference needs no binning pass. Columns with
-    explicit edges were binned in the first pass already.
+    In-memory tables partition each column (:func:`partition_select`); streamed ones run the
+    radix selection in passes (:class:`RadixSelect`). Both also count the values at or below
+    each edge, which are the reference's bin counts: ``first`` gets them, and the reference
+    needs no binning pass. Columns with explicit edges were binned in the first pass already.
     """
-    selects = {}
+    ranks = {}
     for col in cols:
         if isinstance(col.spec, tuple):
             col.edges = col.spec
-            continue
-        state = first[col.name]
-        selects[col.name] = RadixSelect(target_ranks(state.rows - state.missing, col.spec),
-                                        first_width=ref.radix_width)
-        selects[col.name].update(state.radix)
+        else:
+            state = first[col.name]
+            ranks[col.name] = target_ranks(state.rows - state.missing, col.spec)
+    if ref.in_memory:
+        selected = {n: partition_select(ref.numeric_values(n), r) for n, r in ranks.items()}
+    else:
+        selected = _radix_select(ref, ranks, first)
+    for col in cols:
+        if col.name in selected:
+            state = first[col.name]
+            col.edges, state.bins = _edges_and_counts(*selected[col.name],
+                                                      state.rows - state.missing)
+
+
+def _radix_select(ref: Source, ranks: dict[str, list[int]], first: dict[str, ColumnState]
+                  ) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """Exact order statistics of streamed columns, one pass over the reference at a time."""
+    selects = {}
+    for name, r in ranks.items():
+        selects[name] = RadixSelect(r, first_width=ref.radix_width)
+        selects[name].update(first[name].radix)
     while steps := {n: s for n, s in ((n, s.step()) for n, s in selects.items()) if s}:
         plans = {n: ColumnPlan(numeric=True, radix=step) for n, step in steps.items()}
         counted = ref.count(plans, "quantiles")
         for n in steps:
             selects[n].update(counted[n].radix)
-    for col in cols:
-        if col.name in selects:
-            state = first[col.name]
-            col.edges, state.bins = _edges_and_counts(selects[col.name],
-                                                      state.rows - state.missing)
+    return {n: (s.values(), s.at_or_below()) for n, s in selects.items()}
 
 
-def _edges_and_counts(select: RadixSelect, n: int) -> tuple[tuple[float, ...], np.ndarray]:
-    """Distinct finite-or-(-inf) edges and the counts of the bins between them."""
-    values, le = select.values(), select.at_or_below()
+def _edges_and_counts(values: np.ndarray, le: np.ndarray,
+                      n: int) -> tuple[tuple[float, ...], np.ndarray]:
+    """Distinct edges (not +inf) and the counts of the bins between them."""
     keep = values < math.inf  # an edge at +inf would leave the last bin always empty
     edges, first = np.unique(values[keep], return_index=True)
     return tuple(float(e) for e in edges), np.diff(np.concatenate([[0], le[keep][first], [n]]))
@@ -366,7 +381,7 @@ def drift(
     cols = [_Column(n, cls := _column_class(n, ref, cur),
                     categorical=n in forced or cls in ("text", "bool", "null"),
                     spec=_bins_spec(n, bins)) for n in names]
-    first = ref.count({c.name: _first_plan(c, ref.radix_width) for c in cols}, "counting")
+    first = ref.count({c.name: _first_plan(c, ref) for c in cols}, "counting")
     ref_rows = _rows(ref, first)
     _decide_kinds(cols, first)
     numeric = [c for c in cols if not c.categorical]

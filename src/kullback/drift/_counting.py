@@ -45,6 +45,7 @@ __all__ = [
     "RadixStep",
     "empty_state",
     "float_keys",
+    "float_values",
     "keys_to_floats",
     "merge",
     "merge_all",
@@ -130,7 +131,7 @@ def _plain(arr: Any) -> Any:
     return arr
 
 
-def _float_values(arr: Any) -> np.ndarray:
+def float_values(arr: Any) -> np.ndarray:
     """The column as float64 with NaN for null (decimals and integers are converted)."""
     import pyarrow as pa
 
@@ -226,7 +227,7 @@ def _scan_column(arr: Any, plan: ColumnPlan) -> ColumnState:
     if plan.categories:
         state.categories, state.overflow = _count_categories(arr, plan.category_cap)
     if plan.numeric:
-        x = _float_values(arr)
+        x = float_values(arr)
         nan = np.isnan(x)
         state.missing = int(nan.sum())
         x = x[~nan] if state.missing else x
@@ -235,7 +236,7 @@ def _scan_column(arr: Any, plan: ColumnPlan) -> ColumnState:
         if plan.edges is not None:
             state.bins = _bin_counts(x, plan.edges)
     elif plan.categories and _is_floating(arr):
-        state.missing = int(np.isnan(_float_values(arr)).sum())  # null and NaN
+        state.missing = int(np.isnan(float_values(arr)).sum())  # null and NaN
     return state
 
 

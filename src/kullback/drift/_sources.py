@@ -27,6 +27,8 @@ from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from kullback.drift._counting import ColumnPlan, ColumnState, merge, merge_all, scan_batch
 
 __all__ = ["DriftInputError", "Source", "open_source"]
@@ -49,6 +51,11 @@ class Source:
     num_rows: int | None = None
     skipped: list[tuple[int | None, str]]
     progress: bool = False
+    in_memory: bool = False  # the whole table is already in memory (see numeric_values)
+
+    def numeric_values(self, name: str) -> np.ndarray:  # pragma: no cover - abstract
+        """The non-missing values of a column as float64 (in-memory sources only)."""
+        raise NotImplementedError
 
     @property
     def radix_width(self) -> int:
@@ -82,6 +89,8 @@ def _with_progress(batches: Iterator[Any], total: int | None, desc: str) -> Iter
 class TableSource(Source):
     """A pyarrow Table already in memory."""
 
+    in_memory = True
+
     def __init__(self, table: Any, role: str, what: str) -> None:
         self.table, self.role = table, role
         self.description = f"the {role} table ({what})"
@@ -89,6 +98,12 @@ class TableSource(Source):
 
     def batches(self, columns: list[str]) -> Iterator[Any]:
         yield from self.table.select(columns).to_batches(max_chunksize=_BATCH_ROWS)
+
+    def numeric_values(self, name: str) -> np.ndarray:
+        from kullback.drift._counting import float_values
+
+        x = float_values(self.table.column(name).combine_chunks())
+        return x[~np.isnan(x)]
 
 
 def arrow_from_pandas(df: Any, role: str) -> Any:
