@@ -294,3 +294,9 @@ def test_the_subpackage_is_callable_as_the_function():
     assert module.drift is drift
     assert kullback.drift(REF[["flag"]], CUR[["flag"]]).to_dict() == \
         drift(REF[["flag"]], CUR[["flag"]]).to_dict()
+
+
+def test_progress_bar_goes_to_stderr(files, capsys):
+    drift(files["ref", "parquet"], files["cur", "parquet"], columns=["x"], progress=True)
+    err = capsys.readouterr().err
+    assert "reference: counting" in err and "current: counting" in err
