@@ -43,15 +43,30 @@ def _positive_half_line(ops, p, name):
 
 
 class _LocationScale(Family):
-    """Shared declarations of the location-scale families on the real line."""
+    """Location-scale families on the real line, declared by their standard member:
+    log p(x) = log f((x - loc)/scale) - log scale, H = H(f) + log scale."""
 
     kind = "continuous"
     params, example = _LOCATION_SCALE, {"loc": 0.3, "scale": 1.5}
 
-    @staticmethod
-    def standardised(p, x):
-        """``(x - loc) / scale``."""
-        return (x - p["loc"]) / p["scale"]
+    standard_entropy: ClassVar[float]  # the entropy of the member with loc 0, scale 1
+
+    def log_standard(self, ops, z):
+        """The log density of the member with loc 0 and scale 1."""
+        raise NotImplementedError
+
+    def logpdf(self, ops, p, x):
+        return self.log_standard(ops, (x - p["loc"]) / p["scale"]) - ops.log(p["scale"])
+
+    def entropy(self, ops, p):
+        return self.standard_entropy + ops.log(p["scale"])
+
+
+class _Shape(Family):
+    """Shape families (scipy's loc is a shift on top of the parameters)."""
+
+    kind = "continuous"
+    scipy_shift = True
 
 
 @family
@@ -61,12 +76,10 @@ class Normal(_LocationScale):
     key, torch, scipy = "normal", ("Normal",), ("norm",)
     needs = frozenset({"mean", "var"})
 
-    def logpdf(self, ops, p, x):
-        z = self.standardised(p, x)
-        return -0.5 * z * z - 0.5 * LOG_2PI - ops.log(p["scale"])
+    standard_entropy = 0.5 + 0.5 * LOG_2PI
 
-    def entropy(self, ops, p):
-        return 0.5 + 0.5 * LOG_2PI + ops.log(p["scale"])
+    def log_standard(self, ops, z):
+        return -0.5 * z * z - 0.5 * LOG_2PI
 
     def stats(self, ops, p):
         m, s = p["loc"], p["scale"]
@@ -91,11 +104,10 @@ class Laplace(_LocationScale):
     key, torch, scipy = "laplace", ("Laplace",), ("laplace",)
     needs = frozenset({"absdev"})
 
-    def logpdf(self, ops, p, x):
-        return -ops.abs(x - p["loc"]) / p["scale"] - math.log(2) - ops.log(p["scale"])
+    standard_entropy = 1 + math.log(2)
 
-    def entropy(self, ops, p):
-        return 1 + math.log(2) + ops.log(p["scale"])
+    def log_standard(self, ops, z):
+        return -ops.abs(z) - math.log(2)
 
     def stats(self, ops, p):
         m, b = p["loc"], p["scale"]
@@ -123,12 +135,10 @@ class Cauchy(_LocationScale):
 
     key, torch, scipy = "cauchy", ("Cauchy",), ("cauchy",)
 
-    def logpdf(self, ops, p, x):
-        z = self.standardised(p, x)
-        return -math.log(math.pi) - ops.log(p["scale"]) - ops.log1p(z * z)
+    standard_entropy = math.log(4 * math.pi)
 
-    def entropy(self, ops, p):
-        return math.log(4 * math.pi) + ops.log(p["scale"])
+    def log_standard(self, ops, z):
+        return -math.log(math.pi) - ops.log1p(z * z)
 
     def stats(self, ops, p):
         m = p["loc"]
@@ -146,12 +156,10 @@ class Gumbel(_LocationScale):
     key, torch, scipy = "gumbel", ("Gumbel",), ("gumbel_r",)
     needs = frozenset({"mean", "lmgf"})
 
-    def logpdf(self, ops, p, x):
-        z = self.standardised(p, x)
-        return -ops.log(p["scale"]) - z - ops.exp(-z)
+    standard_entropy = EULER + 1
 
-    def entropy(self, ops, p):
-        return ops.log(p["scale"]) + EULER + 1
+    def log_standard(self, ops, z):
+        return -z - ops.exp(-z)
 
     def stats(self, ops, p):
         m, b = p["loc"], p["scale"]
@@ -302,14 +310,13 @@ class VonMises(Family):
 
 
 @family
-class Gamma(Family):
+class Gamma(_Shape):
     """gamma(concentration, rate): density rate^a x^(a-1) e^(-rate x) / Gamma(a);
     Exponential(rate) = gamma(1, rate), Chi2(df) = gamma(df/2, 1/2)."""
 
-    key, kind = "gamma", "continuous"
-    torch, scipy = ("Gamma", "Exponential"), ("gamma", "expon", "chi2", "erlang")
+    key, torch, scipy = "gamma", ("Gamma", "Exponential"), ("gamma", "expon", "chi2", "erlang")
     params: ClassVar[dict[str, Any]] = {"concentration": positive, "rate": positive}
-    example, scipy_shift = {"concentration": 2.0, "rate": 1.5}, True
+    example: ClassVar[dict[str, Any]] = {"concentration": 2.0, "rate": 1.5}
     needs = frozenset({"mean", "mlog"})
 
     def from_torch(self, obj, ops):
@@ -364,14 +371,13 @@ class Gamma(Family):
 
 
 @family
-class Beta(Family):
+class Beta(_Shape):
     """beta(alpha, beta): alpha is the exponent on x (torch concentration1)."""
 
-    key, kind = "beta", "continuous"
-    torch, scipy = ("Beta",), ("beta",)
+    key, torch, scipy = "beta", ("Beta",), ("beta",)
     params: ClassVar[dict[str, Any]] = {"alpha": positive, "beta": positive}
     example, scipy_shapes = {"alpha": 2.0, "beta": 3.0}, ("alpha", "beta")
-    scipy_shift = scipy_width = True
+    scipy_width = True
     torch_attrs: ClassVar[dict[str, Any]] = {"alpha": "concentration1", "beta": "concentration0"}
     needs = frozenset({"mlog", "mlog1m"})
 
@@ -406,13 +412,11 @@ class Beta(Family):
 
 
 @family
-class LogNormal(Family):
+class LogNormal(_Shape):
     """lognormal(loc, scale): mean and std of log X (scipy: s = scale, scale = exp(loc))."""
 
-    key, kind = "lognormal", "continuous"
-    torch, scipy = ("LogNormal",), ("lognorm",)
+    key, torch, scipy = "lognormal", ("LogNormal",), ("lognorm",)
     params, example = _LOCATION_SCALE, {"loc": 0.3, "scale": 0.8}
-    scipy_shift = True
     needs = frozenset({"mlog", "vlog"})
 
     def from_scipy(self, name, shapes, loc, scale):
@@ -453,14 +457,12 @@ class LogNormal(Family):
 
 
 @family
-class Pareto(Family):
+class Pareto(_Shape):
     """pareto(scale, alpha): support x >= scale (scipy pareto(b=alpha, scale=scale))."""
 
-    key, kind = "pareto", "continuous"
-    torch, scipy = ("Pareto",), ("pareto",)
+    key, torch, scipy = "pareto", ("Pareto",), ("pareto",)
     params: ClassVar[dict[str, Any]] = {"scale": positive, "alpha": positive}
     example, scipy_shapes = {"scale": 1.0, "alpha": 3.0}, ("alpha",)
-    scipy_shift = True
     needs = frozenset({"mlog"})
 
     def logpdf(self, ops, p, x):
@@ -501,13 +503,11 @@ class Pareto(Family):
 
 
 @family
-class HalfNormal(Family):
+class HalfNormal(_Shape):
     """halfnormal(scale)."""
 
-    key, kind = "halfnormal", "continuous"
-    torch, scipy = ("HalfNormal",), ("halfnorm",)
+    key, torch, scipy = "halfnormal", ("HalfNormal",), ("halfnorm",)
     params, example = {"scale": positive}, {"scale": 1.5}
-    scipy_shift = True
     needs = frozenset({"mean", "var"})
 
     def logpdf(self, ops, p, x):
@@ -537,14 +537,12 @@ class HalfNormal(Family):
 
 
 @family
-class Weibull(Family):
+class Weibull(_Shape):
     """weibull(concentration, scale): shape k, scale lambda (scipy weibull_min(c=k, scale))."""
 
-    key, kind = "weibull", "continuous"
-    torch, scipy = ("Weibull",), ("weibull_min",)
+    key, torch, scipy = "weibull", ("Weibull",), ("weibull_min",)
     params: ClassVar[dict[str, Any]] = {"concentration": positive, "scale": positive}
     example, scipy_shapes = {"concentration": 1.7, "scale": 1.5}, ("concentration",)
-    scipy_shift = True
     needs = frozenset({"mlog", "moment"})
 
     def logpdf(self, ops, p, x):
