@@ -39,8 +39,8 @@ class Parser(argparse.ArgumentParser):
                 kwargs["description"], width=WIDTH, break_on_hyphens=False
             )
         super().__init__(*args, **kwargs)
-        # "-0.1,0.5" is an input (which will then be refused as negative), not an option.
-        self._negative_number_matcher = re.compile(r"^-\.?\d")
+        # "-0.1,0.5" and "-inf" are values (refused later as negative), not options.
+        self._negative_number_matcher = re.compile(r"^-(\.?\d|inf|nan)", re.IGNORECASE)
 
     def error(self, message: str) -> NoReturn:
         raise CLIError(f"{message} (see '{self.prog} --help')")
