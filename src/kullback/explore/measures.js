@@ -12,7 +12,8 @@
  *  - 4 JS(P,Q) = Bregman terms of (2P, P+Q) + those of (2Q, P+Q), with the exact difference
  *                Q - P (js_terms); JS is clipped to [0, ln 2]; the JS distance is sqrt(JS)
  *  - P and Q are put on a common total with the rounding of that scaling recovered exactly
- *    (pair_with_difference); totals too far apart fall back to the log-space kernels
+ *    (pair_with_difference), and what rounded totals add to the sum is taken off again
+ *    (the table's total_correction); totals too far apart fall back to the log-space kernels
  *  - per-outcome terms (the table) follow kullback.measures.contributions
  */
 "use strict";
@@ -163,18 +164,25 @@ const KBMeasures = (() => {
     return 2 * inner;
   }
 
-  /** Sum of a homogeneous measure's terms (KL or 4 JS) of (p, q), as the library evaluates it. */
-  function homogeneous(p, q, term, logTerm) {
+  /** Sum of a homogeneous measure's terms (KL or 4 JS) of (p, q), as the library evaluates it:
+   * on the scaled pair, less what the rounded normalisers add (`correction` of the relative
+   * excess delta of B's total), or in log space for totals too far apart. */
+  function homogeneous(p, q, term, logTerm, correction) {
     const sp = sum(p), sq = sum(q);
     const { A, B, D, total, direct } = pairWithDifference(p, q, sp, sq);
-    if (direct) return sum(A.map((a, i) => term(a, B[i], D[i]))) / total;
+    if (direct) {
+      const delta = sum(D) / total;
+      return sum(A.map((a, i) => term(a, B[i], D[i]))) / total - correction(delta);
+    }
     const lp = logMasses(p, sp), lq = logMasses(q, sq);
     return sum(lp.map((l, i) => logTerm(l, lq[i])));
   }
 
   const entropyNats = (p) => 0 - entropySum(p, sum(p));
-  const klNats = (p, q) => homogeneous(p, q, klTerm, logKlTerm);
-  const jsNats = (p, q) => Math.min(Math.max(0.25 * homogeneous(p, q, js4Term, logJs4Term), 0), LN2);
+  const klNats = (p, q) => homogeneous(p, q, klTerm, logKlTerm, log1pmx);
+  const js4Correction = (delta) => 0.5 * delta * delta;
+  const jsNats = (p, q) =>
+    Math.min(Math.max(0.25 * homogeneous(p, q, js4Term, logJs4Term, js4Correction), 0), LN2);
 
   /** The eight measures of `kullback compare`, in `unit` ("bits", "nats" or "bans"). */
   function measures(p, q, unit) {
