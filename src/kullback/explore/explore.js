@@ -42,7 +42,7 @@
   function listNames(names) {
     const shown = names.slice(0, 5);
     const more = names.length - shown.length;
-    const head = shown.length > 1 ? `${shown.slice(0, -1).join(", ")} and ${shown.at(-1)}` : shown[0];
+    const head = shown.length > 1 ? `${shown.slice(0, -1).join(", ")} and ${shown[shown.length - 1]}` : shown[0];
     return more > 0 ? `${shown.join(", ")} and ${more} more` : head;
   }
 
