@@ -323,6 +323,17 @@ def test_every_control_is_reachable_by_keyboard(page):
         assert name in focused, name
 
 
+def test_swapping_p_and_q_exchanges_the_kl_divergences(page):
+    before = page.evaluate(READ)
+    page.get_by_role("button", name="Swap P and Q").click()
+    st = state(page)
+    assert st["p"] == [0.25, 0.5, 0.25] and st["q"] == [0.42, 0.31, 0.27]
+    after = page.evaluate(READ)
+    assert after["kl_pq"] == before["kl_qp"] and after["kl_qp"] == before["kl_pq"]
+    assert after["entropy_p"] == before["entropy_q"]
+    assert_shows_kb(page)
+
+
 def test_add_and_remove_outcomes(page):
     page.fill("#new-outcome", "D")
     page.get_by_role("button", name="+ Add outcome").click()

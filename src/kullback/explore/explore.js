@@ -147,6 +147,17 @@
     return true;
   }
 
+  /** Exchange P and Q (values, locks and names): KL(P‖Q) and KL(Q‖P) trade places. */
+  function swap() {
+    [state.p, state.q] = [state.q, state.p];
+    [state.lock.p, state.lock.q] = [state.lock.q, state.lock.p];
+    [state.names.p, state.names.q] = [state.names.q, state.names.p];
+    state.key = "";
+    build();
+    update();
+    status("Swapped P and Q: the two KL divergences trade places, JS stays.");
+  }
+
   // ------------------------------------------------------------------ building the DOM
 
   const LOCK_ICON = `<svg viewBox="0 0 24 24" aria-hidden="true" focusable="false"><rect x="5" y="11" width="14" height="10" rx="2"/><path class="shackle" d="M8 11V7a4 4 0 0 1 8 0v4"/></svg>`;
@@ -299,6 +310,7 @@
       const field = $("#new-outcome");
       if (addOutcome(field.value) === true) field.value = "";
     });
+    $("#swap").addEventListener("click", swap);
     $$("[data-version]").forEach((n) => { n.textContent = data.version; });
   }
 
