@@ -744,8 +744,10 @@ def test_js_of_bernoullis_by_hand():
     hand = 0.5 * ((1 - p) * math.log((1 - p) / m0) + p * math.log(p / m1)
                   + (1 - q) * math.log((1 - q) / m0) + q * math.log(q / m1))
     got = kd.js_divergence(stats.bernoulli(p), stats.bernoulli(q), return_error=True)
-    assert got.method == "sum"
+    assert got.method == "closed"
     assert float(got.value) == pytest.approx(hand, rel=1e-14)
+    summed = kd.js_divergence(stats.bernoulli(p), stats.bernoulli(q), method="sum")
+    assert float(summed) == pytest.approx(hand, rel=1e-14)
     assert float(got.value) == pytest.approx(oracle("js_divergence", [1 - p, p], [1 - q, q]),
                                              rel=1e-14)
     assert kd.js_divergence(stats.bernoulli(p), stats.bernoulli(q), base=2) == pytest.approx(
@@ -900,3 +902,22 @@ def test_bernoulli_terms_through_the_core_keep_relative_accuracy():
         oracle("entropy", [1 - p, p]), rel=1e-15)
     assert float(kd.kl_divergence(stats.binom(7, p), stats.binom(7, q))) == pytest.approx(
         7 * want, rel=1e-6)
+
+
+def test_js_of_categoricals_in_closed_form():
+    from helpers import oracle
+
+    p, q = [0.0, 0.25, 0.75], [0.5, 0.5, 0.0]
+    leaf = t64(p).requires_grad_()
+    res = kd.js_divergence(td.Categorical(probs=leaf), td.Categorical(probs=t64(q)),
+                           return_error=True)
+    assert res.method == "closed"
+    assert float(res.value.detach()) == pytest.approx(oracle("js_divergence", p, q), rel=1e-14)
+    res.value.backward()
+    assert torch.isfinite(leaf.grad).all()
+    batch = kd.js_divergence(td.Categorical(probs=t64([p, q])), td.Categorical(probs=t64(q)))
+    assert batch.shape == (2,) and float(batch[1]) == 0.0
+    assert kd.js_divergence(stats.bernoulli(0.2), stats.bernoulli(0.6), return_error=True
+                            ).method == "closed"
+    with pytest.raises(ValueError, match="number of categories"):
+        kd.js_divergence(td.Categorical(probs=torch.ones(3)), td.Categorical(probs=torch.ones(4)))

@@ -42,7 +42,7 @@ def _closed(what: str, P: Dist, Q: Dist | None):
     if what == "js":
         if {P.kind, Q.kind} == {"continuous", "discrete"}:
             return _js_mutually_singular(P, Q)
-        raise NotImplementedError("no closed form is registered for Jensen-Shannon")
+        return cf.closed_js(P, Q)
     if what == "entropy":
         if not cf.has_closed_entropy(P):
             return _torch_closed(what, P, Q)
