@@ -78,6 +78,16 @@ def test_counts_are_normalised_and_labels_kept():
     assert_close(data["reference"]["bits"]["kl_pq"], 0.75 * math.log2(1.5) + 0.25 * math.log2(0.5))
 
 
+def test_mappings_are_matched_by_label():
+    start = page_data(explore_html({"sun": 3, "rain": 1}, {"rain": 1, "snow": 3}))["start"]
+    assert start["labels"] == ["sun", "rain", "snow"]
+    assert start["p"] == [0.75, 0.25, 0.0] and start["q"] == [0.0, 0.25, 0.75]
+    with pytest.raises(ValueError, match="both as mappings"):
+        explore_html({"a": 1}, [1.0])
+    with pytest.raises(ValueError, match="labels come from the keys"):
+        explore_html({"a": 1}, {"a": 1}, labels=["x"])
+
+
 def test_unlabelled_outcomes_are_numbered():
     assert page_data(explore_html([1, 2, 3], [3, 2, 1]))["start"]["labels"] == ["1", "2", "3"]
 

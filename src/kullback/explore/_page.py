@@ -13,7 +13,7 @@ import html
 import json
 import math
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, replace
 from importlib import resources
 from pathlib import Path
@@ -107,11 +107,24 @@ def _start(p: Any, q: Any, labels: Any, p_name: str, q_name: str) -> Pair:
         return _normalised(TEXTBOOK)
     if p is None or q is None:
         raise ValueError("give both p and q, or neither (for the textbook pair)")
+    if isinstance(p, Mapping) or isinstance(q, Mapping):
+        p, q, labels = _by_label(p, q, labels)
     P, Q = _probabilities(p, "p"), _probabilities(q, "q")
     if P.size != Q.size:
         raise ValueError(f"p and q have different numbers of outcomes ({P.size} and {Q.size})")
     return Pair("yours", "Your data", _labels(labels, P.size), tuple(P.tolist()),
                 tuple(Q.tolist()), p_name, q_name, blurb="")
+
+
+def _by_label(p: Any, q: Any, labels: Any) -> tuple[list[Any], list[Any], list[Any]]:
+    """Mappings ``{label: mass}`` aligned as the command line aligns labelled inputs: P's
+    outcomes first, then those only Q has; a label missing on one side has mass 0 there."""
+    if not (isinstance(p, Mapping) and isinstance(q, Mapping)):
+        raise ValueError("give p and q both as mappings {label: mass}, or both as lists")
+    if labels is not None:
+        raise ValueError("labels come from the keys of p and q; do not pass labels too")
+    keys = list(p) + [k for k in q if k not in p]
+    return [p.get(k, 0.0) for k in keys], [q.get(k, 0.0) for k in keys], keys
 
 
 def _normalised(pair: Pair) -> Pair:
@@ -219,9 +232,10 @@ def explore_html(
 
     Parameters
     ----------
-    p, q : array_like, optional
+    p, q : array_like or mapping, optional
         Non-negative masses (probabilities or counts) on the same outcomes; they are
-        normalised. Without both, the page starts from the textbook pair
+        normalised. Mappings ``{label: mass}`` are matched by label (a label only one side has
+        gets mass 0 on the other). Without both, the page starts from the textbook pair
         p = (0.42, 0.31, 0.27), q = (0.25, 0.5, 0.25).
     labels : sequence of str, optional
         Outcome names (default ``"1"``, ``"2"``, ...).
@@ -242,6 +256,7 @@ def explore_html(
     >>> page = explore_html([3, 1], [1, 1], labels=["heads", "tails"], base="bits")
     >>> page.startswith("<!doctype html>"), "https://" in page
     (True, False)
+    >>> page = explore_html({"sun": 3, "rain": 1}, {"rain": 1, "snow": 1})  # P has no snow
     >>> explore_html([0.5, 0.5], [1.0])
     Traceback (most recent call last):
     ...
