@@ -455,6 +455,8 @@ def test_pages_from_the_command_line(browser, tmp_path):
         assert_close(sum(st["p"]), 1.0, rtol=1e-15)
         assert pg.get_attribute('[data-preset="yours"]', "aria-pressed") == "true"
         assert "weather_observed.json" in pg.text_content('[data-name="p"]')
+        assert pg.text_content("#blurb") == ("Your data: P is weather_observed.json, "
+                                             "Q is weather_forecast.json.")
         assert pg.seen["problems"] == []
     finally:
         pg.close()

@@ -113,7 +113,7 @@ def _start(p: Any, q: Any, labels: Any, p_name: str, q_name: str) -> Pair:
     if P.size != Q.size:
         raise ValueError(f"p and q have different numbers of outcomes ({P.size} and {Q.size})")
     return Pair("yours", "Your data", _labels(labels, P.size), tuple(P.tolist()),
-                tuple(Q.tolist()), p_name, q_name, blurb="")
+                tuple(Q.tolist()), p_name, q_name, blurb=f"P is {p_name}, Q is {q_name}.")
 
 
 def _by_label(p: Any, q: Any, labels: Any) -> tuple[list[Any], list[Any], list[Any]]:
