@@ -921,3 +921,17 @@ def test_js_of_categoricals_in_closed_form():
                             ).method == "closed"
     with pytest.raises(ValueError, match="number of categories"):
         kd.js_divergence(td.Categorical(probs=torch.ones(3)), td.Categorical(probs=torch.ones(4)))
+
+
+@pytest.mark.parametrize("option,value,match", [
+    ("n_samples", 1, "n_samples must be an integer of at least 2"),
+    ("n_samples", 2.5, "n_samples"), ("n_samples", "many", "n_samples"),
+    ("random_state", "seed", "random_state must be None"),
+    ("rtol", True, "rtol"), ("rtol", float("nan"), "rtol"), ("rtol", 1.0, "rtol"),
+    ("base", 0.5, "base"), ("base", 1, "base"), ("method", "exact", "method must be one of"),
+])
+def test_bad_options_are_refused_by_name(option, value, match):
+    for fn in (kd.entropy, kd.js_divergence, kd.decompose):
+        args = (stats.norm(),) if fn is kd.entropy else (stats.norm(), stats.norm(1))
+        with pytest.raises(ValueError, match=match):
+            fn(*args, **{option: value})

@@ -93,8 +93,23 @@ class _Options:
     def __post_init__(self) -> None:
         if self.method not in _METHODS:
             raise ValueError(f"method must be one of {', '.join(_METHODS)}; got {self.method!r}")
-        if not (isinstance(self.rtol, float | int) and 0 < self.rtol < 1):
+        if isinstance(self.rtol, bool) or not (isinstance(self.rtol, float | int)
+                                               and 0 < self.rtol < 1):
             raise ValueError(f"rtol must be a number in (0, 1); got {self.rtol!r}")
+        if not (_is_integer(self.n_samples) and self.n_samples >= 2):
+            raise ValueError(f"n_samples must be an integer of at least 2; got "
+                             f"{self.n_samples!r}")
+        if not (self.random_state is None or _is_integer(self.random_state)
+                or type(self.random_state).__name__ == "Generator"):
+            raise ValueError("random_state must be None, an integer seed or a "
+                             f"numpy.random.Generator; got {self.random_state!r}")
+        _resolve_unit(self.base)  # a bad base is refused before anything is computed
+
+
+def _is_integer(x: Any) -> bool:
+    import numbers
+
+    return isinstance(x, numbers.Integral) and not isinstance(x, bool)
 
 
 def is_distribution(obj: Any) -> bool:

@@ -434,8 +434,6 @@ def monte_carlo(P: Dist, Q: Dist | None, what: str, n_samples: int, random_state
     """(estimate, standard error) in nats: the mean of -log p, -log q or log p - log q over
     X ~ P; for JS, half the sum of the means over X ~ P and Y ~ Q of the log-ratios to the
     mixture."""
-    if n_samples < 2:
-        raise ValueError(f"n_samples must be at least 2; got {n_samples}")
     seed = _seed(random_state)
     x = _sample(P, n_samples, seed)
     if what == "js":
