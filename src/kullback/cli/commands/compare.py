@@ -81,7 +81,8 @@ def measures(p: Masses, q: Masses, unit: Unit) -> dict[str, float]:
 
 def _table(m: dict[str, float], unit: Unit, prec: int) -> list[str]:
     u = unit.symbol
-    ln2 = "1 bit" if unit.name == "bits" else f"{fmt.cell(unit.from_nats(math.log(2.0)), prec)} {u}"
+    bound = fmt.cell(unit.from_nats(math.log(2.0)), prec)  # JS <= log 2: a bound, not a measure
+    ln2 = "1 bit" if unit.name == "bits" else f"{bound} {u}"
     cells = [("measure", "[unit]", "value", "meaning")]
     for symbol, key, meaning in _ROWS:
         unit_cell = f"[√{u}]" if key == "js_distance" else f"[{u}]"

@@ -38,7 +38,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def _rows(h: float, perplexity: float, n: int, unit: Unit, prec: int) -> list[tuple[str, ...]]:
     u = unit.symbol
-    hmax = float(unit.from_nats(math.log(n)))
+    hmax = float(unit.from_nats(math.log(n)))  # the bound log n, not a measure's arithmetic
     b = "e" if unit.name == "nats" else fmt.base_text(unit)
     fair = f"{perplexity:.{min(prec, 2)}f}"
     return [
@@ -60,7 +60,7 @@ def run(args: argparse.Namespace) -> None:
     with _options.library_errors():
         h_nats = float(kb.entropy(p.values))
     h = float(unit.from_nats(h_nats))
-    perplexity = math.exp(h_nats)
+    perplexity = math.exp(h_nats)  # b^H(P), the same in every unit
     n = len(p.values)
     if args.json:
         fmt.emit_json({"entropy": fmt.json_number(h, precision),
