@@ -85,3 +85,29 @@ def random_logits(rng, n, v, *, masked=0.0, scale=3.0, dtype=np.float64):
         mask[:, 0] = False
         x[mask] = -np.inf
     return x
+
+
+def assert_same_result(got, want, rtol: float = 1e-13, positions: bool = True) -> None:
+    """Two comparisons of the same tokens (chunked, sharded or scheduled differently): the same
+    ids exactly, the same values to rounding (the core's blocked sums depend on tiling).
+    ``positions=False`` for results merged from separate runs (each counts from 0)."""
+    assert got.columns.keys() == want.columns.keys()
+    for k, v in want.columns.items():
+        if k == "position" and not positions:
+            continue
+        if v.dtype.kind in "iub":
+            np.testing.assert_array_equal(got.columns[k], v, err_msg=k)
+        else:
+            np.testing.assert_allclose(got.columns[k], v, rtol=rtol, atol=0, err_msg=k)
+    _close_dicts(got.summary(), want.summary(), rtol)
+
+
+def _close_dicts(a: dict, b: dict, rtol: float) -> None:
+    assert a.keys() == b.keys()
+    for k in b:
+        if isinstance(b[k], dict):
+            _close_dicts(a[k], b[k], rtol)
+        elif isinstance(b[k], float):
+            np.testing.assert_allclose(a[k], b[k], rtol=rtol, atol=1e-300, err_msg=k)
+        else:
+            assert a[k] == b[k], k

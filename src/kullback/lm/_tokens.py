@@ -1,17 +1,17 @@
-"""Per-token values of one chunk: the core's log-space kernels applied tile by tile.
+"""Per-token values of one chunk: the core's divergences applied tile by tile.
 
 A chunk of ``n`` tokens (``n x V`` logits from each model) is processed in row tiles of about
 :data:`TILE_ELEMENTS` entries, converted to the working precision (float64 unless asked
 otherwise) one tile at a time, so the memory in use is a few tiles whatever the chunk size.
-Every divergence term comes from :mod:`kullback.measures._kernels`:
 
-* ``log_normalize`` turns logits into log-probabilities (``-inf`` entries stay ``-inf``);
-* ``log_kl_terms`` gives the Bregman KL terms ``P (expm1(d) - d)``, ``d = log Q - log P``:
-  each ``>= 0``, 0 exactly for identical rows, with no cancellation for nearly identical
-  rows. In float64 the logit differences of float32/bfloat16/float16 inputs are exact, so
-  rounding enters only through the two row normalisers, to which the sum of Bregman terms is
-  insensitive to first order;
-* ``log_js_terms`` gives four times the Jensen-Shannon terms, in the same way.
+Each row's logits ``x`` become weights ``exp(x - max x)`` (in (0, 1]; ``-inf`` gives 0): in
+float64 the difference ``x - max x`` of float32/bfloat16/float16 logits is exact, so each
+weight carries one rounding of ``exp``. The divergences are the core's public measures on
+those weights (:func:`kullback.kl_divergence` both ways, :func:`kullback.js_divergence`),
+which normalise them and sum Bregman terms ``P (x - 1 - log x) >= 0`` (``x = Q/P``) on the
+core's blocked multi-core driver: never negative, 0 exactly for identical rows, and relatively
+accurate for nearly identical rows, because ``x - 1`` comes from the exact difference ``Q - P``.
+Negative log-likelihoods are ``log(sum of weights) - (x_target - max x)``.
 
 Argmax ties go to the lowest index (``numpy.argmax``). Bad rows are reported with the chunk,
 the token position (counted over the whole stream) and the vocabulary column.
@@ -33,8 +33,8 @@ from kullback.measures import _kernels as K
 
 __all__ = ["TILE_ELEMENTS", "Where", "chunk_columns", "validate_targets"]
 
-TILE_ELEMENTS = 1 << 15  # entries per row tile and operand (256 KiB in float64)
-BLOCK_ELEMENTS = 1 << 12  # entries per kernel call: the kernels' temporaries stay in cache
+TILE_ELEMENTS = 1 << 19  # entries per row tile and operand (4 MiB in float64): large enough
+# for the core's blocked driver (which tiles again, for the cache, on all cores)
 
 
 @dataclass(frozen=True)
@@ -102,49 +102,38 @@ def validate_targets(targets: np.ndarray, n: int, vocab: int, where: Where) -> n
     return t.astype(np.int64, copy=False)
 
 
+def _weights(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``exp(x - max x)`` per row and the row's log-normaliser ``log(sum exp(x - max x))``."""
+    w = np.exp(x - np.max(x, axis=-1, keepdims=True))
+    return w, np.log(np.sum(w, axis=-1))
+
+
+def divergences(P: np.ndarray, Q: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Row-wise KL(P||Q), KL(Q||P) and JS(P, Q), in nats, of non-negative weights (each row
+    normalised by the core), by the core's measures."""
+    from kullback.measures import js_divergence, kl_divergence
+
+    return (kl_divergence(P, Q, validate=False), kl_divergence(Q, P, validate=False),
+            js_divergence(P, Q, validate=False))
+
+
 def _full_tile(reference: Any, candidate: Any, lo: int, hi: int, t: np.ndarray | None,
                dtype: Any, where: Where, out: dict[str, np.ndarray]) -> None:
     """Rows ``lo:hi`` of two chunks of full logits."""
     x = load_tile(reference, lo, hi, dtype, "reference", where)
     y = load_tile(candidate, lo, hi, dtype, "candidate", where.candidate())
     s = slice(lo, hi)
-    lp = K.log_normalize(np, x)
-    lq = K.log_normalize(np, y)
-    out["kl"][s], out["kl_reverse"][s], out["js"][s] = divergences(lp, lq)
-    out["top_reference"][s] = np.argmax(x, axis=-1)
-    out["top_candidate"][s] = np.argmax(y, axis=-1)
+    top_x, top_y = np.argmax(x, axis=-1), np.argmax(y, axis=-1)
+    out["top_reference"][s], out["top_candidate"][s] = top_x, top_y
+    rows = np.arange(x.shape[0])
+    if t is not None:  # x_t - max x (exact in float64)
+        dx, dy = x[rows, t] - x[rows, top_x], y[rows, t] - y[rows, top_y]
+    P, log_zp = _weights(x)
+    Q, log_zq = _weights(y)
+    out["kl"][s], out["kl_reverse"][s], out["js"][s] = divergences(P, Q)
     if t is not None:
-        rows = np.arange(x.shape[0])
-        out["nll_reference"][s] = -lp[rows, t]
-        out["nll_candidate"][s] = -lq[rows, t]
-
-
-def _block_sums(lp: np.ndarray, lq: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Row sums of the KL, reverse-KL and 4 x JS kernel terms of one block."""
-    return (
-        np.sum(K.log_kl_terms(np, lp, lq), axis=-1),
-        np.sum(K.log_kl_terms(np, lq, lp), axis=-1),
-        np.sum(K.log_js_terms(np, lp, lq), axis=-1),
-    )
-
-
-def divergences(lp: np.ndarray, lq: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Row-wise KL(P||Q), KL(Q||P) and JS(P, Q) from log-probabilities, in nats.
-
-    Rows of up to :data:`BLOCK_ELEMENTS` entries go to the kernels whole; longer rows in
-    contiguous blocks of that many entries, one row at a time, so that the kernels'
-    temporaries stay in cache. Either way each row's value depends on that row alone (not on
-    how the tokens were chunked), so streamed, sharded and one-shot runs agree bit for bit.
-    """
-    n, vocab = lp.shape
-    if vocab <= BLOCK_ELEMENTS:
-        kl, kl_reverse, js4 = _block_sums(lp, lq)
-        return kl, kl_reverse, js4 / 4.0
-    sums = np.zeros((3, n))
-    for r in range(n):
-        for c in range(0, vocab, BLOCK_ELEMENTS):
-            sums[:, r] += _block_sums(lp[r, c : c + BLOCK_ELEMENTS], lq[r, c : c + BLOCK_ELEMENTS])
-    return sums[0], sums[1], sums[2] / 4.0
+        out["nll_reference"][s] = log_zp - dx
+        out["nll_candidate"][s] = log_zq - dy
 
 
 def _columns(n: int, with_targets: bool) -> dict[str, np.ndarray]:
@@ -202,7 +191,7 @@ def _topk_tile(reference: TopK, candidate: Any, lo: int, hi: int, t: np.ndarray 
     np.put_along_axis(rest, ref.indices, -np.inf, axis=1)
     lp2 = np.concatenate([ref.logprobs, ref.log_tail[:, None]], axis=1)
     lq2 = np.concatenate([lq_top, K.logsumexp(np, rest, axis=-1)], axis=1)
-    out["kl"][s], out["kl_reverse"][s], out["js"][s] = divergences(lp2, lq2)
+    out["kl"][s], out["kl_reverse"][s], out["js"][s] = divergences(np.exp(lp2), np.exp(lq2))
     out["top_reference"][s] = ref.indices[:, 0]
     out["top_candidate"][s] = np.argmax(y, axis=-1)
     if t is not None:
