@@ -35,6 +35,7 @@ from kullback.units import Unit, resolve_unit
 
 __all__ = [
     "INPUT_HELP",
+    "add_distributions",
     "add_input_options",
     "add_output_options",
     "library_errors",
@@ -60,6 +61,17 @@ Counts and other unnormalised masses are divided by their total. When both input
 labels, outcomes are matched by label and an outcome missing on one side has probability 0
 there. Positions in error messages count from 1.
 """
+
+
+def add_distributions(parser: argparse.ArgumentParser, p_help: str,
+                      q_help: str | None = None) -> None:
+    """The positional P (and Q when ``q_help`` is given) with every shared option: what a
+    command that reads distributions the usual way needs."""
+    parser.add_argument("P", help=p_help)
+    if q_help is not None:
+        parser.add_argument("Q", help=q_help)
+    add_output_options(parser)
+    add_input_options(parser, pair=q_help is not None)
 
 
 def add_output_options(parser: argparse.ArgumentParser) -> None:

@@ -16,7 +16,8 @@ is a bug and is not hidden.
 
 What a command can share, so that every command looks the same:
 
-* :mod:`kullback.cli._options`: ``add_output_options(parser)`` (``--base``, ``--precision``,
+* :mod:`kullback.cli._options`: ``add_distributions(parser, p_help, q_help=None)`` (P, Q and
+  all of the below), ``add_output_options(parser)`` (``--base``, ``--precision``,
   ``--json``), ``add_input_options(parser, pair=...)`` (``--column``, ``--p-column``,
   ``--q-column``, and the epilog listing the input forms); in ``run``, ``unit(args)`` (a base
   must be > 1), ``precision(args)``, ``read_one(args)``, ``read_pair(args)`` (read and align by

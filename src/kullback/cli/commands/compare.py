@@ -52,10 +52,8 @@ _ROWS = (
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """P, Q and the shared options."""
-    parser.add_argument("P", help="the first distribution (see inputs below)")
-    parser.add_argument("Q", help="the second distribution")
-    _options.add_output_options(parser)
-    _options.add_input_options(parser, pair=True)
+    _options.add_distributions(parser, "the first distribution (see inputs below)",
+                               "the second distribution")
 
 
 def measures(p: Masses, q: Masses, unit: Unit) -> dict[str, float]:

@@ -31,9 +31,7 @@ DESCRIPTION = "The entropy H(P) and the perplexity b^H(P) of one distribution."
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """P and the shared options."""
-    parser.add_argument("P", help="the distribution (see inputs below)")
-    _options.add_output_options(parser)
-    _options.add_input_options(parser, pair=False)
+    _options.add_distributions(parser, "the distribution (see inputs below)")
 
 
 def _rows(h: float, perplexity: float, n: int, unit: Unit, prec: int) -> list[tuple[str, ...]]:

@@ -63,16 +63,14 @@ _TERMS = (
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """P, Q, ``--plot`` and the shared options."""
-    parser.add_argument("P", help="the true (or observed) distribution")
-    parser.add_argument("Q", help="the model (or forecast) distribution")
+    _options.add_distributions(parser, "the true (or observed) distribution",
+                               "the model (or forecast) distribution")
     parser.add_argument(
         "--plot",
         metavar="FILE",
         help="also save a figure (.png, .svg or .pdf): P and Q per outcome, each outcome's "
         "contribution to KL(P‖Q), and H(P) + KL(P‖Q) = H(P,Q)",
     )
-    _options.add_output_options(parser)
-    _options.add_input_options(parser, pair=True)
 
 
 def _plot_path(text: str | None) -> Path | None:
@@ -159,23 +157,21 @@ def _label_cell(label: str) -> str:
 
 def _body(w: _Worked, prec: int) -> tuple[list[tuple[str, ...]], str | None]:
     """The outcome rows, and a sentence when many outcomes were summed into one row."""
-    from kullback.plotting._aggregate import top_outcomes
+    from kullback.plotting._aggregate import aggregate
 
     n = len(w.pp)
-    shown = np.arange(n) if n <= _ALL_ROWS_UP_TO else top_outcomes(
-        w.terms["p_log_p_over_q"], _SHOWN_ROWS)
-    columns = [w.pp, w.qq, *(w.terms[key] for key, _, _ in _TERMS)]
-    rows = [(_label_cell(w.labels[i]), *(fmt.cell(float(c[i]), prec) for c in columns),
-             _note(float(w.pp[i]), float(w.qq[i]))) for i in shown]
-    if len(shown) == n:
+    columns = {"p": w.pp, "q": w.qq, **w.terms}
+    view = aggregate(w.labels, columns, "p_log_p_over_q",
+                     n if n <= _ALL_ROWS_UP_TO else _SHOWN_ROWS)
+    cols = list(view.columns.values())
+    rows = [(_label_cell(lab), *(fmt.cell(float(c[i]), prec) for c in cols),
+             _note(float(view.columns["p"][i]), float(view.columns["q"][i])))
+            for i, lab in enumerate(view.labels)]
+    if not view.others:
         return rows, None
-    rest = np.ones(n, dtype=bool)
-    rest[shown] = False
-    others = n - len(shown)
-    rows.append((f"(the other {others:,})", *(fmt.cell(float(np.sum(c[rest])), prec)
-                                              for c in columns), "summed"))
-    return rows, (f"{n:,} outcomes: the {len(shown)} with the largest |p log(p/q)| are "
-                  f"shown, largest first, and the other {others:,} are summed in one row "
+    rows[-1] = (*rows[-1][:-1], "summed")
+    return rows, (f"{n:,} outcomes: the {_SHOWN_ROWS} with the largest |p log(p/q)| are "
+                  f"shown, largest first, and the other {view.others:,} are summed in one row "
                   "(--json lists every outcome).")
 
 
