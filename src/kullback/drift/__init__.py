@@ -28,6 +28,7 @@ Examples
 
 from __future__ import annotations
 
+import inspect
 import sys
 from types import ModuleType
 from typing import Any
@@ -47,8 +48,14 @@ class _CallableModule(ModuleType):
     so ``kb.drift(reference, current)`` works whichever of the two the name holds.
     """
 
-    def __call__(self, reference: Any, current: Any, **options: Any) -> DriftReport:
-        return drift(reference, current, **options)
+    def __call__(self, *args: Any, **kwargs: Any) -> DriftReport:
+        return drift(*args, **kwargs)
+
+    __call__.__doc__ = drift.__doc__
+    __call__.__signature__ = inspect.signature(drift).replace(parameters=[  # type: ignore[attr-defined]
+        inspect.Parameter("self", inspect.Parameter.POSITIONAL_ONLY),
+        *inspect.signature(drift).parameters.values(),
+    ])
 
 
 sys.modules[__name__].__class__ = _CallableModule
