@@ -89,7 +89,11 @@ def drift_figure(report: Any, *, max_bins: int = 25) -> Any:
         _panel(ax, column, report.unit, max_bins)
     for ax in axes[n:]:
         ax.set_visible(False)
-    axes[0].legend(fontsize=7, loc="upper right")
+    from matplotlib.patches import Patch
+
+    axes[0].legend(handles=[Patch(color=_REF_COLOR, label="reference"),
+                            Patch(color=_CUR_COLOR, label="current")],
+                   fontsize=7, loc="upper right")
     fig.suptitle("reference vs current per column; red: the largest PSI terms", fontsize=10)
     return fig
 
