@@ -194,3 +194,16 @@ def test_js_quadrature_never_returns_a_number_it_did_not_resolve():
     v, se = kd.js_divergence(stats.beta(0.1, 0.1), stats.beta(5, 5), method="mc",
                              n_samples=50_000, return_error=True)
     assert abs(float(v) - 0.4788168251098783) < 5 * float(se)
+
+
+def test_quadrature_refuses_densities_it_cannot_integrate():
+    """Before: H = -0.088 for t(0.2) (scipy: 6.952), 3.3005 for levy (3.3245), 2.750 for
+    pareto(0.1) (13.30), -16.60 for gamma(0.05) (-16.45), each with an error estimate below
+    1e-8. Now the pieces must integrate P's density to 1, or quadrature refuses."""
+    for P in [stats.t(0.2), stats.levy(), stats.pareto(0.1), stats.gamma(0.05)]:
+        with pytest.raises(NotImplementedError, match="method='mc'"):
+            kd.entropy(P, method="quad")
+    assert kd.entropy(stats.pareto(0.1)) == pytest.approx(stats.pareto(0.1).entropy(),
+                                                          rel=1e-12)  # closed form: fine
+    for P in [stats.cauchy(), stats.lognorm(3), stats.invgauss(0.1), stats.loggamma(0.1)]:
+        assert kd.entropy(P, method="quad") == pytest.approx(P.entropy(), rel=1e-10)

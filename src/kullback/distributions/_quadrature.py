@@ -232,6 +232,10 @@ def _quad_one(p: _Element, q: _Element | None, what: str, rtol: float) -> tuple[
     total, err = _integrate(f, points, rtol)
     if what == "js" and not (_sees_all_mass(p, points, rtol) and _sees_all_mass(q, points, rtol)):
         total, err = _js_in_quantiles(p, q, rtol)
+    elif what != "js" and not _sees_all_mass(p, points, rtol):
+        raise NotImplementedError(
+            f"quadrature cannot resolve the density of {p.name} (it does not integrate to 1 "
+            "over the pieces quadrature can locate: a spike or a singularity); use method='mc'")
     if what in ("kl", "js") and total < 0:
         total = 0.0
     return total, err
