@@ -225,3 +225,22 @@ def test_shape_and_target_errors():
     _error(r"dtype must be float32 or float64", a, a, dtype="float16")
     _error(r"reference must be logits", "text", a)
     _error(r"no tokens", np.zeros((0, 4)), np.zeros((0, 4)))
+
+
+def test_worst_tokens_and_merge_rules():
+    a = np.log(np.array([[0.5, 0.5], [0.9, 0.1], [0.5, 0.5], [0.2, 0.8]]))
+    b = np.log(np.array([[0.5, 0.5], [0.1, 0.9], [0.5, 0.5], [0.8, 0.2]]))
+    c = compare(a, b, [0, 1, 1, 0])
+    rows = c.worst(3)
+    # KL(0.9,0.1 || 0.1,0.9) = 0.8 ln 9 > KL(0.2,0.8 || 0.8,0.2) = 0.6 ln 4; then the first 0
+    assert [r["position"] for r in rows] == [1, 3, 0]
+    assert_close(rows[0]["kl"], 0.8 * math.log(9))
+    assert_close(rows[1]["kl"], 0.6 * math.log(4))
+    assert rows[0] == {"position": 1, "kl": rows[0]["kl"], "target": 1, "top_reference": 0,
+                       "top_candidate": 1}
+    with pytest.raises(ValueError, match="with targets and one without"):
+        c.merge(compare(a, b))
+    with pytest.raises(TypeError, match="can only merge a Comparison"):
+        c.merge({"kl": 1})
+    with pytest.raises(ValueError, match="needs targets"):
+        compare(a, b).delta_p  # noqa: B018
