@@ -3,7 +3,7 @@
 1. The reference is counted once: every category of the categorical columns, and the top
    20 bits of the sort key of every number of the numeric ones (with the level count of
    integer columns, which decides "an integer column with few levels").
-2. Exact quantile edges of the numeric columns: by partitioning each column of an in-memory
+2. Exact quantile edges of the numeric columns: by sorting each column of an in-memory
    table, by radix selection for streamed ones (files, Dask): usually one or two more passes
    over the reference's numeric columns (:mod:`kullback.drift._quantiles`).
 3. The selection also yields how many reference values lie at or below each edge: the
@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 
 from kullback.drift._counting import ColumnPlan, ColumnState
-from kullback.drift._quantiles import RadixSelect, partition_select, target_ranks
+from kullback.drift._quantiles import RadixSelect, sort_select, target_ranks
 from kullback.drift._report import ColumnDrift, DriftReport
 from kullback.drift._scores import bootstrap, permutation_p_value, scores
 from kullback.drift._sources import DriftInputError, Source, open_source
@@ -161,7 +161,7 @@ def _decide_kinds(cols: list[_Column], first: dict[str, ColumnState]) -> None:
 def _exact_edges(ref: Source, cols: list[_Column], first: dict[str, ColumnState]) -> None:
     """Equal-mass edges at the reference's exact quantiles.
 
-    In-memory tables partition each column (:func:`partition_select`); streamed ones run the
+    In-memory tables sort each column (:func:`sort_select`); streamed ones run the
     radix selection in passes (:class:`RadixSelect`). Both also count the values at or below
     each edge, which are the reference's bin counts: ``first`` gets them, and the reference
     needs no binning pass. Columns with explicit edges were binned in the first pass already.
@@ -174,7 +174,7 @@ def _exact_edges(ref: Source, cols: list[_Column], first: dict[str, ColumnState]
             state = first[col.name]
             ranks[col.name] = target_ranks(state.rows - state.missing, col.spec)
     if ref.in_memory:
-        selected = {n: partition_select(ref.numeric_values(n), r) for n, r in ranks.items()}
+        selected = {n: sort_select(ref.numeric_values(n), r) for n, r in ranks.items()}
     else:
         selected = _radix_select(ref, ranks, first)
     for col in cols:
