@@ -207,3 +207,14 @@ def test_quadrature_refuses_densities_it_cannot_integrate():
                                                           rel=1e-12)  # closed form: fine
     for P in [stats.cauchy(), stats.lognorm(3), stats.invgauss(0.1), stats.loggamma(0.1)]:
         assert kd.entropy(P, method="quad") == pytest.approx(P.entropy(), rel=1e-10)
+
+
+def test_independent_of_a_generic_torch_family_is_handed_to_torch():
+    def make(m):
+        base = td.TransformedDistribution(td.Normal(torch.full((2, 3), m), torch.ones(2, 3)),
+                                          T.ExpTransform())
+        return td.Independent(base, 1)
+
+    kl = kd.kl_divergence(make(0.0), make(1.0))
+    assert kl.shape == (2,)
+    torch.testing.assert_close(kl, torch.full((2,), 1.5))  # 3 coordinates x KL(N(0,1)||N(1,1))

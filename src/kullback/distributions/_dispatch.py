@@ -65,7 +65,7 @@ def _torch_closed(what: str, P: Dist, Q: Dist | None):
     """Delegate to torch's own registry for torch families kullback has no formula for."""
     if P.source != "torch" or (Q is not None and Q.source != "torch"):
         raise NotImplementedError("no formula registered for this pair")
-    if P.spec is not None and (Q is None or Q.spec is not None):
+    if _declared(P) and (Q is None or _declared(Q)):
         raise NotImplementedError("no formula registered for this pair")
     import torch.distributions as td
 
@@ -76,6 +76,13 @@ def _torch_closed(what: str, P: Dist, Q: Dist | None):
         return kl if what == "kl" else P.obj.entropy() + kl
     except NotImplementedError:
         raise NotImplementedError("neither kullback nor torch.distributions registers it") from None
+
+
+def _declared(d: Dist) -> bool:
+    """Whether kullback declares the family (for Independent: its base's family too)."""
+    if d.family == "independent":
+        return _declared(d.params["base"])
+    return d.spec is not None
 
 
 def _numeric_step(step: str, kind: str, compute):
