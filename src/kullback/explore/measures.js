@@ -13,7 +13,8 @@
  *                Q - P (js_terms); JS is clipped to [0, ln 2]; the JS distance is sqrt(JS)
  *  - P and Q are put on a common total with the rounding of that scaling recovered exactly
  *    (pair_with_difference), and what rounded totals add to the sum is taken off again
- *    (the table's total_correction); totals too far apart fall back to the log-space kernels
+ *    (the table's total_correction); where normalising by division pushes a positive mass out
+ *    of the normal range, the log-space kernels take over
  *  - per-outcome terms (the table) follow kullback.measures.contributions
  */
 "use strict";
@@ -164,16 +165,19 @@ const KBMeasures = (() => {
     return 2 * inner;
   }
 
-  /** Sum of a homogeneous measure's terms (KL or 4 JS) of (p, q), as the library evaluates it:
-   * on the scaled pair, less what the rounded normalisers add (`correction` of the relative
-   * excess delta of B's total), or in log space for totals too far apart. */
+  /** Sum of a homogeneous measure's terms (KL or 4 JS) of (p, q), as the library evaluates it
+   * (kullback.measures.discrete._homogeneous_sum): on the scaled pair, less what the rounded
+   * normalisers add (`correction` of the relative excess delta of B's total, never below 0),
+   * or in log space where normalising by division pushed a positive mass out of the normal
+   * range. */
   function homogeneous(p, q, term, logTerm, correction) {
     const sp = sum(p), sq = sum(q);
     const { A, B, D, total, direct } = pairWithDifference(p, q, sp, sq);
-    if (direct) {
-      const delta = sum(D) / total;
-      return sum(A.map((a, i) => term(a, B[i], D[i]))) / total - correction(delta);
-    }
+    const raw = sum(A.map((a, i) => term(a, B[i], D[i]))) / total;
+    const corrected = raw - correction(sum(D) / total);
+    const value = corrected > 0 ? corrected : 0;
+    const lost = A.some((a, i) => (a < TINY_NORMAL && p[i] > 0) || (B[i] < TINY_NORMAL && q[i] > 0));
+    if (direct || !lost) return value;
     const lp = logMasses(p, sp), lq = logMasses(q, sq);
     return sum(lp.map((l, i) => logTerm(l, lq[i])));
   }
