@@ -56,6 +56,12 @@ def test_many_outcomes_draw_the_top_ones_and_the_rest_summed():
     heights = [b.get_height() for b in pq.patches]
     assert heights[10] == pytest.approx(1 - P[shown].sum(), rel=1e-12)  # P's other mass
     assert "the other 999,990 summed" in pq.get_title(loc="left")
+    # The summed bars would flatten the rest: drawn to scale, they run off the top, their
+    # values written at the edge.
+    assert kl.get_ylim()[1] < bars[10] and pq.get_ylim()[1] < heights[10]
+    notes = [t.get_text() for ax in (pq, kl) for t in ax.texts if "↑" in t.get_text()]
+    assert notes == [f"p {1 - P[shown].sum():.3f}\nq {1 - Q[shown].sum():.3f} ↑",
+                     f"sum {bars[10]:.3f} ↑"]
 
 
 def test_an_infinite_outcome_is_drawn_first():

@@ -12,7 +12,9 @@ three panels, one helper each:
 
 With many outcomes the figure aggregates: the ``top`` outcomes with the largest
 ``|p log(p/q)|`` (largest first) and one bar "the other N" with their sums, so a million
-outcomes draw as quickly as ten.
+outcomes draw as quickly as ten. When that summed bar would dwarf the others, the axes keep
+the scale of the outcomes shown one by one and the summed bar runs off the top, its value
+written at the edge.
 
 matplotlib is imported only when a figure is drawn, and never through ``pyplot``: the figure
 is rendered by the Agg backend without touching the global backend, so a notebook or GUI
@@ -50,6 +52,7 @@ _POS_COLOR = "#c0392b"   # red: P puts more mass than Q (adds to KL)
 _NEG_COLOR = "#2e8b57"   # green: Q puts more mass than P (takes from KL)
 _H_COLOR = "#7f9fbf"
 _TOP = 30                # outcomes drawn one by one; the rest share one bar
+_OFF_SCALE = 1.5         # a summed bar this many times the tallest runs off the axes
 
 
 def _num(x: float, digits: int = 3) -> str:
@@ -189,14 +192,28 @@ def _draw_pq(ax: Any, view: Aggregated, p_name: str, q_name: str) -> None:
         digits = 3 if n <= 8 else 2
         for bars, vals in ((bars_p, p), (bars_q, q)):
             ax.bar_label(bars, labels=[f"{v:.{digits}f}" for v in vals], padding=2, fontsize=8)
+    top = max(float(p.max()), float(q.max()))
+    if view.others:
+        shown = max(float(p[:-1].max()), float(q[:-1].max())) or top
+        if top > _OFF_SCALE * shown:  # the summed mass would flatten every other bar
+            top = shown
+            _off_scale_note(ax, x[-1], f"p {_num(float(p[-1]))}\nq {_num(float(q[-1]))}")
     ax.set_ylabel("probability")
-    ax.set_ylim(0, max(float(p.max()), float(q.max())) * 1.4)  # room for the legend
+    ax.set_ylim(0, top * 1.4)  # room for the legend
     title = "P and Q, outcome by outcome"
     if view.others:
         title += f" (the {n - 1} largest contributions; the other {view.others:,} summed)"
     ax.set_title(title, loc="left", fontweight="bold")
-    ax.legend(loc="upper right", frameon=False, fontsize=9)
+    # The summed bar stands at the right: keep the legend clear of its note.
+    ax.legend(loc="upper center" if view.others else "upper right", frameon=False, fontsize=9)
     ax.tick_params(axis="x", labelbottom=False)
+
+
+def _off_scale_note(ax: Any, x: float, text: str) -> None:
+    """Say the value of a bar that runs off the top of the axes (it is drawn to scale)."""
+    ax.annotate(f"{text} ↑", xy=(x, 1.0), xycoords=("data", "axes fraction"), ha="center",
+                va="top", fontsize=8, bbox={"facecolor": "white", "edgecolor": "0.6",
+                                            "boxstyle": "round,pad=0.2"})
 
 
 def _contribution_texts(view: Aggregated, few: bool) -> list[str]:
@@ -223,6 +240,8 @@ def _draw_contributions(ax: Any, view: Aggregated, kl: float, unit: Unit) -> Non
     finite = np.isfinite(terms)
     span = float(np.max(np.abs(terms[finite]))) if finite.any() else 1.0
     span = span or 1.0
+    if view.others and finite[:-1].any():  # the scale of the outcomes shown one by one
+        span = float(np.max(np.abs(terms[:-1][finite[:-1]]))) or span
     heights = np.where(finite, terms, span * 1.15)
     bars = ax.bar(x, heights, 0.6, color=[_POS_COLOR if t > 0 else _NEG_COLOR for t in terms])
     for i in np.flatnonzero(~finite):
@@ -232,10 +251,16 @@ def _draw_contributions(ax: Any, view: Aggregated, kl: float, unit: Unit) -> Non
     if view.others:
         bars[-1].set_alpha(0.55)
     few = n <= 12
+    texts = _contribution_texts(view, few)
+    scaled = heights
+    if view.others and abs(heights[-1]) > _OFF_SCALE * span:  # would flatten the rest
+        scaled = heights[:-1]
+        _off_scale_note(ax, x[-1], texts[-1])
+        texts[-1] = ""
     if few or not finite.all() or view.others:
-        ax.bar_label(bars, labels=_contribution_texts(view, few), padding=2, fontsize=8)
+        ax.bar_label(bars, labels=texts, padding=2, fontsize=8)
     ax.axhline(0, color="black", linewidth=0.8)
-    low, high = float(min(0.0, heights.min())), float(max(0.0, heights.max()))
+    low, high = float(min(0.0, scaled.min())), float(max(0.0, scaled.max()))
     pad = 0.18 * (high - low or 1.0)
     ax.set_ylim(low - (pad if low < 0 else 0), high + pad)
     ax.set_ylabel(f"p log(p/q)  [{unit.symbol}]")
