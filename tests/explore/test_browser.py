@@ -143,14 +143,24 @@ def open_page(browser, path, width=1280, **options):
     return pg
 
 
-@pytest.fixture
-def page(browser, page_file):
+@pytest.fixture(scope="module")
+def desktop(browser, page_file):
+    """One desktop-sized tab for the module; each test reloads the page in it (a fresh state)."""
     pg = open_page(browser, page_file)
     yield pg
-    outside = [u for u in pg.seen["requests"] if not u.startswith(("file://", "data:"))]
-    problems = pg.seen["problems"]
     pg.close()
-    assert outside == [] and problems == []
+
+
+@pytest.fixture
+def page(desktop, page_file):
+    """The page freshly loaded; afterwards, no request left the file and nothing was logged."""
+    desktop.seen["requests"].clear()
+    desktop.seen["problems"].clear()
+    desktop.goto(page_file.as_uri())
+    desktop.wait_for_selector("html[data-ready=true]")
+    yield desktop
+    outside = [u for u in desktop.seen["requests"] if not u.startswith(("file://", "data:"))]
+    assert outside == [] and desktop.seen["problems"] == []
 
 
 def test_opens_from_file_without_any_request(page, page_file):
