@@ -354,9 +354,11 @@ def test_add_and_remove_outcomes(page):
     assert page.locator('input[data-outcome="D"]').count() == 2
     assert_shows_kb(page)
     assert_table_is_kb(page)
-    page.get_by_role("button", name="Remove outcome B").click()
+    page.get_by_role("button", name="Remove outcome B").focus()
+    page.keyboard.press("Enter")
     st = state(page)
     assert st["labels"] == ["A", "C", "D"]
+    assert page.evaluate("document.activeElement.getAttribute('aria-label')") == "Remove outcome C"
     assert page.locator('input[data-outcome="B"]').count() == 0
     assert abs(sum(st["p"]) - 1) < 1e-15
     assert_shows_kb(page)

@@ -206,7 +206,12 @@
       span.textContent = label;
       const rm = el("button", { type: "button", class: "remove", "aria-label": `Remove outcome ${label}`, title: `Remove outcome ${label}` }, "×");
       rm.disabled = state.labels.length <= MIN_OUTCOMES;
-      rm.addEventListener("click", () => removeOutcome(i));
+      rm.addEventListener("click", () => {
+        removeOutcome(i);
+        // keep the keyboard user's place: the next chip's button, or the name field
+        const next = $$(".chips .remove")[Math.min(i, state.labels.length - 1)];
+        (next && !next.disabled ? next : $("#new-outcome")).focus();
+      });
       li.append(span, rm);
       return li;
     }));
