@@ -70,6 +70,8 @@ class Comparison:
     bound : str
         ``"exact"``, or ``"lower"`` when the reference was stored as top-k log-probabilities:
         then ``kl``, ``kl_reverse`` and ``js`` are guaranteed lower bounds.
+    dask : dask.array.Array or None
+        For a comparison of Dask arrays: the lazy (N, columns) table, one block per chunk.
 
     Examples
     --------
@@ -101,6 +103,7 @@ class Comparison:
         self._unit = resolve_unit(base)
         self.bound = bound
         self.tokenizer = tokenizer
+        self.dask: Any = None  # the lazy per-token table, for a Dask-backed comparison
 
     # ------------------------------------------------------------------ columns
 
