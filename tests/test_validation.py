@@ -55,11 +55,14 @@ def test_bad_input_position_in_original_layout():
 def test_different_array_libraries_refused():
     import torch
 
+    jnp = pytest.importorskip("jax.numpy")
     with pytest.raises(TypeError, match="different array libraries"):
-        kb.kl_divergence(torch.ones(2), np.ones(2))
-    # a plain list joins the other argument's library
+        kb.kl_divergence(torch.ones(2), jnp.ones(2))
+    # a plain list, and a NumPy array (issue 14), joins the other argument's library
     r = kb.kl_divergence(torch.tensor([0.5, 0.5], dtype=torch.float64), [0.25, 0.75])
     assert isinstance(r, torch.Tensor)
+    r = kb.kl_divergence(torch.ones(2), np.ones(2))
+    assert isinstance(r, torch.Tensor) and float(r) == 0.0
 
 
 def test_validate_false_skips_checks_but_lazy_never_computes():

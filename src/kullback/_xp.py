@@ -14,6 +14,7 @@ import numpy as np
 
 __all__ = [
     "as_namespace_array",
+    "compiled",
     "float_dtype",
     "is_lazy",
     "is_numpy",
@@ -119,6 +120,26 @@ def compute_dtype(xp: Any, dtype: Any) -> Any:
 def is_numpy(x: Any) -> bool:
     """True for a NumPy ndarray (not a subclass such as a masked array)."""
     return type(x) is np.ndarray
+
+
+_COMPILED: dict[Any, Any] = {}
+
+
+def compiled(xp: Any, fn: Any) -> Any:
+    """``fn(xp, static, *arrays)`` compiled once per shape when ``xp`` is JAX's namespace
+    (``xp`` and the second argument static); ``fn`` itself for every other library.
+
+    Eager JAX dispatches (and compiles) each operation separately, which costs far more
+    than the arithmetic for the kernels' few dozen operations; under ``jax.grad`` or
+    ``jax.jit`` the compiled function is traced like any other.
+    """
+    if not getattr(xp, "__name__", "").startswith("jax"):
+        return fn
+    if fn not in _COMPILED:
+        import jax
+
+        _COMPILED[fn] = jax.jit(fn, static_argnums=(0, 1))
+    return _COMPILED[fn]
 
 
 def is_lazy(x: Any) -> bool:

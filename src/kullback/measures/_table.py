@@ -48,6 +48,13 @@ def _js_bounds(xp: Any, value: Any) -> Any:
     return xp.clip(value, 0.0, _LN2)
 
 
+def _js_total_correction(xp: Any, delta: Any) -> Any:
+    """Four times the JS gained from a total of ``B`` off by ``1 + delta``: ``delta**2/2``
+    (the second derivative in the scale is ``sum PQ/(P+Q)/2 <= 1/4``, equal for P ~ Q, where
+    the correction matters; elsewhere it is below the rounding of the value)."""
+    return 0.5 * delta * delta
+
+
 @dataclass(frozen=True)
 class Measure:
     """One measure: its kernels, how their sum becomes the value, and its blocked kernel.
@@ -81,6 +88,10 @@ class Measure:
         ``terms`` accepts ``diff=B - A``, the accurate difference of the homogeneous pair
         (:func:`kullback.measures._kernels.pair_with_difference`): nearly identical inputs
         then keep their relative accuracy through normalisation.
+    total_correction : callable or None
+        ``total_correction(xp, delta)``: what the terms' sum (divided by the total) gains when
+        ``B`` sums to ``(1 + delta)`` times ``A``'s total (rounded normalisers); subtracted.
+        KL gains ``delta - log1p(delta)`` exactly; JS ``delta**2 / 8`` to second order.
     tile : callable or None
         The blocked driver's tile kernel ``tile(ns, A[, B], has_zero) -> row sums`` of the same
         terms. ``None`` opts out explicitly: the measure is then always evaluated by the
@@ -90,6 +101,11 @@ class Measure:
         operands together with the totals, and ``raw_finish(raw, sp[, sq | max_p])`` turns that
         raw sum into the sum of the normalised terms, or returns None where that would cancel
         (a second pass with the exact normalisers follows).
+    fast : callable or None
+        A native fast path ``fast(backend, p, q, axis)`` (see ``_tiles.fast_*``): the measure
+        in nats from the raw operands of a backend it knows (NumPy below the blocked size,
+        torch), or None where its error bound is not far inside the accuracy contract or a
+        check fails; the general path then serves. Tested against the general path.
     params : tuple of str
         Names of the measure's parameters (Rényi's ``alpha``), passed by keyword to
         ``terms``, ``log_terms`` and ``finish``.
@@ -109,14 +125,16 @@ class Measure:
     homogeneous: bool = False
     raw_sum: Callable[..., Any] | None = None
     takes_difference: bool = False
+    total_correction: Callable[[Any, Any], Any] | None = None
     tile: Callable[..., Any] | None = None
     raw_finish: Callable[..., Any] | None = None
+    fast: Callable[..., Any] | None = None
     params: tuple[str, ...] = ()
     composed_of: tuple[str, ...] | None = None
 
     def value(self, xp: Any, summed: Any, **params: Any) -> Any:
         """The measure in nats from the sum of its terms (and its parameters, if any)."""
-        return self.finish(xp, (self.sign * self.scale) * summed, **params)
+        return self.finish(xp, (self.sign * self.scale) * summed + 0.0, **params)  # never -0.0
 
 
 MEASURES: dict[str, Measure] = {}
@@ -151,6 +169,7 @@ def lookup(name: str) -> Measure:
 
 register(Measure(
     name="entropy",
+    fast=_tiles.fast_entropy,
     arity=1,
     terms=_kernels.entropy_terms,
     log_terms=_kernels.log_entropy_terms,
@@ -161,16 +180,19 @@ register(Measure(
 ))
 register(Measure(
     name="kl_divergence",
+    fast=_tiles.fast_kl,
     arity=2,
     terms=_kernels.kl_terms,
     log_terms=_kernels.log_kl_terms,
     homogeneous=True,
     takes_difference=True,
+    total_correction=_kernels.log1pmx,
     tile=_tiles.tile_kl,
     raw_finish=_tiles.finish_raw_kl,
 ))
 register(Measure(
     name="cross_entropy",
+    fast=_tiles.fast_cross_entropy,
     arity=2,
     terms=_kernels.cross_entropy_terms,
     log_terms=_kernels.log_cross_entropy_terms,
@@ -179,6 +201,7 @@ register(Measure(
 ))
 register(Measure(
     name="js_divergence",
+    fast=_tiles.fast_js,
     arity=2,
     terms=_kernels.js_terms,
     log_terms=_kernels.log_js_terms,
@@ -186,5 +209,6 @@ register(Measure(
     finish=_js_bounds,
     homogeneous=True,
     takes_difference=True,
+    total_correction=_js_total_correction,
     tile=_tiles.tile_js,
 ))

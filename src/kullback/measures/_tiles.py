@@ -18,6 +18,11 @@ from kullback.measures import _kernels
 
 __all__ = [
     "TileNamespace",
+    "fast_backend",
+    "fast_cross_entropy",
+    "fast_entropy",
+    "fast_js",
+    "fast_kl",
     "finish_raw_entropy",
     "finish_raw_kl",
     "tile_entropy",
@@ -111,6 +116,9 @@ class TileNamespace:
 
     def logical_not(self, a: Any) -> np.ndarray:
         return np.logical_not(a, out=self._b())
+
+    def not_equal(self, a: Any, b: Any) -> np.ndarray:
+        return np.not_equal(a, b, out=self._b())
 
     def logical_and(self, a: Any, b: Any) -> np.ndarray:
         return np.logical_and(a, b, out=self._b())
@@ -238,3 +246,197 @@ def finish_raw_kl(raw: np.ndarray, sp: np.ndarray, sq: np.ndarray) -> np.ndarray
     offset = _kernels.log1pmx(np, (sq - sp) / sp)  # phi(sq/sp), accurate when sq ~ sp
     b = raw / sp
     return np.maximum(b - offset, 0.0) if np.all(offset <= b / 16) else None
+
+
+# --------------------------------------------------------------------------- native fast paths
+#
+# Whole-array shortcuts for one backend, named by the table's ``fast`` field: a handful of the
+# library's own fused operations, with the validation folded into them (a NaN, infinite or
+# negative entry makes a row sum non-finite; zeros are excluded where a log would see them).
+# Each returns the measure in nats, or None when its rounding-error bound is not far inside
+# the accuracy contract (nearly identical inputs, a dominant entry, counts...) or when any
+# check fails: the general path then computes (and validates, with its messages) as always.
+
+
+def _bound_ok(value: Any, bound: Any, dtype_eps: float) -> bool:
+    """``value`` is finite and its rounding error (``bound`` units of eps) is within tol."""
+    tol = 2.0**-40 if dtype_eps < 1e-10 else 2.0**-17
+    if getattr(value, "ndim", 1) == 0 and type(value) is not np.ndarray and not hasattr(
+            value, "requires_grad"):  # a NumPy scalar: Python arithmetic is cheaper
+        v = float(value)
+        return v * tol >= float(bound) * dtype_eps and v < np.inf
+    return bool(((value * tol >= bound * dtype_eps) & (value < np.inf)).all())
+
+
+class _NumpyOps:
+    """Plain NumPy ufuncs (no namespace wrappers): the fast path is mostly call overhead."""
+
+    name = "numpy"
+
+    @staticmethod
+    def accepts(*arrays: Any) -> bool:
+        a = arrays[0]
+        return (all(type(x) is np.ndarray for x in arrays) and a.dtype in _FLOATS
+                and all(x.dtype == a.dtype and x.shape == a.shape for x in arrays)
+                and 0 < a.size < _FAST_MAX and a.ndim > 0)
+
+    @staticmethod
+    def total(x: Any, axis: int) -> Any:
+        return np.add.reduce(x, axis=axis, keepdims=True)
+
+    @staticmethod
+    def xlogx(x: Any, axis: int) -> Any:
+        """Row sums of ``x log x`` (NaN where any ``x <= 0``: the caller falls back)."""
+        if x.ndim == 1:
+            return np.dot(x, np.log(x))
+        return np.add.reduce(x * np.log(x), axis=axis)
+
+    @staticmethod
+    def xlogy(x: Any, y: Any, axis: int) -> Any:
+        if x.ndim == 1:
+            return np.dot(x, np.log(y))
+        return np.add.reduce(x * np.log(y), axis=axis)
+
+    @staticmethod
+    def positive(x: Any) -> bool:
+        return True  # x log x is NaN at 0 already
+
+    eps = staticmethod(lambda x: float(np.finfo(x.dtype).eps))
+    log = staticmethod(np.log)
+    squeeze = staticmethod(lambda x, axis: np.squeeze(x, axis=axis))
+
+
+class _TorchOps:
+    """torch's fused kernels: ``special.entr`` and ``xlogy`` (one pass each, 0 log 0 = 0)."""
+
+    name = "torch"
+
+    @staticmethod
+    def accepts(*arrays: Any) -> bool:
+        import torch
+
+        a = arrays[0]
+        return (all(type(x) is torch.Tensor for x in arrays)
+                and a.dtype in (torch.float32, torch.float64)
+                and all(x.dtype == a.dtype and x.shape == a.shape and x.device == a.device
+                        for x in arrays) and a.numel() > 0 and a.ndim > 0)
+
+    @staticmethod
+    def total(x: Any, axis: int) -> Any:
+        return x.sum(dim=axis, keepdim=True)
+
+    @staticmethod
+    def xlogx(x: Any, axis: int) -> Any:
+        import torch
+
+        return -torch.special.entr(x).sum(dim=axis)  # -inf entr of a negative: non-finite
+
+    @staticmethod
+    def xlogy(x: Any, y: Any, axis: int) -> Any:
+        import torch
+
+        return torch.xlogy(x, y).sum(dim=axis)
+
+    @staticmethod
+    def positive(x: Any) -> bool:
+        """Gradients: at a zero probability the general path's gradient is the finite one of
+        its branch, while entr/xlogy give an infinite one; so zeros take the general path."""
+        return not x.requires_grad or bool((x > 0).all())
+
+    eps = staticmethod(lambda x: float(__import__("torch").finfo(x.dtype).eps))
+    log = staticmethod(lambda x: x.log())
+    squeeze = staticmethod(lambda x, axis: x.squeeze(axis))
+
+
+_FLOATS = (np.dtype(np.float64), np.dtype(np.float32))
+_FAST_MAX = 1 << 18  # the blocked driver serves larger NumPy inputs
+_OPS = {"numpy": _NumpyOps, "torch": _TorchOps}
+
+
+def fast_backend(*arrays: Any) -> str | None:
+    """The name of the backend with native fast paths these arrays belong to, if any (the
+    ``fast_*`` functions rely on its checks: same dtype, shape and device, float32/64)."""
+    mod = type(arrays[0]).__module__
+    name = "numpy" if mod == "numpy" else "torch" if mod == "torch" else None
+    return name if name is not None and _OPS[name].accepts(*arrays) else None
+
+
+def _masses(ops: Any, axis: int, *arrays: Any) -> list[Any] | None:
+    """Row totals, if every row of every array has a positive finite total."""
+    totals = [ops.total(x, axis) for x in arrays]
+    for s in totals:
+        if s.ndim == 1 and s.shape[0] == 1 and type(s) is np.ndarray:
+            if not 0.0 < float(s[0]) < np.inf:
+                return None
+        elif not bool(((s > 0) & (s < np.inf)).all()):
+            return None
+    return totals
+
+
+def fast_entropy(backend: str, p: Any, q: Any, axis: int) -> Any:
+    """``H = log S - (sum p log p)/S``; error bound ``(|log S| + |t| + 1) eps``."""
+    ops = _OPS[backend]
+    if not ops.positive(p):
+        return None
+    tot = _masses(ops, axis, p)
+    if tot is None:
+        return None
+    s = ops.squeeze(tot[0], axis)
+    t = ops.xlogx(p, axis) / s
+    log_s = ops.log(s)
+    h = log_s - t
+    return h if _bound_ok(h, 8.0 * (abs(log_s) + abs(t) + 1.0), ops.eps(p)) else None
+
+
+def _kl_parts(ops: Any, p: Any, q: Any, axis: int) -> tuple[Any, Any, Any] | None:
+    tot = _masses(ops, axis, p, q)
+    if tot is None:
+        return None
+    sp, sq = (ops.squeeze(s, axis) for s in tot)
+    a = ops.xlogx(p, axis) / sp - ops.log(sp)   # -H(P)
+    b = ops.xlogy(p, q, axis) / sp - ops.log(sq)  # -H(P, Q)
+    return a, b, 8.0 * (abs(a) + abs(b) + abs(ops.log(sp)) + abs(ops.log(sq)) + 1.0)
+
+
+def fast_kl(backend: str, p: Any, q: Any, axis: int) -> Any:
+    """``KL = H(P, Q) - H(P)`` from two fused passes, where that difference is well inside the
+    accuracy contract (not for nearly identical inputs, whose KL is below its rounding)."""
+    ops = _OPS[backend]
+    if not (ops.positive(p) and ops.positive(q)):
+        return None
+    parts = _kl_parts(ops, p, q, axis)
+    if parts is None:
+        return None
+    a, b, bound = parts
+    kl = a - b
+    return kl if _bound_ok(kl, bound, ops.eps(p)) else None
+
+
+def fast_cross_entropy(backend: str, p: Any, q: Any, axis: int) -> Any:
+    """``H(P, Q) = -(sum p log q)/S_p + log S_q`` (no cancellation unless ``H(P, Q)`` is
+    tiny: a nearly one-hot pair takes the general path)."""
+    ops = _OPS[backend]
+    if not (ops.positive(p) and ops.positive(q)):
+        return None
+    parts = _kl_parts(ops, p, q, axis)
+    if parts is None:
+        return None
+    _, b, bound = parts
+    ce = -b
+    return ce if _bound_ok(ce, bound, ops.eps(p)) else None
+
+
+def fast_js(backend: str, p: Any, q: Any, axis: int) -> Any:
+    """``JS = H(M) - (H(P) + H(Q))/2`` on the normalised operands (error bound from the
+    three entropies; nearly identical inputs take the general path)."""
+    ops = _OPS[backend]
+    if not (ops.positive(p) and ops.positive(q)):
+        return None
+    tot = _masses(ops, axis, p, q)
+    if tot is None:
+        return None
+    P, Q = p / tot[0], q / tot[1]
+    M = (P + Q) * 0.5
+    hp, hq, hm = (-ops.xlogx(x, axis) for x in (P, Q, M))
+    js = hm - (hp + hq) * 0.5
+    return js if _bound_ok(js, 8.0 * (hm + 1.0), ops.eps(p)) else None

@@ -40,8 +40,8 @@ from typing import Any
 
 import numpy as np
 
-from kullback._xp import is_lazy
-from kullback.measures import _blocked, _kernels
+from kullback._xp import compiled, is_lazy
+from kullback.measures import _blocked, _kernels, _tiles
 from kullback.measures._prepare import Prepared, log_operand, masses, prepare
 from kullback.measures._table import Measure, lookup
 from kullback.units import Unit, resolve_unit
@@ -80,38 +80,67 @@ def _expanded(measures: list[Measure]) -> list[Measure]:
 
 
 def _generic_sums(pr: Prepared, measures: list[Measure]) -> dict[str, Any]:
-    """Sums of each measure's normalised terms, by the generic kernels on whole arrays."""
+    """Sums of each measure's normalised terms, by the generic kernels on whole arrays.
+
+    The totals are computed (and the values validated) first; the rest is a pure function of
+    the arrays, which for JAX runs compiled (:func:`kullback._xp.compiled`): eagerly, JAX would
+    dispatch and compile each of its few dozen operations one by one.
+    """
     xp = pr.xp
     sp = masses(pr, pr.p, pr.p_orig, "p")
     sq = None if pr.q is None else masses(pr, pr.q, pr.q_orig, "q")
+    names = tuple(m.name for m in measures)
+    sums = compiled(xp, _term_sums)(xp, names, pr.p, pr.q, sp, sq)
+    return dict(zip(names, sums, strict=True))
+
+
+def _term_sums(xp: Any, names: tuple[str, ...], p: Any, q: Any, sp: Any, sq: Any) -> tuple:
     operands: dict[str, Any] = {}
 
     def normalised() -> list[Any]:
         if "P" not in operands:
-            operands["P"] = [pr.p / sp] + ([] if sq is None else [pr.q / sq])
+            operands["P"] = [p / sp] + ([] if sq is None else [q / sq])
         return operands["P"]
 
     def scaled() -> tuple[Any, Any, Any, Any, Any]:
         if "A" not in operands:
-            A, B, D, total, direct = _kernels.pair_with_difference(xp, pr.p, pr.q, sp, sq)
+            A, B, D, total, direct = _kernels.pair_with_difference(xp, p, q, sp, sq)
             operands["A"] = (A, B, D, total[..., 0], direct[..., 0])
         return operands["A"]
 
-    out = {}
-    for m in measures:
+    out = []
+    for m in map(lookup, names):
         if m.homogeneous and sq is not None:
-            A, B, D, total, direct = scaled()
-            terms = m.terms(xp, A, B, diff=D) if m.takes_difference else m.terms(xp, A, B)
-            out[m.name] = xp.sum(terms, axis=-1) / total
-            if is_lazy(direct) or not bool(xp.all(direct)):  # totals far apart: log space
-                lp, lq = _kernels.log_masses(xp, pr.p, sp), _kernels.log_masses(xp, pr.q, sq)
-                out[m.name] = xp.where(direct, out[m.name],
-                                       xp.sum(m.log_terms(xp, lp, lq), axis=-1))
+            out.append(_homogeneous_sum(xp, m, p, q, sp, sq, *scaled()))
         elif m.raw_sum is not None:
-            out[m.name] = m.raw_sum(xp, pr.p, sp)
+            out.append(m.raw_sum(xp, p, sp))
         else:
-            out[m.name] = xp.sum(m.terms(xp, *normalised()[: m.arity]), axis=-1)
-    return out
+            out.append(xp.sum(m.terms(xp, *normalised()[: m.arity]), axis=-1))
+    return tuple(out)
+
+
+def _homogeneous_sum(xp: Any, m: Measure, p: Any, q: Any, sp: Any, sq: Any, A: Any, B: Any,
+                     D: Any, total: Any, direct: Any) -> Any:
+    """A homogeneous measure's sum on the scaled pair, with the normalisers' rounding
+    removed, and in log space on rows whose normalised entries leave the float range."""
+    terms = m.terms(xp, A, B, diff=D) if m.takes_difference else m.terms(xp, A, B)
+    value = xp.sum(terms, axis=-1) / total
+    if m.total_correction is not None:
+        corrected = value - m.total_correction(xp, xp.sum(D, axis=-1) / total)
+        value = xp.where(corrected > 0.0, corrected, 0.0)  # rounding: never < 0
+    off = _out_of_range(xp, p, q, A, B, direct)
+    if is_lazy(off) or bool(xp.any(off)):
+        lp, lq = _kernels.log_masses(xp, p, sp), _kernels.log_masses(xp, q, sq)
+        value = xp.where(off, xp.sum(m.log_terms(xp, lp, lq), axis=-1), value)
+    return value
+
+
+def _out_of_range(xp: Any, p: Any, q: Any, A: Any, B: Any, direct: Any) -> Any:
+    """Rows normalised by division (``direct`` False) where a positive mass became 0 or
+    subnormal: their terms are taken in log space instead."""
+    tiny = xp.finfo(A.dtype).smallest_normal
+    lost = ((A < tiny) & (p > 0)) | ((B < tiny) & (q > 0))
+    return ~direct & xp.any(lost, axis=-1)
 
 
 def _evaluate(pr: Prepared, names: tuple[str, ...]) -> dict[str, Any]:
@@ -175,6 +204,11 @@ def _dispatch(name: str, args: tuple[Any, ...], base: Any, validate: bool,
 
 def _arrays_only(fname: str, options: dict[str, Any]) -> None:
     """Refuse distribution options given with arrays (they would be silently ignored)."""
+    try:
+        if options == _DIST_DEFAULTS:
+            return
+    except (TypeError, ValueError):  # an option whose == is not a bool (an array)
+        pass
     given = [k for k, v in options.items() if v is not _DIST_DEFAULTS[k] and v != _DIST_DEFAULTS[k]]
     if given:
         raise TypeError(
@@ -267,6 +301,10 @@ def _measure(
     _arrays_only(name, options)
     unit = resolve_unit(base)
     p, q = args if len(args) == 2 else (args[0], None)
+    if p_form == "probs" and q_form == "probs" and not keepdims:
+        fast = _fast(name, p, q, axis, unit)
+        if fast is not None:
+            return fast
     pr = prepare(p, q, axis, p_form, q_form, validate)
     if name != "js_distance":
         return _to_output(pr, _evaluate(pr, (name,))[name], unit, keepdims)
@@ -275,6 +313,40 @@ def _measure(
     pos = js > 0  # sqrt never sees a negative, and its gradient at JS = 0 is 0, not NaN
     dist = xp.where(pos, xp.sqrt(xp.where(pos, js, 1.0)), 0.0)
     return _to_output(pr, dist, resolve_unit(None), keepdims)
+
+
+def _fast(name: str, p: Any, q: Any, axis: Any, unit: Unit) -> Any:
+    """The measure by its table entry's native fast path, or None (the general path serves)."""
+    if isinstance(p, list) and (q is None or isinstance(q, list)):  # small literal inputs
+        p, q = _float_array(p), None if q is None else _float_array(q)
+        if p is None or (q is None and name != "entropy"):
+            return None
+    arrays = (p,) if q is None else (p, q)
+    backend = _tiles.fast_backend(*arrays)
+    if backend is None or isinstance(axis, bool) or not isinstance(axis, int) \
+            or not -p.ndim <= axis < p.ndim:
+        return None
+    entry = lookup("js_divergence" if name == "js_distance" else name)
+    if entry.fast is None:
+        return None
+    with np.errstate(all="ignore"):
+        value = entry.fast(backend, p, q, axis)
+        if value is None:
+            return None
+        value = unit.from_nats(value)
+        if name == "js_distance":
+            value = value**0.5
+    return value[()] if type(value) is np.ndarray and value.ndim == 0 else value
+
+
+def _float_array(x: list) -> np.ndarray | None:
+    try:
+        a = np.asarray(x)
+    except ValueError:
+        return None
+    if a.dtype.kind == "i":
+        return a.astype(np.float64)
+    return a if a.dtype == np.float64 else None
 
 
 def cross_entropy(
