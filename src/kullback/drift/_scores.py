@@ -51,7 +51,9 @@ class Scores:
 
 
 def _smoothed(counts: np.ndarray, pseudocount: float | None) -> np.ndarray:
-    counts = np.asarray(counts, dtype=np.float64)
+    """Counts plus the pseudocount; integer counts stay integers (the core normalises them
+    exactly, where float64 copies of the same counts lose a few ulps)."""
+    counts = np.asarray(counts)
     return counts + pseudocount if pseudocount else counts
 
 
