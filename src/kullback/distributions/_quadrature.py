@@ -5,8 +5,9 @@ densities, so they are never negative (Bregman KL and JS terms) and never take a
 
 * :func:`quadrature` - 1-D continuous P (and Q): ``scipy.integrate.quad`` of the terms over the
   support of P (the union of both supports for JS), split at the 0.1 %, 50 % and 99.9 %
-  quantiles and at Q's median and support ends. KL integrates ``p (log p - log q)``: its
-  Bregman form would need Q's mass outside P's support, which quadrature does not see.
+  quantiles (also Q's, for KL) and at Q's median and support ends. The KL terms are the
+  Bregman ones, ``p (q/p - 1 - log(q/p))`` (Q's own mass where P has none), plus Q's exact mass
+  outside the range of integration, so the ``q - p`` additions cancel.
   Returns the value and quad's absolute error estimate. NumPy only: torch inputs give a torch
   result without a gradient. torch families kullback does not declare are integrated with
   torch's own ``log_prob`` and support.
@@ -60,11 +61,10 @@ def _log_terms(xp, what: str, lp, lq):
 
 
 def _integrand(what: str, lp: float, lq: float) -> float:
-    """The quadrature integrand at one point (0 where p underflows, except for JS)."""
+    """The quadrature integrand at one point, the core's term; where p underflows, the term
+    without p (q for the Bregman KL, 0 for entropy and cross-entropy), whatever log q is."""
     if what != "js" and math.exp(lp) == 0.0:
-        return 0.0  # p(x) below the smallest double: no contribution, whatever q(x) is
-    if what == "kl":  # p (log p - log q) over the support of P; +inf where q = 0 < p
-        return math.inf if lq == -math.inf else math.exp(lp) * (lp - lq)
+        return math.exp(lq) if what == "kl" else 0.0
     return float(_log_terms(np, what, np.float64(lp), np.float64(lq)))
 
 
@@ -73,11 +73,11 @@ def _integrand(what: str, lp: float, lq: float) -> float:
 
 class _Element:
     """One scalar 1-D distribution: log density, support, quantiles (exact, or a sample's),
-    family name."""
+    family name, and the exact probability outside an interval (None where unknown)."""
 
-    def __init__(self, logpdf, support, ppf, name, exact_ppf=True):
+    def __init__(self, logpdf, support, ppf, name, exact_ppf=True, outside=None):
         self.logpdf, self.support, self.ppf, self.name = logpdf, support, ppf, name
-        self.exact_ppf = exact_ppf
+        self.exact_ppf, self.outside = exact_ppf, outside
 
 
 def _local(idx: tuple[int, ...], shape: tuple[int, ...]) -> tuple[int, ...]:
@@ -105,7 +105,8 @@ def _scipy_elements(d: Dist):
     def make(idx):
         vals = [float(a[idx]) for a in arrays]
         f = dist(*vals[:-2], loc=vals[-2], scale=vals[-1])
-        return _Element(f.logpdf, tuple(float(v) for v in f.support()), f.ppf, dist.name)
+        return _Element(f.logpdf, tuple(float(v) for v in f.support()), f.ppf, dist.name,
+                        outside=lambda a, b: float(f.cdf(a) + f.sf(b)))
 
     return make
 
@@ -132,7 +133,10 @@ def _family_elements(d: Dist):
         def ppf(q):
             return np.asarray(frozen.ppf(q)) * w + s
 
-        return _Element(logpdf, (lo * w + s, hi * w + s), ppf, d.family)
+        def outside(a, b):
+            return float(frozen.cdf((a - s) / w) + frozen.sf((b - s) / w))
+
+        return _Element(logpdf, (lo * w + s, hi * w + s), ppf, d.family, outside=outside)
 
     return make
 
@@ -212,8 +216,8 @@ def _cuts(p: _Element, q: _Element | None, what: str) -> list[float]:
         # orders of magnitude: split at quantiles of both from far out in the tails
         return [float(c) for d in (p, q) for c in (*d.ppf(_JS_QUANTILES), *d.support)]
     cuts = [float(c) for c in p.ppf([1e-3, 0.5, 1 - 1e-3])]
-    if q is not None:
-        cuts += [float(c) for c in q.ppf([0.5])]
+    if q is not None:  # the Bregman KL terms carry Q's mass where P has none
+        cuts += [float(c) for c in q.ppf([1e-3, 0.5, 1 - 1e-3] if what == "kl" else [0.5])]
         cuts += [float(c) for c in q.support]
     return cuts
 
@@ -230,6 +234,8 @@ def _quad_one(p: _Element, q: _Element | None, what: str, rtol: float) -> tuple[
 
     points = [a, *sorted({c for c in _cuts(p, q, what) if a < c < b and math.isfinite(c)}), b]
     total, err = _integrate(f, points, rtol)
+    if what == "kl":  # the Bregman terms' q - p add up to 0 only with Q's mass outside [a, b]
+        total += _mass_outside(q, a, b, points, rtol)
     if what == "js" and not (_sees_all_mass(p, points, rtol) and _sees_all_mass(q, points, rtol)):
         total, err = _js_in_quantiles(p, q, rtol)
     elif what != "js" and not _sees_all_mass(p, points, rtol):
@@ -239,6 +245,17 @@ def _quad_one(p: _Element, q: _Element | None, what: str, rtol: float) -> tuple[
     if what in ("kl", "js") and total < 0:
         total = 0.0
     return total, err
+
+
+def _mass_outside(q: _Element, a: float, b: float, points, rtol: float) -> float:
+    """Q's probability outside [a, b]: 0 when its support lies inside, else exact from its
+    distribution function, else one minus its integral over the pieces."""
+    qa, qb = (float(v) for v in q.support)
+    if (a <= qa and qb <= b) or (q.name == "vonmises" and b - a >= 2 * math.pi):
+        return 0.0
+    if q.outside is not None:
+        return q.outside(a, b)
+    return max(1.0 - _integrate(lambda x: math.exp(float(q.logpdf(x))), points, rtol)[0], 0.0)
 
 
 def _integrate(f, points, rtol: float) -> tuple[float, float]:
