@@ -300,3 +300,17 @@ def test_progress_bar_goes_to_stderr(files, capsys):
     drift(files["ref", "parquet"], files["cur", "parquet"], columns=["x"], progress=True)
     err = capsys.readouterr().err
     assert "reference: counting" in err and "current: counting" in err
+
+
+def test_dictionary_and_nullable_columns_from_pandas_and_polars():
+    ref = pd.DataFrame({"cat": pd.Categorical(["a", "b", "a", None]),
+                        "flag": pd.array([True, False, None, True], dtype="boolean"),
+                        "n": pd.array([1, 2, None, 4], dtype="Int64")})
+    cur = ref.iloc[[0, 1, 1, 3, 2]].reset_index(drop=True)
+    r = drift(ref, cur)
+    for name, labels in [("cat", ["a", "b", "(missing)"]), ("flag", ["False", "True", "(missing)"]),
+                         ("n", ["1", "2", "4", "(missing)"])]:
+        assert r[name].labels == labels
+    assert r["cat"].reference.tolist() == [2, 1, 1] and r["cat"].current.tolist() == [1, 2, 1]
+    # polars categoricals arrive as dictionaries with unsigned indices
+    assert drift(pl.from_pandas(ref), pl.from_pandas(cur)).to_dict() == r.to_dict()

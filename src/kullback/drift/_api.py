@@ -260,7 +260,8 @@ def _notes(col: _Column, labels: list[str], r: np.ndarray, c: np.ndarray,
         if missing == counts.sum():
             notes.append(f"all {int(missing):,} {role} values are missing")
     if not col.categorical and isinstance(col.spec, int) and len(col.edges) + 1 < col.spec:
-        notes.append(f"{len(col.edges) + 1} bins instead of {col.spec}: ties in the reference")
+        notes.append(f"{len(col.edges) + 1} bins instead of {col.spec}: the reference has too "
+                     "few distinct values (ties)")
     new = [labels[i] for i in np.flatnonzero((r == 0) & (c > 0))]
     gone = [labels[i] for i in np.flatnonzero((c == 0) & (r > 0))]
     for labels_, side, kl in ((new, "current", "KL(cur‖ref)"), (gone, "reference", "KL(ref‖cur)")):

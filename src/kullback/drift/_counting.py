@@ -148,7 +148,7 @@ def _value_counts(arr: Any) -> tuple[list[Any], np.ndarray]:
     import pyarrow.compute as pc
 
     if pa.types.is_dictionary(arr.type):
-        idx = pc.fill_null(arr.indices, -1).to_numpy(zero_copy_only=False).astype(np.int64)
+        idx = pc.fill_null(arr.indices.cast(pa.int64()), -1).to_numpy(zero_copy_only=False)
         counts = np.bincount(idx + 1, minlength=len(arr.dictionary) + 1)[1:]
         return arr.dictionary.to_pylist(), counts
     vc = pc.value_counts(arr)
