@@ -22,6 +22,12 @@ def test_stdout_on_a_full_disk(cli):
     assert r.stderr == "error: cannot write the output (No space left on device)\n"
 
 
+def test_stdout_closed(cli):
+    r = subprocess.run(["bash", "-c", f"{cli.command[0]} entropy 0.5,0.5 >&-"],
+                       capture_output=True, text=True, timeout=60, check=False)
+    assert (r.returncode, r.stderr) == (2, "error: cannot write the output (stdout is closed)\n")
+
+
 def test_plot_to_a_link_to_a_full_disk(cli, tmp_path):
     link = tmp_path / "out.png"
     link.symlink_to("/dev/full")

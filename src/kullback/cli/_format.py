@@ -140,6 +140,8 @@ def write(text: str) -> None:
     A closed pipe (``| head``) propagates as :class:`BrokenPipeError`: the entry point ends
     quietly then, as other tools do.
     """
+    if sys.stdout is None:  # started with stdout closed (`kullback ... >&-`)
+        raise CLIError("cannot write the output (stdout is closed)")
     try:
         sys.stdout.write(text)
         sys.stdout.flush()
