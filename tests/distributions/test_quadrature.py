@@ -232,3 +232,16 @@ def test_quadrature_kl_of_nearly_identical_pairs_keeps_relative_accuracy():
     got = kd.kl_divergence(stats.t(v), stats.t(v + d), return_error=True)
     assert got.method == "quad"
     assert_close(float(got.value), fisher * d * d / 2, rtol=2e-5)
+
+
+def test_binomials_with_different_n_sum_the_core_terms():
+    """The exact finite sum (written here) for n_P < n_Q; +inf for n_P > n_Q, batched."""
+    k = np.arange(11)
+    lp, lq = stats.binom.logpmf(k, 10, 0.3), stats.binom.logpmf(k, 15, 0.2)
+    direct = float(np.sum(np.exp(lp) * (lp - lq)))
+    got = kd.kl_divergence(stats.binom([10, 20], 0.3), stats.binom(15, 0.2))
+    assert_close(got[0], direct, rtol=1e-13)
+    assert got[1] == math.inf
+    t = kd.kl_divergence(td.Binomial(t64([10.0, 20.0]), t64(0.3)), td.Binomial(t64(15.0), t64(0.2)))
+    assert_close(float(t[0]), direct, rtol=1e-13)
+    assert float(t[1]) == math.inf

@@ -213,17 +213,13 @@ def _binomial_binomial(ops, p, q):
     spec = FAMILIES["binomial"]
     import numpy as np
 
-    kmax = int(np.max(ops.to_numpy(n1)))
+    # the exact finite sum over 0..max n of the core's Bregman terms (Q's own mass beyond n_P)
+    kmax = int(max(np.max(ops.to_numpy(n1)), np.max(ops.to_numpy(n2))))
     k = ops.asarray(np.arange(kmax + 1, dtype=np.float64), p["probs"])
     k = k.reshape((kmax + 1,) + (1,) * len(_bshape(ops, p, q)))
-    lp = spec.logpmf(ops, p, k)
-    lq = spec.logpmf(ops, q, k)
-    fin = ops.isfinite(lp)
-    lps = ops.where(fin, lp, 0.0)
-    lqs = ops.where(fin, lq, 0.0)
-    terms = ops.where(fin, ops.exp(lps) * (lps - lqs), 0.0 * lps)
-    kl = ops.sum(terms, 0)
-    return mask_inf(ops, n1 > n2, ops.maximum(kl, 0.0))
+    lp, lq = ops.broadcast(spec.logpmf(ops, p, k), spec.logpmf(ops, q, k))
+    kl = ops.sum(_kernels.log_kl_terms(ops.xp(lp), lp, lq), 0)
+    return mask_inf(ops, n1 > n2, kl)
 
 
 def _bshape(ops, p, q):
