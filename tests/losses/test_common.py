@@ -1,5 +1,5 @@
 """kullback.losses._common: one laziness check (eager JAX is not lazy, so it takes the native
-log-softmax), the namespace cache, and shape checks that need no computation."""
+log-softmax and is validated), the namespace cache, and shape checks that need no computation."""
 
 from __future__ import annotations
 
@@ -10,28 +10,35 @@ from kullback import losses
 from kullback.losses import _common
 
 
-def test_eager_jax_is_not_lazy_and_takes_the_native_log_softmax(monkeypatch):
+def test_eager_jax_is_not_lazy_validated_and_native(monkeypatch):
+    # array_api_compat.is_lazy_array is True for every JAX array, which skipped the value
+    # checks and the native kernels on eager JAX; kullback._xp.is_lazy is True for tracers only
     jax = pytest.importorskip("jax")
     jnp = jax.numpy
-    calls = []
-    native = jax.nn.log_softmax
-    monkeypatch.setattr(jax.nn, "log_softmax", lambda *a, **k: calls.append(1) or native(*a, **k))
     x = jnp.asarray([[1.0, 2.0, 0.5], [0.0, -1.0, 3.0]])
     y = jnp.asarray([1, 2])
     assert not _common.is_lazy(x)
-    eager = losses.cross_entropy(x, y)
-    assert calls == [1]
+    with pytest.raises(ValueError, match=r"outside \[0, 3\).*: 3 at index 1"):
+        losses.cross_entropy(x, jnp.asarray([1, 3]))
+    with pytest.raises(ValueError, match=r"input must hold probabilities.*at index 0"):
+        losses.binary_cross_entropy(jnp.asarray([1.5]), jnp.asarray([1.0]))
     seen = []
 
     def traced(xx, yy):
         seen.append(_common.is_lazy(xx))
         return losses.cross_entropy(xx, yy)
 
-    jitted = jax.jit(traced)(x, y)
-    assert seen == [True] and calls == [1]  # under jit: the guarded generic form
+    eager, jitted = losses.cross_entropy(x, y), jax.jit(traced)(x, y)
+    assert seen == [True]
     want = -np.mean([np.log(np.exp(2.0) / np.exp([1.0, 2.0, 0.5]).sum()),
                      np.log(np.exp(3.0) / np.exp([0.0, -1.0, 3.0]).sum())])
     np.testing.assert_allclose([float(eager), float(jitted)], [want, want], rtol=1e-6)
+    # the eager log-softmax of the distillation loss is jax.nn.log_softmax
+    calls = []
+    native = jax.nn.log_softmax
+    monkeypatch.setattr(jax.nn, "log_softmax", lambda *a, **k: calls.append(1) or native(*a, **k))
+    losses.distillation(x, x + 1.0)
+    assert calls == [1, 1]
 
 
 def test_namespace_is_cached_per_type_mix_and_mixing_libraries_raises():

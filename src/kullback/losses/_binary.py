@@ -19,7 +19,13 @@ from kullback.losses._common import (
     to_out,
 )
 
-__all__ = ["binary_cross_entropy", "binary_cross_entropy_with_logits", "softplus"]
+__all__ = [
+    "binary_cross_entropy",
+    "binary_cross_entropy_value",
+    "binary_cross_entropy_with_logits",
+    "binary_cross_entropy_with_logits_value",
+    "softplus",
+]
 
 LOG_FLOOR = -100.0  # torch's documented clamp of each logarithm
 
@@ -79,10 +85,16 @@ def binary_cross_entropy(
         if r is not None:
             return to_out(r, out_dtype, xp)
     check_in_unit_interval({"input": x, "target": y}, xp, func)
+    return to_out(binary_cross_entropy_value(x, y, w, reduction=reduction, xp=xp), out_dtype, xp)
+
+
+def binary_cross_entropy_value(x: Array, y: Array, w: Array | None, *, reduction: str,
+                               xp: Any) -> Array:
+    """The reduced loss of validated operands: the generic path, traceable (``jax.jit``)."""
     per = _bce_terms(x, y, xp)
     if w is not None:
         per = per * w
-    return to_out(elementwise_reduce(per, reduction, xp), out_dtype, xp)
+    return elementwise_reduce(per, reduction, xp)
 
 
 def _bce_terms(x: Array, y: Array, xp: Any) -> Array:
@@ -162,9 +174,17 @@ def binary_cross_entropy_with_logits(
         r = fast(x, y, w, pw, reduction=reduction)
         if r is not None:
             return to_out(r, out_dtype, xp)
+    r = binary_cross_entropy_with_logits_value(x, y, w, pw, reduction=reduction, xp=xp)
+    return to_out(r, out_dtype, xp)
+
+
+def binary_cross_entropy_with_logits_value(x: Array, y: Array, w: Array | None,
+                                           pw: Array | None, *, reduction: str,
+                                           xp: Any) -> Array:
+    """The reduced loss: the generic path, traceable (``jax.jit``)."""
     neg = mul0(1.0 - y, softplus(x, xp), xp)
     pos_coef = y if pw is None else y * pw
     per = neg + mul0(pos_coef, softplus(-x, xp), xp)
     if w is not None:
         per = mul0(w, per, xp)
-    return to_out(elementwise_reduce(per, reduction, xp), out_dtype, xp)
+    return elementwise_reduce(per, reduction, xp)

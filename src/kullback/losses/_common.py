@@ -54,7 +54,7 @@ REDUCTIONS = ("none", "mean", "sum")
 #: some losses under their public names, taking prepared operands and returning the loss, or
 #: None where the library's kernel would not give exactly this package's value (the generic
 #: array-API path then runs). A library without an entry always takes the generic path.
-NATIVE: dict[str, str] = {"torch": "kullback.losses._torch"}
+NATIVE: dict[str, str] = {"torch": "kullback.losses._torch", "jax": "kullback.losses._jax"}
 
 _NATIVE_FUNCTIONS: dict[tuple[str, str], Callable[..., Any] | None] = {}
 
@@ -435,10 +435,10 @@ def take_class(a: Array, idx: Array, axis: int, xp: Any, kind: str = "other") ->
 
 
 def nll_terms(logp: Array, target: Array, weight: Array | None, ignore_index: int, axis: int,
-              xp: Any, func: str, kind: str = "other") -> tuple[Array, Array, Array]:
+              xp: Any, kind: str = "other") -> tuple[Array, Array, Array]:
     """Per-element ``-w[y] log p[y]`` (0 where ignored), the weights ``w[y]`` (0 where
-    ignored) and the mask of non-ignored targets; validates the indices."""
-    valid = check_class_indices(target, logp.shape[axis], ignore_index, xp, func)
+    ignored) and the mask of non-ignored targets (indices already validated)."""
+    valid = target != ignore_index
     if kind == "torch" and str(target.dtype) != "torch.int64":
         target = xp.astype(target, xp.int64)
     y = xp.where(valid, target, xp.zeros_like(target))

@@ -14,6 +14,7 @@ from kullback.losses._common import (
     along,
     apply_reduction,
     cast_like,
+    check_class_indices,
     check_index_target,
     class_axis,
     class_weight,
@@ -29,7 +30,7 @@ from kullback.losses._common import (
     to_out,
 )
 
-__all__ = ["cross_entropy", "nll_loss"]
+__all__ = ["cross_entropy", "cross_entropy_value", "nll_loss", "nll_loss_value"]
 
 
 def cross_entropy(
@@ -129,9 +130,20 @@ def cross_entropy(
                  label_smoothing=eps, axis=axis, probs=probs)
         if r is not None:
             return to_out(r, out_dtype, xp)
+    if not probs:
+        check_class_indices(target, x.shape[axis], ignore_index, xp, func)
+    r = cross_entropy_value(x, target, w, ignore_index=ignore_index, reduction=reduction,
+                            label_smoothing=eps, axis=axis, probs=probs, xp=xp, kind=kind)
+    return to_out(r, out_dtype, xp)
+
+
+def cross_entropy_value(x: Array, target: Array, w: Array | None, *, ignore_index: int,
+                        reduction: str, label_smoothing: float, axis: int, probs: bool, xp: Any,
+                        kind: str) -> Array:
+    """The reduced loss of validated operands: the generic path, traceable (``jax.jit``)."""
     terms = _probability_terms if probs else _index_terms
-    per, denom = terms(x, target, w, ignore_index, eps, axis, xp, kind)
-    return to_out(apply_reduction(per, reduction, denom, xp), out_dtype, xp)
+    per, denom = terms(x, target, w, ignore_index, label_smoothing, axis, xp, kind)
+    return apply_reduction(per, reduction, denom, xp)
 
 
 def _probability_target(target: Array, x: Array, ignore_index: int, xp: Any, func: str) -> Array:
@@ -161,7 +173,7 @@ def _probability_terms(x, t, w, ignore_index, eps, axis, xp, kind) -> tuple[Arra
 def _index_terms(x, target, w, ignore_index, eps, axis, xp, kind) -> tuple[Array, Array]:
     """Per-element loss for class indices (torch's smoothing rule) and ``sum w[y]``."""
     logp = log_softmax(x, axis, xp, kind)
-    per, wy, valid = nll_terms(logp, target, w, ignore_index, axis, xp, "cross_entropy", kind)
+    per, wy, valid = nll_terms(logp, target, w, ignore_index, axis, xp, kind)
     if eps > 0:
         if w is None:
             smooth = -xp.sum(logp, axis=axis)
@@ -233,5 +245,14 @@ def nll_loss(
         r = fast(x, target, w, ignore_index=ignore_index, reduction=reduction, axis=axis)
         if r is not None:
             return to_out(r, out_dtype, xp)
-    per, wy, _ = nll_terms(x, target, w, ignore_index, axis, xp, func, kind)
-    return to_out(apply_reduction(per, reduction, xp.sum(wy), xp), out_dtype, xp)
+    check_class_indices(target, x.shape[axis], ignore_index, xp, func)
+    r = nll_loss_value(x, target, w, ignore_index=ignore_index, reduction=reduction, axis=axis,
+                       xp=xp, kind=kind)
+    return to_out(r, out_dtype, xp)
+
+
+def nll_loss_value(x: Array, target: Array, w: Array | None, *, ignore_index: int,
+                   reduction: str, axis: int, xp: Any, kind: str) -> Array:
+    """The reduced loss of validated operands: the generic path, traceable (``jax.jit``)."""
+    per, wy, _ = nll_terms(x, target, w, ignore_index, axis, xp, kind)
+    return apply_reduction(per, reduction, xp.sum(wy), xp)

@@ -22,7 +22,14 @@ from kullback.losses._common import (
     to_out,
 )
 
-__all__ = ["DIRECTIONS", "distillation", "kl_div", "kl_pointwise"]
+__all__ = [
+    "DIRECTIONS",
+    "check_non_negative",
+    "distillation",
+    "kl_div",
+    "kl_div_value",
+    "kl_pointwise",
+]
 
 KL_REDUCTIONS = ("none", "mean", "batchmean", "sum")
 
@@ -100,17 +107,24 @@ def kl_div(
         if r is not None:
             return to_out(r, out_dtype, xp)
     if not log_target:
-        _check_non_negative(t, xp, func)
-    per = kl_pointwise(xp.broadcast_to(x, shape), xp.broadcast_to(t, shape), log_target, xp)
-    if reduction == "batchmean":
-        total = xp.sum(per)
-        r = total / input.shape[0] if input.ndim > 0 else total
-    else:
-        r = elementwise_reduce(per, reduction, xp)
+        check_non_negative(t, xp, func)
+    r = kl_div_value(xp.broadcast_to(x, shape), xp.broadcast_to(t, shape), reduction=reduction,
+                     log_target=log_target, batch=input.shape[0] if input.ndim else 1, xp=xp)
     return to_out(r, out_dtype, xp)
 
 
-def _check_non_negative(t: Array, xp: Any, func: str) -> None:
+def kl_div_value(x: Array, t: Array, *, reduction: str, log_target: bool, batch: int,
+                 xp: Any) -> Array:
+    """The reduced loss of validated operands (``batch`` divides for ``"batchmean"``): the
+    generic path, traceable (``jax.jit``)."""
+    per = kl_pointwise(x, t, log_target, xp)
+    if reduction == "batchmean":
+        return xp.sum(per) / batch
+    return elementwise_reduce(per, reduction, xp)
+
+
+def check_non_negative(t: Array, xp: Any, func: str) -> None:
+    """ValueError naming the first negative entry of an (eager) probability target."""
     if is_lazy(t) or not t.size:
         return
     negative = t < 0
