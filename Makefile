@@ -34,6 +34,7 @@ bench: setup
 	$(PY) benchmarks/bench_discrete.py
 	$(PY) benchmarks/bench_estimate.py --quick
 	$(PY) benchmarks/bench_linear_cross_entropy.py --quick
+	$(PY) benchmarks/bench_cli.py --quick
 
 clean:
 	rm -rf $(VENV) out
