@@ -8,7 +8,7 @@ never a negative divergence), on NumPy, PyTorch, JAX, Dask, CuPy and any array-A
 0.0905
 """
 
-from kullback import distributions, estimate, losses, plotting
+from kullback import distributions, drift, estimate, losses, plotting
 from kullback._result import Estimate
 from kullback.measures import (
     Decomposition,
@@ -35,6 +35,7 @@ __all__ = [
     "cross_entropy",
     "decompose",
     "distributions",
+    "drift",
     "entropy",
     "estimate",
     "joint_entropy",
