@@ -50,7 +50,8 @@ def binary_cross_entropy(
     target : array
         Same shape as ``input``, values in ``[0, 1]``.
     weight : array, optional
-        Rescaling weight broadcast against ``input``.
+        Rescaling weight that broadcasts to ``input``'s shape (else ValueError naming both
+        shapes).
     size_average, reduce : bool, optional
         torch's deprecated pair (see :func:`cross_entropy`).
     reduction : {"mean", "sum", "none"}
@@ -60,8 +61,9 @@ def binary_cross_entropy(
     -----
     :math:`\log(1-x)` is evaluated as ``log1p(-x)``. Where a logarithm is clamped (``x`` within
     :math:`e^{-100}` of 0 or 1) the gradient is that of the clamped function; torch instead
-    returns :math:`(x-y)/\max(x(1-x), 10^{-12})` there. Inputs outside ``[0, 1]`` raise
-    ValueError (when the values can be inspected).
+    returns :math:`(x-y)/\max(x(1-x), 10^{-12})` there. An ``input`` or ``target`` value outside
+    ``[0, 1]``, NaN included, raises ValueError naming the argument, the value and its index
+    (when the values can be inspected: not inside ``jax.jit`` or on Dask).
 
     Examples
     --------
@@ -70,6 +72,10 @@ def binary_cross_entropy(
     >>> binary_cross_entropy(np.array([0.9, 0.2, 0.0]), np.array([1.0, 0.0, 1.0]),
     ...                      reduction="none").round(6)
     array([  0.105361,   0.223144, 100.      ])
+    >>> binary_cross_entropy(np.array([0.5, np.nan]), np.array([1.0, 0.0]))
+    Traceback (most recent call last):
+    ...
+    ValueError: binary_cross_entropy: input must hold probabilities in [0, 1]; got nan at index 1
     """
     func = "binary_cross_entropy"
     reduction = reduction_of(size_average, reduce, reduction, func)
@@ -136,7 +142,8 @@ def binary_cross_entropy_with_logits(
     target : array
         Same shape as ``input``, values in ``[0, 1]``.
     weight : array, optional
-        Rescaling weight broadcast against ``input``.
+        Rescaling weight that broadcasts to ``input``'s shape (else ValueError naming both
+        shapes).
     size_average, reduce : bool, optional
         torch's deprecated pair (see :func:`cross_entropy`).
     reduction : {"mean", "sum", "none"}

@@ -303,12 +303,12 @@ def check_index_target(target: Array, x: Array, axis: int, xp: Any, func: str) -
             f"{func}: class-index targets must have an integer dtype, got {target.dtype} "
             f"(probability targets must have the input's shape {tuple(x.shape)})"
         )
-    shape = tuple(x.shape)
+    shape = x.shape
     expected = shape[:axis] + shape[axis + 1 :]
-    if tuple(target.shape) != expected:
+    if target.shape != expected:
         raise ValueError(
             f"{func}: target shape {tuple(target.shape)} does not match input shape "
-            f"{tuple(x.shape)}: expected {expected} (class indices) or {tuple(x.shape)} "
+            f"{tuple(x.shape)}: expected {tuple(expected)} (class indices) or {tuple(x.shape)} "
             "(class probabilities)"
         )
 

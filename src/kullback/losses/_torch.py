@@ -43,7 +43,7 @@ _SOFTPLUS_LINEAR = 40.0
 
 def _read(*scalars: torch.Tensor) -> list[float]:
     """Host values of 0-d tensors, with one device synchronisation."""
-    if scalars[0].device.type == "cpu":
+    if scalars[0].is_cpu:
         return [s.item() for s in scalars]
     return torch.stack([s.to(torch.float64) for s in scalars]).tolist()
 
@@ -73,7 +73,7 @@ def _indices(target: torch.Tensor, n_classes: int, ignore_index: int,
     y = target if target.dtype == torch.int64 else target.long()
     if y.numel() == 0:
         return None
-    if y.device.type != "cpu":
+    if not y.is_cpu:
         lo, hi = _read(*torch.aminmax(y))
         if not (0 <= lo and hi < n_classes):
             bad = (y != ignore_index) & ((y < 0) | (y >= n_classes))
@@ -143,7 +143,7 @@ def binary_cross_entropy(x, y, weight, *, reduction):
     """``F.binary_cross_entropy`` on CPU, whose kernel rejects values outside [0, 1] (then the
     generic path raises the ValueError); with a gradient only where torch's backward does not
     clamp (``x (1 - x) >= 1e-12``)."""
-    if x.device.type != "cpu" or x.numel() == 0 or _wants_grad(y):
+    if not x.is_cpu or x.numel() == 0 or _wants_grad(y):
         return None
     if _wants_grad(x):
         lo, hi = _read(*torch.aminmax(x.detach()))
@@ -155,6 +155,11 @@ def binary_cross_entropy(x, y, weight, *, reduction):
         return None
 
 
+def _bce_logits_terms(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    neg = F.softplus(x, threshold=_SOFTPLUS_LINEAR)
+    return torch.lerp(neg, F.softplus(-x, threshold=_SOFTPLUS_LINEAR), y)
+
+
 class _BinaryCrossEntropyWithLogits(torch.autograd.Function):
     """Per element ``(1 - y) softplus(x) + y softplus(-x)`` (torch's softplus, mixed by
     ``lerp``, which is exact at y = 0 and 1), with torch's own backward ``sigmoid(x) - y``:
@@ -163,8 +168,7 @@ class _BinaryCrossEntropyWithLogits(torch.autograd.Function):
     @staticmethod
     def forward(ctx, x, y):
         ctx.save_for_backward(x, y)
-        neg = F.softplus(x, threshold=_SOFTPLUS_LINEAR)
-        return torch.lerp(neg, F.softplus(-x, threshold=_SOFTPLUS_LINEAR), y)
+        return _bce_logits_terms(x, y)
 
     @staticmethod
     def backward(ctx, grad):
@@ -179,7 +183,9 @@ def binary_cross_entropy_with_logits(x, y, weight, pos_weight, *, reduction):
     ``F.binary_cross_entropy_with_logits``, whose ``(1 - y) x - log_sigmoid(x)`` loses the loss
     of a confident right answer (``x = -40, y = 0`` gives 0, not 4.2e-18). A NaN (``0 * inf``
     at an infinite logit) hands over to the generic path."""
-    if pos_weight is None:
+    if pos_weight is None and not (_wants_grad(x) or _wants_grad(y)):
+        per = _bce_logits_terms(x, y)
+    elif pos_weight is None:
         per = _BinaryCrossEntropyWithLogits.apply(x, y)
     else:
         neg = F.softplus(x, threshold=_SOFTPLUS_LINEAR) * (1.0 - y)
