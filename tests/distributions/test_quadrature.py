@@ -251,3 +251,20 @@ def test_binomials_with_different_n_sum_the_core_terms():
     t = kd.kl_divergence(td.Binomial(t64([10.0, 20.0]), t64(0.3)), td.Binomial(t64(15.0), t64(0.2)))
     assert_close(float(t[0]), direct, rtol=1e-13)
     assert float(t[1]) == math.inf
+
+
+def test_transformed_distributions_with_different_transforms_are_integrated():
+    """torch has no KL for different transforms; kullback integrates with torch's log_prob,
+    icdf (the support [2, 5] of an affine image of U(0, 1)) and cdf, and agrees with the same
+    pair written in scipy (whose values are checked elsewhere)."""
+    A = td.TransformedDistribution(td.Uniform(t64(0.0), t64(1.0)), T.AffineTransform(t64(2.0),
+                                                                                   t64(3.0)))
+    B = td.TransformedDistribution(td.Beta(t64(2.0), t64(2.0)), T.AffineTransform(t64(1.0),
+                                                                                t64(5.0)))
+    sa, sb = stats.uniform(2, 3), stats.beta(2, 2, loc=1, scale=5)
+    assert_close(float(kd.entropy(A)), math.log(3), rtol=1e-10)
+    res = kd.kl_divergence(A, B, return_error=True)
+    assert res.method == "quad"
+    assert_close(float(res.value), float(kd.kl_divergence(sa, sb)), rtol=1e-9)
+    assert_close(float(kd.js_divergence(A, B)), float(kd.js_divergence(sa, sb)), rtol=1e-9)
+    assert float(kd.kl_divergence(B, A)) == math.inf

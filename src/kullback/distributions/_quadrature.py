@@ -142,18 +142,24 @@ def _family_elements(d: Dist):
 
 
 def _torch_elements(d: Dist):
-    """Elements of a torch family kullback does not declare: torch's log_prob and support,
+    """Elements of a torch family kullback does not declare: torch's log_prob and support;
+    torch's icdf (which also narrows the support) and cdf where the family has them, else the
     quantiles of a seeded sample (they only choose where quadrature splits its range)."""
     import torch
 
     obj = d.obj
     bshape = tuple(obj.batch_shape)
+    icdf = _torch_batch_function(obj, "icdf", [0.0, 1.0])
     lo = np.broadcast_to(_bound(obj.support, "lower_bound", -math.inf), bshape)
     hi = np.broadcast_to(_bound(obj.support, "upper_bound", math.inf), bshape)
+    if icdf is not None:
+        ends = icdf([0.0, 1.0])
+        lo, hi = np.maximum(lo, ends[0]), np.minimum(hi, ends[1])
     with torch.random.fork_rng(devices=[]), torch.no_grad():
         torch.manual_seed(0)
         sample = obj.sample((2001,)).detach().to(torch.float64).cpu().numpy()
     sample = sample.reshape((2001, *bshape))
+    cdf = _torch_batch_function(obj, "cdf", [float(np.median(sample))])
 
     def make(idx):
         def logpdf(x):
@@ -162,12 +168,47 @@ def _torch_elements(d: Dist):
                 return float(_log_prob_any(d, value).to(torch.float64)[idx])
 
         def ppf(q):
+            if icdf is not None:
+                return icdf(q)[(slice(None), *idx)]
             return np.quantile(sample[(slice(None), *idx)], q)
 
+        def outside(a, b):
+            f = cdf([a, b])[(slice(None), *idx)]
+            return float(f[0] + (1.0 - f[1]))
+
         return _Element(logpdf, (float(lo[idx]), float(hi[idx])), ppf, type(obj).__name__,
-                        exact_ppf=False)
+                        exact_ppf=icdf is not None, outside=outside if cdf else None)
 
     return make
+
+
+def _torch_batch_function(obj, name: str, probe):
+    """``points -> array (len(points), *batch_shape)`` evaluating torch's ``obj.<name>`` (icdf,
+    cdf), or None where the family does not implement it."""
+    import torch
+
+    bshape = tuple(obj.batch_shape)
+
+    def evaluate(points):
+        grid = torch.as_tensor(np.asarray(points, dtype=np.float64), dtype=torch.float64)
+        grid = grid.reshape((-1,) + (1,) * len(bshape)).expand((-1, *bshape))
+        chain = _distribution_chain(obj)
+        saved = [c._validate_args for c in chain]
+        for c in chain:
+            c._validate_args = False
+        try:
+            with torch.no_grad():
+                return getattr(obj, name)(grid).to(torch.float64).cpu().numpy()
+        finally:
+            for c, v in zip(chain, saved, strict=True):
+                c._validate_args = v
+
+    try:
+        if not np.all(np.isfinite(evaluate(probe)) | np.isinf(evaluate(probe))):
+            return None
+    except (NotImplementedError, RuntimeError, ValueError, TypeError):
+        return None
+    return evaluate
 
 
 def _bound(constraint, name: str, default: float):
@@ -446,14 +487,20 @@ def _log_prob_any(d: Dist, x):
 
         obj = d.obj
         xt = x if isinstance(x, torch.Tensor) else torch.as_tensor(x)
-        ok = obj.support.check(xt)
-        saved = obj._validate_args
-        obj._validate_args = False
+        try:
+            ok = obj.support.check(xt)
+        except (NotImplementedError, ValueError):  # a dependent support: log_prob decides
+            ok = torch.ones_like(xt, dtype=torch.bool)
+        chain = _distribution_chain(obj)
+        saved = [c._validate_args for c in chain]
+        for c in chain:
+            c._validate_args = False
         try:
             lq = obj.log_prob(xt)
         finally:
-            obj._validate_args = saved
-        return torch.where(ok, lq, -math.inf)
+            for c, v in zip(chain, saved, strict=True):
+                c._validate_args = v
+        return torch.where(ok & ~torch.isnan(lq), lq, -math.inf)
     obj = d.obj
     if hasattr(x, "detach"):
         x = x.detach().cpu().numpy()
@@ -465,6 +512,21 @@ def _log_prob_any(d: Dist, x):
         return np.where(inside, obj.logpdf(xs.T), -np.inf)
     with np.errstate(all="ignore"):
         return (obj.logpmf if hasattr(obj, "logpmf") else obj.logpdf)(x)
+
+
+def _distribution_chain(obj) -> list:
+    """``obj`` and the torch distributions it wraps (a base distribution, Beta's Dirichlet...),
+    each of which validates its own arguments."""
+    from torch.distributions import Distribution
+
+    chain, todo = [], [obj]
+    while todo and len(chain) < 64:
+        d = todo.pop()
+        if any(d is c for c in chain):
+            continue
+        chain.append(d)
+        todo += [v for v in vars(d).values() if isinstance(v, Distribution)]
+    return chain
 
 
 def _as_like(ref, x):
