@@ -156,26 +156,38 @@ def binary_cross_entropy(x, y, weight, *, reduction):
 
 
 def _bce_logits_terms(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-    neg = F.softplus(x, threshold=_SOFTPLUS_LINEAR)
-    return torch.lerp(neg, F.softplus(-x, threshold=_SOFTPLUS_LINEAR), y)
+    """Per element ``(1 - y) softplus(x) + y softplus(-x)``: torch's softplus, mixed by
+    ``lerp`` (exact at y = 0 and 1)."""
+    per = F.softplus(x, threshold=_SOFTPLUS_LINEAR)
+    return per.lerp_(F.softplus(-x, threshold=_SOFTPLUS_LINEAR), y)
+
+
+_REDUCE = {"none": lambda per: per, "sum": torch.sum, "mean": torch.mean}
 
 
 class _BinaryCrossEntropyWithLogits(torch.autograd.Function):
-    """Per element ``(1 - y) softplus(x) + y softplus(-x)`` (torch's softplus, mixed by
-    ``lerp``, which is exact at y = 0 and 1), with torch's own backward ``sigmoid(x) - y``:
-    one pass instead of autograd's five. Differentiable again (double backward)."""
+    """:func:`_bce_logits_terms`, reduced, with torch's own backward ``sigmoid(x) - y`` (and
+    ``-x`` for the target) in one fused pass instead of autograd's chain; differentiable
+    again when a graph of the backward is asked for (double backward)."""
 
     @staticmethod
-    def forward(ctx, x, y):
+    def forward(ctx, x, y, reduction):
         ctx.save_for_backward(x, y)
-        return _bce_logits_terms(x, y)
+        ctx.reduction = reduction
+        return _REDUCE[reduction](_bce_logits_terms(x, y))
 
     @staticmethod
     def backward(ctx, grad):
         x, y = ctx.saved_tensors
-        gx = (torch.sigmoid(x) - y) * grad if ctx.needs_input_grad[0] else None
-        gy = -x * grad if ctx.needs_input_grad[1] else None
-        return gx, gy
+        scale = grad / x.numel() if ctx.reduction == "mean" else grad
+        differentiable = torch.is_grad_enabled()  # create_graph=True: no in-place ops
+        gx = gy = None
+        if ctx.needs_input_grad[0]:
+            s = torch.sigmoid(x)
+            gx = (s - y) * scale if differentiable else s.sub_(y).mul_(scale)
+        if ctx.needs_input_grad[1]:
+            gy = -x * scale
+        return gx, gy, None
 
 
 def binary_cross_entropy_with_logits(x, y, weight, pos_weight, *, reduction):
@@ -183,21 +195,20 @@ def binary_cross_entropy_with_logits(x, y, weight, pos_weight, *, reduction):
     ``F.binary_cross_entropy_with_logits``, whose ``(1 - y) x - log_sigmoid(x)`` loses the loss
     of a confident right answer (``x = -40, y = 0`` gives 0, not 4.2e-18). A NaN (``0 * inf``
     at an infinite logit) hands over to the generic path."""
-    if pos_weight is None and not (_wants_grad(x) or _wants_grad(y)):
-        per = _bce_logits_terms(x, y)
-    elif pos_weight is None:
-        per = _BinaryCrossEntropyWithLogits.apply(x, y)
+    if pos_weight is None and weight is None:
+        if _wants_grad(x) or _wants_grad(y):
+            return _unless_nan(_BinaryCrossEntropyWithLogits.apply(x, y, reduction))
+        return _unless_nan(_REDUCE[reduction](_bce_logits_terms(x, y)))
+    if pos_weight is None:
+        per = torch.lerp(F.softplus(x, threshold=_SOFTPLUS_LINEAR),
+                         F.softplus(-x, threshold=_SOFTPLUS_LINEAR), y)
     else:
         neg = F.softplus(x, threshold=_SOFTPLUS_LINEAR) * (1.0 - y)
         pos = F.softplus(-x, threshold=_SOFTPLUS_LINEAR)
         per = torch.addcmul(neg, pos, y * pos_weight)
     if weight is not None:
         per = per * weight
-    if reduction == "sum":
-        per = per.sum()
-    elif reduction == "mean":
-        per = per.mean()
-    return _unless_nan(per)
+    return _unless_nan(_REDUCE[reduction](per))
 
 
 def linear_cross_entropy(input, linear_weight, target, **options):
