@@ -20,6 +20,7 @@ from kullback.losses._common import (
 )
 
 __all__ = [
+    "LOG_FLOOR",
     "binary_cross_entropy",
     "binary_cross_entropy_value",
     "binary_cross_entropy_with_logits",

@@ -24,6 +24,7 @@ from kullback.losses._common import (
 
 __all__ = [
     "DIRECTIONS",
+    "KL_REDUCTIONS",
     "check_non_negative",
     "distillation",
     "kl_div",

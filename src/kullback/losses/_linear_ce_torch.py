@@ -40,7 +40,7 @@ _BUDGET = 2**23
 _MIN_ROWS, _MAX_ROWS = 256, 2048
 _SUB_BLOCK = 2**19  # elements per logsumexp sub-block (its temporaries: 2 MiB in float32)
 
-FUNC = "linear_cross_entropy"
+_FUNC = "linear_cross_entropy"
 
 
 def auto_chunk_size(n_rows: int, n_cols: int) -> int:
@@ -79,19 +79,19 @@ def _prepare(
 ) -> tuple[_Problem, tuple[int, ...]]:
     for name, t in (("input", input), ("linear_weight", linear_weight)):
         if not (t.is_floating_point()):
-            raise TypeError(f"{FUNC}: {name} must be floating point, got {t.dtype}")
+            raise TypeError(f"{_FUNC}: {name} must be floating point, got {t.dtype}")
     if input.dim() not in (1, 2):
-        raise ValueError(f"{FUNC}: input must have shape (d,) or (N, d), got {tuple(input.shape)}")
+        raise ValueError(f"{_FUNC}: input must have shape (d,) or (N, d), got {tuple(input.shape)}")
     if linear_weight.dim() < 2 or linear_weight.shape[-1] != input.shape[-1]:
         raise ValueError(
-            f"{FUNC}: linear_weight must have shape (C, ..., {input.shape[-1]}) to match input, "
+            f"{_FUNC}: linear_weight must have shape (C, ..., {input.shape[-1]}) to match input, "
             f"got {tuple(linear_weight.shape)}"
         )
     C = linear_weight.shape[0]
     kdims = tuple(linear_weight.shape[1:-1])
     M = math.prod(kdims)
     if kdims and input.dim() == 1:
-        raise ValueError(f"{FUNC}: a K-dimensional linear_weight needs batched input (N, d)")
+        raise ValueError(f"{_FUNC}: a K-dimensional linear_weight needs batched input (N, d)")
     batched = input.dim() == 2
     N = input.shape[0] if batched else 1
     d = input.shape[-1]
@@ -103,41 +103,42 @@ def _prepare(
     if linear_bias is not None:
         if tuple(linear_bias.shape) != (C, *kdims):
             raise ValueError(
-                f"{FUNC}: linear_bias must have shape {(C, *kdims)}, got {tuple(linear_bias.shape)}"
+                f"{_FUNC}: linear_bias must have shape {(C, *kdims)}, "
+                f"got {tuple(linear_bias.shape)}"
             )
         b2 = linear_bias.reshape(C * M).to(acc)
         maskable = bool(torch.isneginf(b2).any())
     w = None
     if weight is not None:
         if tuple(weight.shape) != (C,):
-            raise ValueError(f"{FUNC}: weight must have shape ({C},), got {tuple(weight.shape)}")
+            raise ValueError(f"{_FUNC}: weight must have shape ({C},), got {tuple(weight.shape)}")
         w = weight.to(acc)
     logits_shape = (N, C, *kdims) if batched else (C,)
     y = wy = probs = None
     if tuple(target.shape) == logits_shape:
         if not target.is_floating_point():
             raise TypeError(
-                f"{FUNC}: a target with the logits' shape {logits_shape} holds probabilities and "
+                f"{_FUNC}: a target with the logits' shape {logits_shape} holds probabilities and "
                 f"must be floating point, got {target.dtype}"
             )
         if ignore_index >= 0:
-            raise ValueError(f"{FUNC}: ignore_index must be negative with probability targets")
+            raise ValueError(f"{_FUNC}: ignore_index must be negative with probability targets")
         probs = target.reshape(N, C, M)
         valid = torch.ones(N, M, dtype=torch.bool, device=h.device)
     else:
         expected = (N, *kdims) if batched else ()
         if tuple(target.shape) != expected:
             raise ValueError(
-                f"{FUNC}: target shape {tuple(target.shape)} must be {expected} (class indices) "
+                f"{_FUNC}: target shape {tuple(target.shape)} must be {expected} (class indices) "
                 f"or {logits_shape} (class probabilities)"
             )
         if target.is_floating_point() or target.is_complex() or target.dtype == torch.bool:
-            raise TypeError(f"{FUNC}: class-index targets must be integers, got {target.dtype}")
+            raise TypeError(f"{_FUNC}: class-index targets must be integers, got {target.dtype}")
         t = target.reshape(N, M).to(torch.int64)
         valid = t != ignore_index
         if bool((valid & ((t < 0) | (t >= C))).any()):
             raise ValueError(
-                f"{FUNC}: target holds class indices outside [0, {C}) that are not "
+                f"{_FUNC}: target holds class indices outside [0, {C}) that are not "
                 f"ignore_index={ignore_index}"
             )
         y = torch.where(valid, t, 0)
@@ -380,7 +381,7 @@ class _LinearCrossEntropy(torch.autograd.Function):
         grads = ctx.grads
         if grads is None:
             raise RuntimeError(
-                f"{FUNC}: backward through the same graph a second time; the gradients "
+                f"{_FUNC}: backward through the same graph a second time; the gradients "
                 "precomputed in forward were already handed over"
             )
         ctx.grads = None

@@ -22,7 +22,7 @@ import math
 
 import array_api_compat.torch as xp
 import torch
-import torch.nn.functional as F
+from torch.nn import functional as F
 
 from kullback.losses._common import raise_bad_class_index
 
