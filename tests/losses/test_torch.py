@@ -266,3 +266,17 @@ def test_each_loss_takes_a_torch_kernel(spy, loss, kernel, args):
     x, y = (torch.tensor(a) for a in args)
     getattr(losses, loss)(x.requires_grad_(), y)
     assert kernel in spy.called
+
+
+@pytest.mark.parametrize("loss", ["cross_entropy", "nll_loss"])
+def test_bad_class_index_is_located(loss):
+    # torch's CPU kernel raises IndexError; the generic path names the index and its position
+    fn = getattr(losses, loss)
+    with pytest.raises(ValueError, match=r"outside \[0, 5\).*: 7 at index 4"):
+        fn(torch.tensor(X), torch.tensor([0, 1, 2, 3, 7, 1]))
+    y = torch.zeros(3, 4, dtype=torch.int64)
+    y[2, 1] = -3
+    with pytest.raises(ValueError, match=r"ignore_index=-100: -3 at index \(2, 1\)"):
+        fn(torch.zeros(3, 5, 4, dtype=torch.float64), y)
+    with pytest.raises(ValueError, match=r"-3 at index \(2, 1\)"):
+        losses.linear_cross_entropy(torch.zeros(3, 2), torch.zeros(5, 4, 2), y)

@@ -28,7 +28,11 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
+import array_api_compat.torch as xp
 import torch
+
+from kullback._xp import compute_dtype
+from kullback.losses._common import raise_bad_class_index
 
 __all__ = ["auto_chunk_size", "linear_cross_entropy_torch"]
 
@@ -69,10 +73,6 @@ class _Problem:
     chunk: int
 
 
-def _is_half(t: torch.Tensor) -> bool:
-    return t.dtype in (torch.float16, torch.bfloat16)
-
-
 def _prepare(
     input, linear_weight, target, linear_bias, weight, ignore_index, label_smoothing, z_loss,
     softcap, chunk_size,
@@ -95,7 +95,7 @@ def _prepare(
     batched = input.dim() == 2
     N = input.shape[0] if batched else 1
     d = input.shape[-1]
-    acc = torch.float32 if _is_half(input) else input.dtype
+    acc = compute_dtype(torch, input.dtype)  # the one half-precision policy
     h = input.reshape(N, d).to(acc)
     W2 = linear_weight.reshape(C * M, d).to(acc)
     b2 = None
@@ -136,11 +136,10 @@ def _prepare(
             raise TypeError(f"{_FUNC}: class-index targets must be integers, got {target.dtype}")
         t = target.reshape(N, M).to(torch.int64)
         valid = t != ignore_index
-        if bool((valid & ((t < 0) | (t >= C))).any()):
-            raise ValueError(
-                f"{_FUNC}: target holds class indices outside [0, {C}) that are not "
-                f"ignore_index={ignore_index}"
-            )
+        bad = valid & ((t < 0) | (t >= C))
+        if bool(bad.any()):
+            raise_bad_class_index(t.reshape(target.shape), bad.reshape(target.shape), C,
+                                  ignore_index, xp, _FUNC)
         y = torch.where(valid, t, 0)
         wy = valid.to(acc) if w is None else w[y] * valid
     w_sum = float(C) if w is None else float(w.sum())
