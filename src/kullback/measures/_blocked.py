@@ -24,6 +24,7 @@ with the raw sums of the measures that have a ``raw_finish``) and, when needed,
 
 from __future__ import annotations
 
+import functools
 import os
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -34,7 +35,7 @@ import numpy as np
 from kullback.measures import _kernels
 from kullback.measures._prepare import Prepared
 from kullback.measures._table import Measure
-from kullback.measures._tiles import TileNamespace
+from kullback.measures._tiles import TileNamespace, rowsum
 from kullback.validation import check_masses
 
 __all__ = ["MIN_BLOCKED", "evaluate", "one_pass", "term_sums", "use_blocked"]
@@ -157,7 +158,7 @@ def one_pass(
         mins = [float(t.min()) for t in tiles] if minima or raw else [0.0] * len(tiles)
         top = float(tiles[0].max()) if any(m.arity == 1 or m.raw_sum for m in measures) else 0.0
         stats.append((*mins, top))
-        out = [np.sum(t, axis=-1) for t in tiles]
+        out = [rowsum(t) for t in tiles]
         out += [m.tile(ns, *tiles[: m.arity], mins[0] <= 0) for m in raw]
         return out
 
@@ -238,6 +239,26 @@ def term_sums(
     return out
 
 
+def _contiguous(x: np.ndarray) -> np.ndarray:
+    """A C-contiguous copy of a strided view whose outcome axis was not last (rows of a few
+    outcomes, read across cache lines, are several times slower than one copying pass);
+    broadcast views (zero strides) stay views."""
+    if x.flags.c_contiguous or 0 in x.strides:
+        return x
+    return np.ascontiguousarray(x)
+
+
+def _dominant(p: np.ndarray, max_p: float, sp: np.ndarray) -> bool:
+    """Whether some row's largest entry holds all but ``2**-16`` of its mass (the global
+    maximum decides for most inputs; the row maxima, one cheap pass, for the rest)."""
+    if max_p <= _kernels.DOMINANT * float(np.min(sp)):
+        return False
+    n = p.shape[-1]
+    top = np.max(p, axis=-1) if n > 16 else functools.reduce(
+        np.maximum, (p[..., j] for j in range(n)))  # short rows: columns, not a slow reduce
+    return bool(np.any(top > _kernels.DOMINANT * sp))
+
+
 def evaluate(pr: Prepared, measures: Sequence[Measure]) -> dict[str, Any] | None:
     """Sums of each measure's normalised terms along the last axis, or None (generic path).
 
@@ -249,7 +270,7 @@ def evaluate(pr: Prepared, measures: Sequence[Measure]) -> dict[str, Any] | None
     """
     if any(m.tile is None for m in measures):
         return None
-    xp, p, q = pr.xp, pr.p, pr.q
+    xp, p, q = pr.xp, _contiguous(pr.p), None if pr.q is None else _contiguous(pr.q)
     raw = [m for m in measures if m.raw_finish is not None]
     # with no measure finished in the first pass, the minima come from the second
     first = one_pass(measures, p, q, minima=bool(raw))
@@ -258,17 +279,15 @@ def evaluate(pr: Prepared, measures: Sequence[Measure]) -> dict[str, Any] | None
         check_masses("p", pr.p_orig, sp, xp, minimum=first["min_p"] if raw else 0.0)
         if q is not None:
             check_masses("q", pr.q_orig, sq, xp, minimum=first["min_q"] if raw else 0.0)
-    if any(m.raw_sum is not None for m in measures) and 2.0 * first["max_p"] > np.min(sp):
-        return None  # a row may hold one dominant entry: the generic path compensates it
-    if q is not None and not bool(np.all(_kernels.pair_with_difference(np, sp, sq, sp, sq)[4])):
+    if any(m.raw_sum is not None for m in measures) and _dominant(p, first["max_p"], sp):
+        return None  # a row holds one dominant entry: the generic path compensates it
+    if q is not None and not bool(np.all(_kernels.direct_rows(np, sp, sq))):
         return None  # totals far apart or near the float range: the generic path (log space)
     out: dict[str, Any] = {}
     with np.errstate(all="ignore"):
         for m in raw:
             extra = (sq,) if m.arity == 2 else (first["max_p"],)
-            value = m.raw_finish(first[m.name], sp, *extra)
-            if value is not None:
-                out[m.name] = value
+            out[m.name] = m.raw_finish(first[m.name], sp, *extra)  # NaN: rows to redo
         rest = [m for m in measures if m.name not in out]
         if rest:
             second = term_sums(rest, p, q, sp, sq)
@@ -277,4 +296,21 @@ def evaluate(pr: Prepared, measures: Sequence[Measure]) -> dict[str, Any] | None
                 if q is not None:
                     check_masses("q", pr.q_orig, sq, xp, minimum=second["min_q"])
             out.update({m.name: second[m.name] for m in rest})
+        for m in raw:
+            _redo_rows(m, out[m.name], p, q, sp, sq)
     return out
+
+
+def _redo_rows(m: Measure, value: np.ndarray, p: np.ndarray, q: np.ndarray | None,
+               sp: np.ndarray, sq: np.ndarray | None) -> None:
+    """Fill the rows a single-pass finish left NaN, by a second pass over those rows only."""
+    bad = np.isnan(value)
+    if not bad.any():
+        return
+    if bad.all():
+        value[...] = term_sums([m], p, q, sp, sq)[m.name]
+        return
+    idx = np.nonzero(bad)  # leading-axis indices: fancy indexing copies only those rows
+    sub = term_sums([m], p[idx], None if q is None else q[idx], sp[idx],
+                    None if sq is None else sq[idx])
+    value[idx] = sub[m.name]

@@ -10,6 +10,7 @@ the generic one's.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
@@ -146,9 +147,26 @@ class TileNamespace:
 
 
 def _rowdot(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Row-wise dot product without a temporary. Not ``np.vecdot``: that calls BLAS, whose
-    own thread pool fights the driver's threads for the cores (2x slower with two threads)."""
+    """Row-wise dot product. Not ``np.vecdot``: that calls BLAS, whose own thread pool fights
+    the driver's threads for the cores (2x slower with two threads). Short rows multiply and
+    add columns (a reduction along a short last axis is several times slower than a log)."""
+    if a.shape[-1] <= _SHORT:
+        return rowsum(a * b)
     return np.einsum("ij,ij->i", a, b)
+
+
+_SHORT = 16
+
+
+def rowsum(a: np.ndarray) -> np.ndarray:
+    """Sums along the last axis of a 2-D tile; rows of at most 16 entries add columns."""
+    n = a.shape[-1]
+    if n > _SHORT or n == 1:
+        return np.add.reduce(a, axis=-1)
+    out = a[:, 0] + a[:, 1]
+    for j in range(2, n):
+        out += a[:, j]
+    return out
 
 
 _TINY = {np.dtype(np.float64): 5e-324, np.dtype(np.float32): 1e-45}
@@ -161,9 +179,10 @@ def tile_entropy(ns: TileNamespace, A: np.ndarray, has_zero: bool) -> np.ndarray
 
 
 _EPS = {np.dtype(np.float64): 2.0**-52, np.dtype(np.float32): 2.0**-23}
+_HALF = {np.dtype(np.float64): 512, np.dtype(np.float32): 64}
 # the fast paths' accepted rounding error, relative to the tile's sum: far inside the accuracy
 # contract (1e-10 in float64, 1e-4 in float32) since the tiles' errors add up
-_TOL = {np.dtype(np.float64): 2.0**-40, np.dtype(np.float32): 2.0**-17}
+_TOL = {np.dtype(np.float64): 2.0**-36, np.dtype(np.float32): 2.0**-16}
 
 
 def _phi_dot(ns: TileNamespace, W: np.ndarray, u: np.ndarray) -> np.ndarray:
@@ -173,79 +192,94 @@ def _phi_dot(ns: TileNamespace, W: np.ndarray, u: np.ndarray) -> np.ndarray:
     return _rowdot(W, L)
 
 
-def _fast_ok(s: np.ndarray, spread: np.ndarray, low: float, dtype: np.dtype) -> bool:
-    """Whether a fast tile sum ``s`` is within the tolerance.
+def _rows_ok(s: np.ndarray, bound: np.ndarray, dtype: np.dtype) -> np.ndarray:
+    """Rows whose fast sum ``s`` is finite with a rounding error (``bound`` units of eps)
+    far inside the contract (1e-10 relative in float64, 1e-4 in float32)."""
+    return np.isfinite(s) & (_EPS[dtype] * bound <= _TOL[dtype] * s)
 
-    ``u - log1p(u)`` computed directly errs by about ``2 eps |u|`` per unit of weight, so the
-    row's error is at most ``2 eps sum|W u|`` (``spread``); ``low`` (the smallest ``u``) must
-    keep ``1 + u`` well inside the float range, and the sum must be finite.
-    """
-    return (bool(np.isfinite(s).all()) and low >= -1.0 + 2.0**-20
-            and bool(np.all(4.0 * _EPS[dtype] * spread <= _TOL[dtype] * s)))
+
+def _fix_rows(s: np.ndarray, ok: np.ndarray, kernel: Any, A: np.ndarray,
+              B: np.ndarray) -> np.ndarray:
+    """``s`` with the rows that are not ``ok`` recomputed by the generic ``kernel``."""
+    if ok.all():
+        return s
+    bad = np.flatnonzero(~ok)
+    s[bad] = np.sum(kernel(np, A[bad], B[bad]), axis=-1)
+    return s
 
 
 def tile_kl(ns: TileNamespace, A: np.ndarray, B: np.ndarray, has_zero: bool) -> np.ndarray:
-    """Row sums of the Bregman KL terms ``A (u - log1p(u))``, ``u = (B - A)/A``.
+    """Row sums of the Bregman KL terms ``A (x - 1 - log x)``, ``x = B/A``.
 
-    The common tile (every ``A > 0``, ratios not near the float range, the inputs not so
-    close that ``u - log1p(u)`` cancels) takes a few in-place operations; any other tile is
-    recomputed by the generic kernel (series near ``u = 0``, every edge case), so the result
-    is always within the accuracy contract of the generic one.
+    The common tile (every ``A > 0``, no ratio near the float range) takes five operations;
+    their rounding error is at most a few ``eps (A + B)`` per element, so a row is accepted
+    when ``eps sum(A + B)`` is far below its sum. The other rows (nearly identical inputs,
+    whose KL is below that) and any tile with a zero or an extreme ratio go to the generic
+    kernel (series near ``x = 1``, every edge case): the result is always within the contract.
     """
-    if not has_zero:
-        U = ns.subtract(B, A)  # exact (Sterbenz) wherever the ratio is within [1/2, 2]
-        spread = np.sum(ns.abs(U), axis=-1)
-        np.divide(U, A, out=U)
-        s = _phi_dot(ns, A, U)
-        if _fast_ok(s, spread, float(ns.min(U)), A.dtype):
-            return s
-    return np.sum(_kernels.kl_terms(ns, A, B), axis=-1)
+    if has_zero:
+        return rowsum(_kernels.kl_terms(ns, A, B))
+    x = ns.divide(B, A)
+    if ns.min(x) < 2.0 ** -_HALF[A.dtype]:
+        return rowsum(_kernels.kl_terms(ns, A, B))
+    phi = ns.log(x)
+    np.subtract(x, phi, out=phi)  # in place: two tile buffers stay in cache, not four
+    np.subtract(phi, 1.0, out=phi)
+    s = _rowdot(A, phi)
+    ok = _rows_ok(s, 8.0 * (rowsum(A) + rowsum(B)), A.dtype)
+    return _fix_rows(s, ok, _kernels.kl_terms, A, B)
 
 
 def tile_js(ns: TileNamespace, A: np.ndarray, B: np.ndarray, has_zero: bool) -> np.ndarray:
     """Row sums of four times the JS terms, ``2 A phi(M/A) + 2 B phi(M/B)``, ``M = (A+B)/2``.
 
     ``M/A - 1 = (B - A)/(2A)`` is formed from the exact difference ``B - A``, never from a
-    rounded midpoint; the ratios are at least 1/2. Tiles with a zero or subnormal entry, an
-    overflow or nearly identical entries go to the generic kernel.
+    rounded midpoint; the ratios are at least 1/2, and ``u - log1p(u)`` errs by about
+    ``2 eps |u|`` per unit of weight, so a row's error is at most ``4 eps sum|B - A|``. Rows
+    beyond the tolerance (nearly identical) and tiles with a zero or subnormal entry go to the
+    generic kernel.
     """
-    if not has_zero:  # every entry normal and positive
-        D = ns.subtract(B, A)
-        spread = np.sum(ns.abs(D), axis=-1)
-        s = np.zeros(A.shape[0], dtype=A.dtype)
-        for V, sign in ((A, 0.5), (B, -0.5)):
-            u = ns.divide(D, V)
-            np.multiply(u, sign, out=u)
-            s += _phi_dot(ns, V, u)
-        s *= 2.0
-        if _fast_ok(s, spread, -0.5, A.dtype):
-            return s
-    return np.sum(_kernels.js_terms(ns, A, B), axis=-1)
+    if has_zero:  # every entry normal and positive below
+        return rowsum(_kernels.js_terms(ns, A, B))
+    D = ns.subtract(B, A)
+    spread = rowsum(ns.abs(D))
+    s = np.zeros(A.shape[0], dtype=A.dtype)
+    for V, sign in ((A, 0.5), (B, -0.5)):
+        u = ns.divide(D, V)
+        np.multiply(u, sign, out=u)
+        s += _phi_dot(ns, V, u)
+    s *= 2.0
+    return _fix_rows(s, _rows_ok(s, 8.0 * spread, A.dtype), _kernels.js_terms, A, B)
 
 
-def finish_raw_entropy(raw: np.ndarray, sp: np.ndarray, max_p: float) -> np.ndarray | None:
-    """H from the raw sum ``sum p log p`` of unnormalised ``p``: ``log S - raw/S``.
+def finish_raw_entropy(raw: np.ndarray, sp: np.ndarray, max_p: float) -> np.ndarray:
+    """The sum of the normalised terms (``-H``) from the raw sum ``sum p log p`` of
+    unnormalised ``p``: ``H = log S + t``, ``t = -raw/S``; NaN on rows where that is not
+    within the contract (the caller recomputes them with the exact normalisers).
 
-    Exact enough only where the normalisation cancels little: with every ``p <= 1`` the two
-    parts are ``log S`` and ``t = -raw/S >= 0``; at most 4 bits may be lost. Otherwise None
-    (the caller normalises first).
+    With every ``p <= 1`` both parts are ``>= 0`` up to ``log S``'s sign; a row is accepted
+    when its rounding error, a few ``eps (|log S| + t + 1)``, is far below ``H``.
     """
     if max_p > 1:
-        return None
+        return np.full_like(sp, np.nan)
     log_s, t = np.log(sp), -raw / sp
     h = log_s + t
-    return -h if np.all(np.abs(log_s) + t <= 16 * h) else None  # terms' sum: -H
+    ok = _rows_ok(h, 8.0 * (np.abs(log_s) + t + 1.0), np.dtype(sp.dtype))
+    return np.where(ok, -h, np.nan)
 
 
-def finish_raw_kl(raw: np.ndarray, sp: np.ndarray, sq: np.ndarray) -> np.ndarray | None:
+def finish_raw_kl(raw: np.ndarray, sp: np.ndarray, sq: np.ndarray) -> np.ndarray:
     """KL from the raw Bregman sum of unnormalised ``(p, q)``: ``raw/S_p - phi(S_q/S_p)``.
 
-    ``phi(c) = c - 1 - log c >= 0`` is what the unnormalised sum adds; when it is small beside
-    the sum (at most 1/16 of it) the subtraction loses at most 4 bits; otherwise None.
+    ``phi(c) = c - 1 - log c >= 0`` is what the unnormalised sum adds. The raw tile sums err
+    by at most a few ``eps (S_p + S_q)``; a row is accepted where that (in units of ``S_p``),
+    plus the rounding of the subtraction, is far below the result; NaN elsewhere (the caller
+    recomputes those rows with the exact normalisers).
     """
     offset = _kernels.log1pmx(np, (sq - sp) / sp)  # phi(sq/sp), accurate when sq ~ sp
-    b = raw / sp
-    return np.maximum(b - offset, 0.0) if np.all(offset <= b / 16) else None
+    kl = raw / sp - offset
+    bound = 16.0 * (sp + sq) / sp + 4.0 * offset
+    return np.where(_rows_ok(kl, bound, np.dtype(sp.dtype)), np.maximum(kl, 0.0), np.nan)
 
 
 # --------------------------------------------------------------------------- native fast paths
@@ -258,14 +292,16 @@ def finish_raw_kl(raw: np.ndarray, sp: np.ndarray, sq: np.ndarray) -> np.ndarray
 # check fails: the general path then computes (and validates, with its messages) as always.
 
 
-def _bound_ok(value: Any, bound: Any, dtype_eps: float) -> bool:
-    """``value`` is finite and its rounding error (``bound`` units of eps) is within tol."""
-    tol = 2.0**-40 if dtype_eps < 1e-10 else 2.0**-17
-    if getattr(value, "ndim", 1) == 0 and type(value) is not np.ndarray and not hasattr(
-            value, "requires_grad"):  # a NumPy scalar: Python arithmetic is cheaper
-        v = float(value)
-        return v * tol >= float(bound) * dtype_eps and v < np.inf
-    return bool(((value * tol >= bound * dtype_eps) & (value < np.inf)).all())
+def _accept(value: Any, bound: Any, dtype_eps: float) -> Any:
+    """``value`` where it is finite and its rounding error (``bound`` units of eps) is far
+    inside the contract (1e-10 relative in float64, 1e-4 in float32); NaN on other rows."""
+    tol = 2.0**-40 if dtype_eps < 1e-10 else 2.0**-14
+    ok = (value * tol >= bound * dtype_eps) & (value < math.inf)
+    if hasattr(value, "requires_grad"):
+        import torch
+
+        return torch.where(ok, value, math.nan)
+    return np.where(ok, value, np.nan)
 
 
 class _NumpyOps:
@@ -286,22 +322,19 @@ class _NumpyOps:
 
     @staticmethod
     def xlogx(x: Any, axis: int) -> Any:
-        """Row sums of ``x log x`` (NaN where any ``x <= 0``: the caller falls back)."""
-        if x.ndim == 1:
-            return np.dot(x, np.log(x))
+        """Row sums of ``x log x`` (NaN where any ``x <= 0``: the caller falls back). The
+        same operations for one row as for a batch, so a batch equals its rows exactly."""
         return np.add.reduce(x * np.log(x), axis=axis)
 
     @staticmethod
     def xlogy(x: Any, y: Any, axis: int) -> Any:
-        if x.ndim == 1:
-            return np.dot(x, np.log(y))
         return np.add.reduce(x * np.log(y), axis=axis)
 
     @staticmethod
     def positive(x: Any) -> bool:
         return True  # x log x is NaN at 0 already
 
-    eps = staticmethod(lambda x: float(np.finfo(x.dtype).eps))
+    eps = staticmethod(lambda x: _EPS[x.dtype])
     log = staticmethod(np.log)
     squeeze = staticmethod(lambda x, axis: np.squeeze(x, axis=axis))
 
@@ -362,30 +395,28 @@ def fast_backend(*arrays: Any) -> str | None:
 
 
 def _masses(ops: Any, axis: int, *arrays: Any) -> list[Any] | None:
-    """Row totals, if every row of every array has a positive finite total."""
+    """Row totals, if every row of every array has a finite total far from the subnormal
+    range (``x log x`` of subnormal masses would be rounded to a few bits)."""
     totals = [ops.total(x, axis) for x in arrays]
+    low = 2.0 ** -(_HALF[np.dtype(str(arrays[0].dtype).replace("torch.", ""))])
     for s in totals:
-        if s.ndim == 1 and s.shape[0] == 1 and type(s) is np.ndarray:
-            if not 0.0 < float(s[0]) < np.inf:
-                return None
-        elif not bool(((s > 0) & (s < np.inf)).all()):
+        if not bool(((s >= low) & (s < np.inf)).all()):
             return None
     return totals
 
 
 def fast_entropy(backend: str, p: Any, q: Any, axis: int) -> Any:
-    """``H = log S - (sum p log p)/S``; error bound ``(|log S| + |t| + 1) eps``."""
+    """``H = -sum P log P`` on ``P = p/S`` (terms of one sign: no cancellation); a row
+    whose largest entry dominates has a small ``H`` beside its error bound ``eps (H + 1)``
+    and takes the general path (which compensates that entry)."""
     ops = _OPS[backend]
     if not ops.positive(p):
         return None
     tot = _masses(ops, axis, p)
     if tot is None:
         return None
-    s = ops.squeeze(tot[0], axis)
-    t = ops.xlogx(p, axis) / s
-    log_s = ops.log(s)
-    h = log_s - t
-    return h if _bound_ok(h, 8.0 * (abs(log_s) + abs(t) + 1.0), ops.eps(p)) else None
+    h = -ops.xlogx(p / tot[0], axis)
+    return _accept(h, 8.0 * (h + 1.0), ops.eps(p))
 
 
 def _kl_parts(ops: Any, p: Any, q: Any, axis: int) -> tuple[Any, Any, Any] | None:
@@ -409,7 +440,7 @@ def fast_kl(backend: str, p: Any, q: Any, axis: int) -> Any:
         return None
     a, b, bound = parts
     kl = a - b
-    return kl if _bound_ok(kl, bound, ops.eps(p)) else None
+    return _accept(kl, 0.5 * bound, ops.eps(p))
 
 
 def fast_cross_entropy(backend: str, p: Any, q: Any, axis: int) -> Any:
@@ -418,12 +449,12 @@ def fast_cross_entropy(backend: str, p: Any, q: Any, axis: int) -> Any:
     ops = _OPS[backend]
     if not (ops.positive(p) and ops.positive(q)):
         return None
-    parts = _kl_parts(ops, p, q, axis)
-    if parts is None:
+    tot = _masses(ops, axis, p, q)
+    if tot is None:
         return None
-    _, b, bound = parts
-    ce = -b
-    return ce if _bound_ok(ce, bound, ops.eps(p)) else None
+    sp, sq = (ops.squeeze(s, axis) for s in tot)
+    ce = ops.log(sq) - ops.xlogy(p, q, axis) / sp
+    return _accept(ce, 4.0 * (abs(ce) + 2.0 * abs(ops.log(sq)) + 1.0), ops.eps(p))
 
 
 def fast_js(backend: str, p: Any, q: Any, axis: int) -> Any:
@@ -439,4 +470,4 @@ def fast_js(backend: str, p: Any, q: Any, axis: int) -> Any:
     M = (P + Q) * 0.5
     hp, hq, hm = (-ops.xlogx(x, axis) for x in (P, Q, M))
     js = hm - (hp + hq) * 0.5
-    return js if _bound_ok(js, 8.0 * (hm + 1.0), ops.eps(p)) else None
+    return _accept(js, 8.0 * (hm + 1.0), ops.eps(p))

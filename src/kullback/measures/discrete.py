@@ -136,11 +136,11 @@ def _homogeneous_sum(xp: Any, m: Measure, p: Any, q: Any, sp: Any, sq: Any, A: A
 
 
 def _out_of_range(xp: Any, p: Any, q: Any, A: Any, B: Any, direct: Any) -> Any:
-    """Rows normalised by division (``direct`` False) where a positive mass became 0 or
-    subnormal: their terms are taken in log space instead."""
+    """Rows where a positive mass became 0 or subnormal in scaling or normalising (a
+    subnormal product keeps only a few bits): their terms are taken in log space instead."""
     tiny = xp.finfo(A.dtype).smallest_normal
-    lost = ((A < tiny) & (p > 0)) | ((B < tiny) & (q > 0))
-    return ~direct & xp.any(lost, axis=-1)
+    lost = ((A < tiny) & (p > 0) & (A != p)) | ((B < tiny) & (q > 0) & (B != q))
+    return xp.any(lost, axis=-1)
 
 
 def _evaluate(pr: Prepared, names: tuple[str, ...]) -> dict[str, Any]:
@@ -333,10 +333,34 @@ def _fast(name: str, p: Any, q: Any, axis: Any, unit: Unit) -> Any:
         value = entry.fast(backend, p, q, axis)
         if value is None:
             return None
+        redo = value != value  # NaN: rows the fast path does not vouch for
+        if bool(redo.all()):
+            return None
+        if bool(redo.any()):
+            value = _general_rows(entry, value, redo, p, q, axis)
+            if value is None:
+                return None
         value = unit.from_nats(value)
         if name == "js_distance":
             value = value**0.5
     return value[()] if type(value) is np.ndarray and value.ndim == 0 else value
+
+
+def _general_rows(entry: Measure, value: Any, redo: Any, p: Any, q: Any, axis: int) -> Any:
+    """``value`` (nats) with the rows marked ``redo`` computed by the general path; None if
+    those rows hold invalid entries (the whole call then goes the general way)."""
+    import array_api_compat
+
+    xp = array_api_compat.array_namespace(p)
+    rows = [xp.moveaxis(a, axis, -1)[redo] for a in ((p,) if q is None else (p, q))]
+    if any(bool(xp.any(r < 0)) for r in rows):
+        return None  # invalid input: the general path reports it in the caller's layout
+    pr = prepare(rows[0], rows[1] if q is not None else None, -1, "probs", "probs", True)
+    sub = _evaluate(pr, (entry.name,))[entry.name]
+    if hasattr(value, "requires_grad"):
+        value = value.clone()
+    value[redo] = sub
+    return value
 
 
 def _float_array(x: list) -> np.ndarray | None:
