@@ -443,14 +443,22 @@ def take_class(a: Array, idx: Array, axis: int, xp: Any, kind: str = "other") ->
 
 
 def nll_terms(logp: Array, target: Array, weight: Array | None, ignore_index: int, axis: int,
-              xp: Any, kind: str = "other") -> tuple[Array, Array, Array]:
+              xp: Any, kind: str = "other",
+              log_norm: Array | None = None) -> tuple[Array, Array, Array]:
     """Per-element ``-w[y] log p[y]`` (0 where ignored), the weights ``w[y]`` (0 where
-    ignored) and the mask of non-ignored targets (indices already validated)."""
+    ignored) and the mask of non-ignored targets (indices already validated).
+
+    With ``log_norm`` (the log-sum-exp of each row, class axis dropped) ``logp`` holds logits
+    and ``log p[y] = logp[y] - log_norm`` is formed after the pick: the normalised array is
+    never materialised. A fully masked row (``log_norm = -inf``) gives ``-inf``, not NaN."""
     valid = target != ignore_index
     if kind == "torch" and str(target.dtype) != "torch.int64":
         target = xp.astype(target, xp.int64)
     y = xp.where(valid, target, xp.zeros_like(target))
     picked = take_class(logp, y, axis, xp, kind)
+    if log_norm is not None:
+        dead = log_norm == -math.inf
+        picked = xp.where(dead, -math.inf, picked - xp.where(dead, 0.0, log_norm))
     if weight is None:
         wy = xp.astype(valid, logp.dtype)
     else:

@@ -21,6 +21,7 @@ from kullback.losses._common import (
     floating,
     is_floating,
     log_softmax,
+    logsumexp,
     mul0,
     namespace,
     native,
@@ -171,16 +172,20 @@ def _probability_terms(x, t, w, ignore_index, eps, axis, xp, kind) -> tuple[Arra
 
 
 def _index_terms(x, target, w, ignore_index, eps, axis, xp, kind) -> tuple[Array, Array]:
-    """Per-element loss for class indices (torch's smoothing rule) and ``sum w[y]``."""
+    """Per-element loss for class indices (torch's smoothing rule) and ``sum w[y]``. Without
+    smoothing only the targets' log-probabilities are formed (logit minus log-sum-exp)."""
+    if eps == 0:
+        lse = xp.squeeze(logsumexp(x, axis, xp), axis=axis)
+        per, wy, _ = nll_terms(x, target, w, ignore_index, axis, xp, kind, log_norm=lse)
+        return per, xp.sum(wy)
     logp = log_softmax(x, axis, xp, kind)
     per, wy, valid = nll_terms(logp, target, w, ignore_index, axis, xp, kind)
-    if eps > 0:
-        if w is None:
-            smooth = -xp.sum(logp, axis=axis)
-        else:
-            smooth = -xp.sum(mul0(along(w, x.ndim, axis, xp), logp, xp), axis=axis)
-        smooth = xp.where(valid, smooth, xp.zeros_like(smooth))
-        per = (1.0 - eps) * per + (eps / x.shape[axis]) * smooth
+    if w is None:
+        smooth = -xp.sum(logp, axis=axis)
+    else:
+        smooth = -xp.sum(mul0(along(w, x.ndim, axis, xp), logp, xp), axis=axis)
+    smooth = xp.where(valid, smooth, xp.zeros_like(smooth))
+    per = (1.0 - eps) * per + (eps / x.shape[axis]) * smooth
     return per, xp.sum(wy)
 
 
