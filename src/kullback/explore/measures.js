@@ -2,8 +2,8 @@
  *
  * The same formulas as the library, term by term and in the same order, so that the page
  * agrees with `kb` (the browser tests check it to 1e-12, the page to the digits it shows):
- *  - H(P)      = -sum P log P with 0 log 0 = 0, P = p / sum(p); an entry holding more than half
- *                the mass gets its term from the others, -P log1p(rest/top)  (entropy_sum)
+ *  - H(P)      = -sum P log P with 0 log 0 = 0, P = p / sum(p); an entry holding all but 2^-16
+ *                of the mass gets its term from the others, -P log1p(rest/top)  (entropy_sum)
  *  - KL(P||Q)  = sum of Bregman terms P (x - 1 - log x), x = Q/P, each >= 0 (kl_terms):
  *                u - log1p(u) with u = (Q - P)/P where x >= 1/2 (a series near 0, so nearly
  *                identical P and Q keep their relative accuracy); x - 1 - log x below 1/2;
@@ -13,7 +13,7 @@
  *                Q - P (js_terms); JS is clipped to [0, ln 2]; the JS distance is sqrt(JS)
  *  - P and Q are put on a common total with the rounding of that scaling recovered exactly
  *    (pair_with_difference), and what rounded totals add to the sum is taken off again
- *    (the table's total_correction); where normalising by division pushes a positive mass out
+ *    (the table's total_correction); where scaling or normalising pushes a positive mass out
  *    of the normal range, the log-space kernels take over
  *  - per-outcome terms (the table) follow kullback.measures.contributions
  */
@@ -26,6 +26,7 @@ const KBMeasures = (() => {
   const TINY_NORMAL = 2.2250738585072014e-308;
   const MAX = Number.MAX_VALUE;
   const SERIES = 1 / 16;
+  const DOMINANT = 1 - Math.pow(2, -16);
   const ATANH_TAIL = [1 / 3, 1 / 5, 1 / 7, 1 / 9, 1 / 11, 1 / 13];
   const EXP_TAIL = (() => {          // 1/2!, 1/3!, ..., 1/11!
     const out = [];
@@ -68,11 +69,12 @@ const KBMeasures = (() => {
     return P > 0 ? P * Math.log(P) : 0;
   }
 
-  /** Sum of P log P from masses p with total s (kullback.measures._kernels.entropy_sum). */
+  /** Sum of P log P from masses p with total s (kullback.measures._kernels.entropy_sum): an
+   * entry holding all but 2^-16 of the mass gets its term from the others. */
   function entropySum(p, s) {
     const terms = p.map((v) => entropyTerm(v / s));
     const top = Math.max(...p);
-    if (!(2 * top > s)) return sum(terms);
+    if (!(top > DOMINANT * s)) return sum(terms);
     const rest = sum(p.map((v) => (v === top ? 0 : v)));
     const topTerm = -(top / s) * Math.log1p(rest / top);
     return sum(terms.map((t, i) => (p[i] === top ? 0 : t))) + topTerm;
@@ -125,8 +127,8 @@ const KBMeasures = (() => {
     let fq = fine && up ? c : 1;
     const total = fine ? (up ? sp : sq) : 1;
     const big = up ? sp : sq, small = up ? sq : sp;
-    const direct = fine && small >= Math.pow(2, -HALF) && big <= MAX * Math.pow(2, -32)
-      && fp <= HI && fq <= HI;
+    // kullback.measures._kernels.direct_rows
+    const direct = small >= 1 / HI && big <= MAX * Math.pow(2, -32) && big <= small * HI;
     if (!direct) { fp = 1; fq = 1; }
     const A = p.map((v) => (direct ? v * fp : v / sp));
     const B = q.map((v) => (direct ? v * fq : v / sq));
@@ -168,7 +170,7 @@ const KBMeasures = (() => {
   /** Sum of a homogeneous measure's terms (KL or 4 JS) of (p, q), as the library evaluates it
    * (kullback.measures.discrete._homogeneous_sum): on the scaled pair, less what the rounded
    * normalisers add (`correction` of the relative excess delta of B's total, never below 0),
-   * or in log space where normalising by division pushed a positive mass out of the normal
+   * or in log space where scaling or normalising pushed a positive mass out of the normal
    * range. */
   function homogeneous(p, q, term, logTerm, correction) {
     const sp = sum(p), sq = sum(q);
@@ -176,8 +178,10 @@ const KBMeasures = (() => {
     const raw = sum(A.map((a, i) => term(a, B[i], D[i]))) / total;
     const corrected = raw - correction(sum(D) / total);
     const value = corrected > 0 ? corrected : 0;
-    const lost = A.some((a, i) => (a < TINY_NORMAL && p[i] > 0) || (B[i] < TINY_NORMAL && q[i] > 0));
-    if (direct || !lost) return value;
+    // kullback.measures.discrete._out_of_range: a positive mass became 0 or subnormal
+    const lost = A.some((a, i) => (a < TINY_NORMAL && p[i] > 0 && a !== p[i])
+      || (B[i] < TINY_NORMAL && q[i] > 0 && B[i] !== q[i]));
+    if (!lost) return value;
     const lp = logMasses(p, sp), lq = logMasses(q, sq);
     return sum(lp.map((l, i) => logTerm(l, lq[i])));
   }
