@@ -476,7 +476,7 @@ def test_pages_from_the_command_line(browser, tmp_path):
 
 
 @pytest.mark.parametrize(("width", "name", "docs_height"),
-                         [(1280, "explore.png", 1010), (360, "explore-360.png", 1500)])
+                         [(1280, "explore.png", 932), (360, "explore-360.png", 1500)])
 def test_screenshots_and_no_sideways_scrolling(browser, page_file, width, name, docs_height):
     """Screenshots kept under out/test-artifacts; KULLBACK_UPDATE_DOCS=1 also refreshes the
     README's images in docs/ (the top of the page)."""
