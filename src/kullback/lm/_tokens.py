@@ -28,6 +28,7 @@ from typing import Any
 import numpy as np
 
 from kullback.lm._arrays import to_numpy
+from kullback.lm._fused import fused_tile, single_threaded_ops, supports
 from kullback.lm._sources import TopK
 from kullback.measures import _kernels as K
 
@@ -35,6 +36,7 @@ __all__ = ["TILE_ELEMENTS", "Where", "chunk_columns", "validate_targets"]
 
 TILE_ELEMENTS = 1 << 19  # entries per row tile and operand (4 MiB in float64): large enough
 # for the core's blocked driver (which tiles again, for the cache, on all cores)
+FUSED_TILE_ELEMENTS = int(os.environ.get("KULLBACK_LM_TILE", 1 << 16))  # fused torch path: in cache
 
 
 @dataclass(frozen=True)
@@ -156,9 +158,11 @@ def workers() -> int:
     return min(8, len(affinity(0)) if affinity else os.cpu_count() or 1)
 
 
-def run_tiles(n: int, rows: int, work: Callable[[int, int], None]) -> None:
+def run_tiles(n: int, rows: int, work: Callable[[int, int], None], *,
+              initializer: Callable[[], None] | None = None) -> None:
     """``work(lo, hi)`` over row tiles, on :func:`workers` threads; the first tile's error
-    (in token order) is the one raised."""
+    (in token order) is the one raised. With an ``initializer`` the tiles always run on
+    pool threads, each set up by it (the fused torch path makes its ops single-threaded)."""
     starts = range(0, n, rows)
 
     def tile(lo: int) -> None:
@@ -167,11 +171,11 @@ def run_tiles(n: int, rows: int, work: Callable[[int, int], None]) -> None:
             work(lo, min(lo + rows, n))
 
     threads = min(workers(), len(starts))
-    if threads <= 1:
+    if threads <= 1 and initializer is None:
         for lo in starts:
             tile(lo)
         return
-    with ThreadPoolExecutor(threads) as pool:
+    with ThreadPoolExecutor(max(threads, 1), initializer=initializer) as pool:
         list(pool.map(tile, starts))
 
 
@@ -232,12 +236,19 @@ def chunk_columns(
     n, vocab = reference.shape
     out = _columns(n, targets is not None)
     tile = _TILES.get(type(reference), _full_tile)
+    fused = tile is _full_tile and supports(reference, candidate, dtype)
+    if fused:
+        tile = fused_tile(_full_tile)
 
     def work(lo: int, hi: int) -> None:
         t = None if targets is None else targets[lo:hi]
         tile(reference, candidate, lo, hi, t, dtype, where, out)
 
-    run_tiles(n, max(1, TILE_ELEMENTS // max(vocab, 1)), work)
+    if not fused:
+        run_tiles(n, max(1, TILE_ELEMENTS // max(vocab, 1)), work)
+        return out
+    with single_threaded_ops() as initializer:
+        run_tiles(n, max(1, FUSED_TILE_ELEMENTS // max(vocab, 1)), work, initializer=initializer)
     return out
 
 
