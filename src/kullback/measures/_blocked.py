@@ -41,7 +41,7 @@ from kullback.validation import check_masses
 __all__ = ["MIN_BLOCKED", "evaluate", "one_pass", "term_sums", "use_blocked"]
 
 MIN_BLOCKED = 1 << 18   # below this many elements one generic call is as fast
-_MIN_TILE, _MAX_TILE = 4096, 65536
+_MIN_TILE, _MAX_TILE = 16384, 65536
 
 _POOL: ThreadPoolExecutor | None = None
 
@@ -73,7 +73,7 @@ def use_blocked(*arrays: Any) -> bool:
 
 
 def _tile_size(total: int) -> int:
-    """Elements per tile: a power of two near 1/128 of the input, from 4 Ki to 64 Ki.
+    """Elements per tile: a power of two near 1/128 of the input, from 16 Ki to 64 Ki.
 
     Bounded below by the Python overhead per tile and above by memory: a worker holds about a
     dozen tile buffers, which stays under 10 % of the input at every size.

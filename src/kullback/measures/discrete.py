@@ -18,6 +18,17 @@ CuPy, array-api-strict or plain Python lists; the result is an array of the inpu
 floating dtype. ``p_form="logits"`` or ``"log_probs"`` (and ``q_form``) take unnormalised or
 normalised log-probabilities instead, and the computation then stays in log space.
 
+Other inputs: a NumPy masked array counts its masked entries as zero mass, in every function;
+``np.matrix``, pandas and polars Series/DataFrames are taken by their values (labels are not
+aligned: only the order of the outcomes counts; the command line aligns labels); a NumPy
+operand given with a torch or JAX operand is converted to that library (so NumPy constants
+work inside ``jax.jit``); an empty batch gives an empty result.
+
+Accuracy: KL and JS to 1e-10 relative in float64 (1e-4 in float32) down to divergences of
+1e-30, never negative and never NaN; at any magnitude the dtype holds (totals far apart go to
+log space); a native fast path (NumPy, torch) serves where its error bound allows and hands
+every other row to the general path.
+
 Examples
 --------
 The textbook pair, in nats:
@@ -139,7 +150,7 @@ def _out_of_range(xp: Any, p: Any, q: Any, A: Any, B: Any, direct: Any) -> Any:
     """Rows where a positive mass became 0 or subnormal in scaling or normalising (a
     subnormal product keeps only a few bits): their terms are taken in log space instead."""
     tiny = xp.finfo(A.dtype).smallest_normal
-    lost = ((A < tiny) & (p > 0) & (A != p)) | ((B < tiny) & (q > 0) & (B != q))
+    lost = ((A < tiny) & (p > 0)) | ((B < tiny) & (q > 0))
     return xp.any(lost, axis=-1)
 
 
