@@ -35,6 +35,7 @@ bench: setup
 	$(PY) benchmarks/bench_estimate.py --quick
 	$(PY) benchmarks/bench_linear_cross_entropy.py --quick
 	$(PY) benchmarks/bench_cli.py --quick
+	$(PY) benchmarks/bench_losses.py --quick
 
 clean:
 	rm -rf $(VENV) out

@@ -30,6 +30,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
+from _machine import cpu_model  # benchmarks/_machine.py: one description of the CPU
 
 from kullback.cli import _io, main
 
@@ -41,16 +42,6 @@ def best_time(fn: Callable[[], object], repeat: int) -> float:
         fn()
         best = min(best, time.perf_counter() - t0)
     return best
-
-
-def cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
 
 
 def labelled_pair(n: int, seed: int = 0) -> tuple[dict[str, float], dict[str, float]]:

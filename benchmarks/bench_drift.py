@@ -32,7 +32,6 @@ from __future__ import annotations
 import argparse
 import json
 import math
-import platform
 import resource
 import subprocess
 import sys
@@ -42,6 +41,7 @@ from pathlib import Path
 import mpmath
 import numpy as np
 import pandas as pd
+from _machine import cpu_model  # benchmarks/_machine.py: one description of the CPU
 
 import kullback as kb
 from kullback.drift import drift
@@ -263,16 +263,6 @@ def part_stream(rows: int, workdir: Path) -> None:
 # --------------------------------------------------------------------------- main
 
 
-def _cpu() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown"
-
-
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--rows-evidently", type=lambda s: int(float(s)), default=1_000_000)
@@ -287,7 +277,7 @@ def main() -> None:
         return
     import os
 
-    print(f"CPU: {_cpu()} ({os.cpu_count()} logical CPUs); kullback {kb.__version__}, "
+    print(f"CPU: {cpu_model()} ({os.cpu_count()} logical CPUs); kullback {kb.__version__}, "
           f"numpy {np.__version__}, pandas {pd.__version__}")
     if not args.skip_evidently:
         part_evidently(args.rows_evidently)

@@ -30,6 +30,7 @@ from functools import partial
 import numpy as np
 import scipy.special
 import scipy.stats
+from _machine import cpu_model  # benchmarks/_machine.py: one description of the CPU
 from scipy.spatial import KDTree
 
 from kullback import estimate
@@ -80,17 +81,6 @@ def npeet_mi(x: np.ndarray, y: np.ndarray, k: int = 3) -> float:
 
 
 # ------------------------------------------------------------------------- helpers
-def cpu_model() -> str:
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    import platform
-
-    return platform.processor() or "unknown"
 
 
 def timed(fn, repeat: int = 1) -> tuple[float, float]:

@@ -19,25 +19,15 @@ from __future__ import annotations
 
 import argparse
 import os
-import platform
 import statistics
 import time
 from collections.abc import Callable
 
+from _machine import cpu_model  # benchmarks/_machine.py: one description of the CPU
+
 SHAPES = ((64, 10), (4096, 1000), (1024, 32000))
 DTYPES = ("float32", "float64")
 MODES = ("fwd", "fwd+bwd")
-
-
-def cpu_model() -> str:
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown"
 
 
 def _inputs(loss: str, shape: tuple[int, int], dtype, g):
