@@ -9,7 +9,9 @@ The peer (``torch``) is what people write by hand::
     nll_ref, nll_cand = -lp.gather(-1, t), -lq.gather(-1, t)
 
 ``kullback`` is ``kullback.lm.compare(a, b, t)`` on the same float32 tensors: KL both ways, JS,
-agreement and NLLs, in float64 working precision, tile by tile. Each (method, vocabulary) runs
+agreement and NLLs, in float64 working precision, tile by tile (torch tensors take the fused
+native torch path of ``kullback.lm._fused``: one pass per cache-sized row tile, on
+``KULLBACK_THREADS`` threads with single-threaded torch ops). Each (method, vocabulary) runs
 in a fresh subprocess on the same seeded data: float32 logits ``a`` (N x V, scale 3) and a
 nearly identical candidate ``b = a + 0.05 * noise`` (a good quantisation). Reported:
 

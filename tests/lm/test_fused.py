@@ -99,3 +99,26 @@ def test_fused_path_keeps_torch_thread_count_and_names_bad_values():
     with pytest.raises(ValueError, match="candidate logits: NaN at chunk 0, token 17, "
                                          "vocabulary entry 4"):
         compare(a, b)
+
+
+def test_fused_pass_near_its_floor_on_confident_rows():
+    """Rows where one token holds almost all the mass and KL spans 1e-10..1e-4: the rows the
+    pass keeps are within 1e-7 relative of the generic path (its error is ~1e-15 absolute;
+    FLOOR = 1e-7), the others are handed back, and the end result equals the generic one."""
+    rng = np.random.default_rng(14)
+    a = (3 * rng.standard_normal((48, 4000))).astype(np.float32)
+    a[:, 5] += np.linspace(0, 22, 48).astype(np.float32)
+    b = (a + 0.01 * rng.standard_normal(a.shape)).astype(np.float32)
+    ta, tb = torch.from_numpy(a), torch.from_numpy(b)
+    values, redo = _values(torch, ta, tb)
+    redo = redo.numpy()
+    generic = compare(a, b)
+    assert 0 < redo.sum() < len(a)  # both kinds of rows occur
+    for name in ("kl", "kl_reverse", "js"):
+        want = getattr(generic, name)
+        kept = ~redo
+        np.testing.assert_allclose(values[name].numpy()[kept], want[kept], rtol=1e-7, atol=0,
+                                   err_msg=name)
+        np.testing.assert_allclose(getattr(compare(ta, tb), name), want, rtol=1e-7, atol=0,
+                                   err_msg=name)
+    assert np.all(generic.kl[redo] < 4 * FLOOR)  # handed back only near or below the floor

@@ -1,28 +1,36 @@
 """The native torch path: all per-token values of a row tile in one fused float64 pass.
 
-For two torch tensors of logits (CPU, any floating dtype) the generic path (NumPy weights,
-then three separate passes of the core's measures) is replaced, tile by tile, by one pass of
-float64 torch ops (vectorised) that shares everything the three divergences have in common:
+For two torch tensors of logits (CPU, any floating dtype, float64 working precision) the
+generic path (NumPy weights, then three separate passes of the core's measures) is replaced,
+tile by tile, by one pass of vectorised float64 torch ops that shares what the three
+divergences have in common:
 
 * the row maxima and argmaxes (``torch.max``: the first maximal index, as ``numpy.argmax``),
-  taken on the input dtype, whose conversion to float64 is exact and monotone;
-* ``t = x - max x`` and ``u = (y - max y) - t`` (exact, or one rounding), the weights
-  ``P = exp(t)``, ``e^u`` and the normalisers ``Zp = sum P``, ``Zq = sum P e^u``;
-* the log-ratio ``d = log(q/p) = u - log(Zq/Zp)`` and ``em = e^d - 1 = e^u Zp/Zq - 1``.
+  taken in the input dtype, whose conversion to float64 is exact and monotone;
+* ``t = x - max x`` (exact) and ``u = (y - max y) - t`` (exact for float32 and narrower
+  inputs but for one rounding), the weights ``P = exp(t)``, ``Q = P exp(u) = exp(y - max y)``
+  and the normalisers ``Zp``, ``Zq``;
+* the log-ratio ``d = log(q/p) = u - log(Zq/Zp)`` and ``h = m/p = (1 + exp(u) Zp/Zq)/2``
+  (``m = (p + q)/2``).
 
-Then, with ``p = P/Zp`` (every sum a row dot product with ``P``):
+Then (each sum a row dot product in float64)::
 
-* ``KL(p||q) = sum p (em - d)``, the Bregman form, a sum of terms ``>= 0``;
-* ``KL(p||q) + KL(q||p) = sum p em d`` (each term ``>= 0``), which gives the reverse KL;
-* ``2 JS = sum p (d + em d - 2 h log h)`` with ``h = 1 + em/2 = m/p``, ``m = (p+q)/2``.
+    KL(p||q) = -sum p d        KL(q||p) = sum q d
+    JS = (KL(q||p) - sum (p + q) log(m/p)) / 2 = KL(q||p)/2 - sum p h log h
 
-Each term carries an absolute error of a few ``eps`` times ``p``, so a row's values are
-accurate to about ``1e-15`` absolute: relative ``1e-9`` at the :data:`FLOOR`. Rows that need
-more care go to the generic path (the core's kernels, relatively accurate at any size): rows
-with a divergence below :data:`FLOOR` (nearly identical rows, identical ones: exact 0), rows
-with an entry of the reference more than 700 below its maximum (``-inf`` masks, weights that
-would be subnormal), and rows with any non-finite value (support mismatches). Bad input
-(NaN, +inf, a row of ``-inf``) goes to the generic path too, which names its position.
+These plain forms carry an absolute error of about ``1e-15`` (measured: at most 1.4e-15 on
+rows of 32000 float32 logits, confident rows included), not a relative one; so the pass vouches
+only for rows whose KL, reverse KL and ``4 JS`` are all at least :data:`FLOOR` (relative error
+below about ``2e-8``, against the contract's 1e-6 for KL >= 1e-8). Every other row is handed
+back to the generic path (the core's Bregman kernels: never negative, exactly 0 for identical
+rows, relatively accurate at any size): nearly identical and identical rows, rows with an entry
+of the reference more than 700 below its maximum (``-inf`` masks; weights that would be
+subnormal), and rows with any non-finite value (support mismatches). Tiles with bad input (NaN,
++inf, a row of ``-inf``) go to the generic path whole, which names the position.
+
+Per element this costs three float64 transcendental functions (two ``exp``, one ``log``) and
+about fifteen light vectorised ops on cache-resident tiles, against the peer's four float32
+``exp`` and several passes over ``N x V`` arrays in memory.
 """
 
 from __future__ import annotations
@@ -37,7 +45,7 @@ from kullback.lm._arrays import library
 
 __all__ = ["FLOOR", "fused_tile", "single_threaded_ops", "supports"]
 
-FLOOR = 1e-6  # rows whose KL, reverse KL or 4 JS (nats) is below this take the generic path
+FLOOR = 1e-7  # rows whose KL, reverse KL or 4 JS (nats) is below this take the generic path
 _SPAN = 700.0  # reference entries within this of the row maximum keep normal float64 weights
 
 
@@ -81,12 +89,13 @@ def _values(torch: Any, a: Any, b: Any) -> tuple[dict[str, Any], Any]:
     t = a.to(torch.float64, copy=True).sub_(ma.double()[:, None])  # x - max x, exact
     d = b.to(torch.float64, copy=True).sub_(mb.double()[:, None]).sub_(t)  # (y - max y) - t
     P = t.exp_()
-    Q = torch.exp(d).mul_(P)                                    # exp(y - max y)
+    E = torch.exp(d)                                            # exp(u)
+    Q = torch.mul(E, P)                                         # exp(y - max y)
     zp, zq = P.sum(-1), Q.sum(-1)
     d.sub_(torch.log(zq / zp)[:, None])                         # d = log(q/p)
     kl = -_dot(P, d) / zp
     kl_reverse = _dot(Q, d) / zq
-    h = Q.div_(P).mul_((0.5 * zp / zq)[:, None]).add_(0.5)    # m/p = (1 + q/p)/2
+    h = E.mul_((0.5 * zp / zq)[:, None]).add_(0.5)              # m/p = (1 + q/p)/2
     js = 0.5 * kl_reverse - _dot(P, torch.log(h).mul_(h)) / zp  # (q log(q/p) - (p+q) log(m/p))/2
     values = {"kl": kl, "kl_reverse": kl_reverse, "js": js,
               "log_z_reference": torch.log(zp), "log_z_candidate": torch.log(zq),

@@ -13,6 +13,11 @@ core's blocked multi-core driver: never negative, 0 exactly for identical rows, 
 accurate for nearly identical rows, because ``x - 1`` comes from the exact difference ``Q - P``.
 Negative log-likelihoods are ``log(sum of weights) - (x_target - max x)``.
 
+Two torch tensors on the CPU take the native path of :mod:`kullback.lm._fused` instead: one
+fused float64 torch pass per (cache-sized) tile computes both KLs, JS, the argmaxes and the
+normalisers together, and hands the rows it cannot vouch for (nearly identical ones, masked
+ones, non-finite ones) back to the generic path described above.
+
 Argmax ties go to the lowest index (``numpy.argmax``). Bad rows are reported with the chunk,
 the token position (counted over the whole stream) and the vocabulary column.
 """
