@@ -52,6 +52,20 @@ def _lazy(x: Any) -> bool:
     return is_lazy(x)
 
 
+def when(xp: Any, need: Any, compute: Any, otherwise: Any) -> Any:
+    """``compute()`` if any of ``need`` holds, else ``otherwise()`` (both return arrays of one
+    shape): a Python branch for eager arrays; for JAX tracers ``lax.cond``, so that under
+    ``jit`` only the branch taken runs (a rare correction costs nothing when not needed);
+    other lazy arrays (Dask) always compute."""
+    if not _lazy(need):
+        return compute() if bool(xp.any(need)) else otherwise()
+    if type(need).__module__.startswith("jax"):
+        import jax
+
+        return jax.lax.cond(xp.any(need), compute, otherwise)
+    return compute()
+
+
 def _guard(xp: Any) -> bool:
     """Whether to guard for gradients (the double ``where``). A namespace that is never
     differentiated (the blocked NumPy driver's) may skip such guards: values are unchanged."""
@@ -98,13 +112,15 @@ def entropy_sum(xp: Any, p: Any, s: Any) -> Any:
     terms = entropy_terms(xp, p / s)
     top = xp.max(p, axis=-1, keepdims=True)
     lead = top > _DOMINANT * s
-    if not (_lazy(p) or bool(xp.any(lead))):
-        return xp.sum(terms, axis=-1)
-    is_top = (p == top) & lead
-    rest = xp.sum(xp.where(is_top, 0.0, p), axis=-1, keepdims=True)
-    tops = xp.where(lead, top, 1.0)
-    top_term = xp.where(lead, -(tops / s) * xp.log1p(rest / tops), 0.0)
-    return xp.sum(xp.where(is_top, 0.0, terms), axis=-1) + top_term[..., 0]
+
+    def compensated() -> Any:
+        is_top = (p == top) & lead
+        rest = xp.sum(xp.where(is_top, 0.0, p), axis=-1, keepdims=True)
+        tops = xp.where(lead, top, 1.0)
+        top_term = xp.where(lead, -(tops / s) * xp.log1p(rest / tops), 0.0)
+        return xp.sum(xp.where(is_top, 0.0, terms), axis=-1) + top_term[..., 0]
+
+    return when(xp, lead, compensated, lambda: xp.sum(terms, axis=-1))
 
 
 DOMINANT = _DOMINANT = 1.0 - 2.0**-16
@@ -132,15 +148,18 @@ def log1pmx(xp: Any, u: Any) -> Any:
     '4.999999999667e-21'
     """
     small = xp.less_equal(xp.abs(u), _SERIES)
-    if not _needs_series(xp, u, small):
-        return xp.subtract(u, xp.log1p(u))
-    if type(u) is np.ndarray and u.ndim:  # NumPy: the series on the elements that need it
-        out = u - np.log1p(u)
-        out[small] = _atanh_series(np, u[small])
-        return out
-    ud = xp.where(small, 1.0, u)
-    return xp.where(small, _atanh_series(xp, xp.where(small, u, 0.0)),
-                    xp.subtract(ud, xp.log1p(ud)))
+
+    def with_series() -> Any:
+        if type(u) is np.ndarray and u.ndim:  # NumPy: the series where it is needed only
+            out = u - np.log1p(u)
+            out[small] = _atanh_series(np, u[small])
+            return out
+        ud = xp.where(small, 1.0, u)
+        return xp.where(small, _atanh_series(xp, xp.where(small, u, 0.0)),
+                        xp.subtract(ud, xp.log1p(ud)))
+
+    return when(xp, _series_range(xp, u, small), with_series,
+                lambda: xp.subtract(u, xp.log1p(u)))
 
 
 def _atanh_series(xp: Any, u: Any) -> Any:
@@ -156,18 +175,20 @@ def expm1mx(xp: Any, d: Any) -> Any:
     """``expm1(d) - d >= 0``, to 1e-14 relative even for tiny ``|d|`` (Taylor series
     ``d^2/2! + d^3/3! + ...`` to ``d^11/11!`` for ``|d| <= 1/16``; direct beyond)."""
     small = xp.less_equal(xp.abs(d), _SERIES)
-    if not _needs_series(xp, d, small):
-        return xp.subtract(xp.expm1(d), d)
-    ds = xp.where(small, d, 0.0)
-    series = xp.multiply(xp.multiply(ds, ds), _horner(xp, ds, _EXP_TAIL))
-    dd = xp.where(small, 0.0, d)
-    return xp.where(small, series, xp.subtract(xp.expm1(dd), dd))
+
+    def with_series() -> Any:
+        ds = xp.where(small, d, 0.0)
+        series = xp.multiply(xp.multiply(ds, ds), _horner(xp, ds, _EXP_TAIL))
+        dd = xp.where(small, 0.0, d)
+        return xp.where(small, series, xp.subtract(xp.expm1(dd), dd))
+
+    return when(xp, _series_range(xp, d, small), with_series,
+                lambda: xp.subtract(xp.expm1(d), d))
 
 
-def _needs_series(xp: Any, u: Any, small: Any) -> bool:
-    """Whether some nonzero ``u`` lies in the series range (always, for lazy arrays: the
-    extra operations cost little there, while eager JAX and small NumPy calls pay per op)."""
-    return _lazy(u) or bool(xp.any(xp.logical_and(small, xp.not_equal(u, 0.0))))
+def _series_range(xp: Any, u: Any, small: Any) -> Any:
+    """The nonzero ``u`` in the series range (0 needs no series: both forms give 0)."""
+    return xp.logical_and(small, xp.not_equal(u, 0.0))
 
 
 _SERIES = 1.0 / 16.0
@@ -210,8 +231,9 @@ def kl_terms(xp: Any, P: Any, Q: Any, *, diff: Any = None) -> Any:
     u = xp.where(near, xp.divide(diff, Ps), 0.0)
     inner = xp.multiply(P, log1pmx(xp, u))
     far = xp.logical_and(ok, xp.logical_not(near))
-    if _lazy(x) or bool(xp.any(far)):
-        inner = xp.where(near, inner, xp.multiply(P, _far_phi(xp, P, Q, x, far)))
+    near_only = inner
+    inner = when(xp, far, lambda: xp.where(near, near_only, xp.multiply(P, _far_phi(
+        xp, P, Q, x, far))), lambda: near_only)
     if not _guard(xp) and bool(xp.all(ok)):
         return inner
     return xp.where(ok, inner, xp.subtract(Q, P))
@@ -223,11 +245,15 @@ def _far_phi(xp: Any, P: Any, Q: Any, x: Any, far: Any) -> Any:
     normal = xp.greater_equal(x, tiny)
     xs = xp.where(far, x, 1.0)
     lx = xp.log(xp.where(normal, xs, 1.0))
-    if _lazy(x) or bool(xp.any(xp.logical_and(far, xp.logical_not(normal)))):
-        split = xp.logical_and(far, xp.logical_not(normal))
+    split = xp.logical_and(far, xp.logical_not(normal))
+    ratio = lx
+
+    def split_logs() -> Any:
         lq = xp.log(xp.where(split, Q, 1.0))   # Q = 0 gives -inf: an infinite term
         lp = xp.log(xp.where(split, P, 1.0))
-        lx = xp.where(split, xp.subtract(lq, lp), lx)
+        return xp.where(split, xp.subtract(lq, lp), ratio)
+
+    lx = when(xp, split, split_logs, lambda: ratio)
     return xp.subtract(xp.subtract(xs, 1.0), lx)
 
 
@@ -280,9 +306,10 @@ def pair_with_difference(xp: Any, p: Any, q: Any, sp: Any, sq: Any) -> tuple[Any
     fq = xp.where(direct, fq, 1.0)
     A = xp.where(direct, p * fp, p / sp)
     B = xp.where(direct, q * fq, q / sq)
-    D = B - A
-    if _lazy(D) or not bool(xp.all((fp == 1.0) & (fq == 1.0))):
-        D = D + (_product_error(xp, fq, q, B) - _product_error(xp, fp, p, A))
+    D0 = B - A
+    D = when(xp, (fp != 1.0) | (fq != 1.0),
+             lambda: D0 + (_product_error(xp, fq, q, B) - _product_error(xp, fp, p, A)),
+             lambda: D0)
     return A, B, xp.where(direct, D, B - A), xp.where(direct, total, 1.0), direct
 
 

@@ -51,7 +51,7 @@ from typing import Any
 
 import numpy as np
 
-from kullback._xp import compiled, is_lazy
+from kullback._xp import compiled
 from kullback.measures import _blocked, _kernels, _tiles
 from kullback.measures._prepare import Prepared, log_operand, masses, prepare
 from kullback.measures._table import Measure, lookup
@@ -140,10 +140,13 @@ def _homogeneous_sum(xp: Any, m: Measure, p: Any, q: Any, sp: Any, sq: Any, A: A
         corrected = value - m.total_correction(xp, xp.sum(D, axis=-1) / total)
         value = xp.where(corrected > 0.0, corrected, 0.0)  # rounding: never < 0
     off = _out_of_range(xp, p, q, A, B, direct)
-    if is_lazy(off) or bool(xp.any(off)):
+    plain = value
+
+    def in_log_space() -> Any:
         lp, lq = _kernels.log_masses(xp, p, sp), _kernels.log_masses(xp, q, sq)
-        value = xp.where(off, xp.sum(m.log_terms(xp, lp, lq), axis=-1), value)
-    return value
+        return xp.where(off, xp.sum(m.log_terms(xp, lp, lq), axis=-1), plain)
+
+    return _kernels.when(xp, off, in_log_space, lambda: plain)
 
 
 def _out_of_range(xp: Any, p: Any, q: Any, A: Any, B: Any, direct: Any) -> Any:
