@@ -1,18 +1,16 @@
-"""The README's main job: explain a KL divergence on bundled example data, with a plot.
+"""The README's demo: kullback's jobs on bundled example data, as a person would run them.
 
-A weather forecast (``weather_forecast.json``: probabilities for sunny, rain, cloudy, fog,
-snow and hail) is scored against a year of observed weather (``weather_observed.json``:
-days counted per outcome, normalised by the command). The two files list their outcomes in
-different orders, and the forecast names one (hail) that was never observed, so the outcomes
-are matched by label and hail gets p = 0.
+1. ``kullback explain``: a weather forecast (``weather_forecast.json``: probabilities for sunny,
+   rain, cloudy, fog, snow and hail) scored against a year of observed weather
+   (``weather_observed.json``: days counted per outcome). The outcomes are matched by label;
+   hail was never observed, so it gets p = 0. Writes ``out/explain.png``.
+2. ``kullback drift``: which columns of a customer table moved between a reference cohort
+   (``drift_reference.csv``) and a current one (``drift_current.csv``), and which bins drive
+   it. Writes ``out/drift.png``.
+3. ``kullback explore``: the interactive page, started from the weather pair. Writes
+   ``out/explore.html`` (self-contained: open it in any browser, no network needed).
 
 Run it with ``make demo`` (or ``.venv/bin/python examples/demo.py`` in a set-up checkout).
-It runs the installed ``kullback`` command as a person would::
-
-    kullback explain examples/weather_observed.json examples/weather_forecast.json \\
-        --base bits --plot out/explain.png
-
-and prints where the plot is.
 """
 
 from __future__ import annotations
@@ -23,8 +21,16 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-EXAMPLES = ROOT / "examples"
 OUT = ROOT / "out"
+
+STEPS = [
+    ("explain", ["explain", "examples/weather_observed.json", "examples/weather_forecast.json",
+                 "--base", "bits", "--plot", "out/explain.png"], "out/explain.png"),
+    ("drift", ["drift", "examples/drift_reference.csv", "examples/drift_current.csv",
+               "--base", "bits", "--plot", "out/drift.png"], "out/drift.png"),
+    ("explore", ["explore", "examples/weather_observed.json", "examples/weather_forecast.json",
+                 "--base", "bits", "-o", "out/explore.html"], "out/explore.html"),
+]
 
 
 def kullback_command() -> list[str]:
@@ -36,25 +42,28 @@ def kullback_command() -> list[str]:
     return [found] if found else [sys.executable, "-m", "kullback"]
 
 
-def main() -> int:
-    OUT.mkdir(exist_ok=True)
-    plot = OUT / "explain.png"
-    observed = EXAMPLES / "weather_observed.json"
-    forecast = EXAMPLES / "weather_forecast.json"
-    cmd = [*kullback_command(), "explain", str(observed.relative_to(ROOT)),
-           str(forecast.relative_to(ROOT)), "--base", "bits", "--plot",
-           str(plot.relative_to(ROOT))]
-    print("$ kullback " + " ".join(cmd[len(kullback_command()):]), flush=True)
+def run(args: list[str], output: str) -> int:
+    """Run one ``kullback`` command from the project root and check that it wrote ``output``."""
+    print("$ kullback " + " ".join(args), flush=True)
     print(flush=True)
-    result = subprocess.run(cmd, cwd=ROOT, check=False)
+    result = subprocess.run([*kullback_command(), *args], cwd=ROOT, check=False)
     if result.returncode != 0:
         print(f"demo: kullback exited with status {result.returncode}", file=sys.stderr)
         return result.returncode
-    if not plot.is_file():
-        print(f"demo: the plot was not written to {plot}", file=sys.stderr)
+    if not (ROOT / output).is_file():
+        print(f"demo: {output} was not written", file=sys.stderr)
         return 1
-    print()
-    print(f"The plot is at {plot}")
+    print(f"\n-> {output}\n", flush=True)
+    return 0
+
+
+def main() -> int:
+    OUT.mkdir(exist_ok=True)
+    for _, args, output in STEPS:
+        status = run(args, output)
+        if status:
+            return status
+    print("Open out/explore.html in a browser and drag the bars.")
     return 0
 
 
