@@ -547,5 +547,9 @@ def test_weather_example_and_demo(tmp_path):
     r = subprocess.run([sys.executable, str(EXAMPLES / "demo.py")], capture_output=True,
                        text=True, check=False, timeout=180, cwd=tmp_path)
     assert r.returncode == 0, r.stderr
-    assert "The plot is at" in r.stdout and "H(P,Q)" in r.stdout
+    assert "-> out/explain.png" in r.stdout and "H(P,Q)" in r.stdout
+    assert "-> out/drift.png" in r.stdout and "plan" in r.stdout  # the drift report
+    assert "-> out/explore.html" in r.stdout
     _png_size(ROOT / "out" / "explain.png")
+    _png_size(ROOT / "out" / "drift.png")
+    assert (ROOT / "out" / "explore.html").read_text(encoding="utf-8").lower().startswith("<!doctype html")

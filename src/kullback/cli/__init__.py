@@ -41,11 +41,7 @@ import os
 import sys
 from collections.abc import Sequence
 
-from kullback.cli._errors import CLIError
-from kullback.cli._format import safe, silence_stdout, write
-from kullback.cli._io import InputError
-from kullback.cli._parser import build_parser
-from kullback.cli.commands import load
+from kullback.cli import _errors, _format, _io, _parser, commands
 
 __all__ = ["main"]
 
@@ -70,18 +66,18 @@ def _stdout_failed() -> bool:
 
 def _run(argv: Sequence[str] | None) -> int:
     try:
-        args = build_parser().parse_args(argv)
+        args = _parser.build_parser().parse_args(argv)
     except SystemExit as exc:  # --help, --version
         return int(exc.code or 0) if not isinstance(exc.code, str) else 2
     if args.command is None:
-        raise CLIError("choose a command (see 'kullback --help')")
-    status = load(args.command).run(args)
-    write("")  # flush, turning a failed write into a one-line error
+        raise _errors.CLIError("choose a command (see 'kullback --help')")
+    status = commands.load(args.command).run(args)
+    _format.write("")  # flush, turning a failed write into a one-line error
     return int(status or 0)
 
 
 def _error(message: str) -> int:
-    print(f"error: {safe(message)}", file=sys.stderr)
+    print(f"error: {_format.safe(message)}", file=sys.stderr)
     return 2
 
 
@@ -102,15 +98,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     _replace_undecodable()
     try:
         return _run(argv)
-    except (CLIError, InputError) as exc:
+    except (_errors.CLIError, _io.InputError) as exc:
         return _error(str(exc))
     except BrokenPipeError:  # e.g. `kullback compare ... | head -1`
-        silence_stdout()
+        _format.silence_stdout()
         return 0
     except OSError as exc:
         if not _stdout_failed():
             return _internal(exc)
-        silence_stdout()  # a command that printed to a full disk (/dev/full) itself
+        _format.silence_stdout()  # a command that printed to a full disk (/dev/full) itself
         return _error(f"cannot write the output ({exc.strerror or exc})")
     except KeyboardInterrupt:
         print("error: interrupted", file=sys.stderr)

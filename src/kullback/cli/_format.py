@@ -32,6 +32,7 @@ from kullback.units import Unit
 __all__ = [
     "DEFAULT_PRECISION",
     "WIDTH",
+    "base_text",
     "cell",
     "emit",
     "emit_json",

@@ -29,7 +29,7 @@ from kullback.drift._scores import bootstrap, permutation_p_value, scores
 from kullback.drift._sources import DriftInputError, Source, open_source
 from kullback.units import resolve_unit
 
-__all__ = ["drift"]
+__all__ = ["FEW_LEVELS", "MISSING", "drift"]
 
 FEW_LEVELS = 20  # an integer column with at most this many distinct values is categorical
 MISSING = "(missing)"

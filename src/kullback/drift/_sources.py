@@ -31,7 +31,16 @@ import numpy as np
 
 from kullback.drift._counting import ColumnPlan, ColumnState, merge, merge_all, scan_batch
 
-__all__ = ["DriftInputError", "Source", "open_source"]
+__all__ = [
+    "CsvSource",
+    "DaskSource",
+    "DriftInputError",
+    "ParquetSource",
+    "Source",
+    "TableSource",
+    "arrow_from_pandas",
+    "open_source",
+]
 
 _BATCH_ROWS = 1 << 17
 _CSV_BLOCK = 1 << 24

@@ -55,7 +55,14 @@ from kullback.measures._table import Measure, lookup, register
 from kullback.measures.discrete import _to_output, entropy, kl_divergence
 from kullback.units import resolve_unit
 
-__all__ = ["renyi_divergence", "renyi_entropy"]
+__all__ = [
+    "log_renyi_divergence_terms",
+    "log_renyi_entropy_terms",
+    "renyi_divergence",
+    "renyi_divergence_terms",
+    "renyi_entropy",
+    "renyi_entropy_terms",
+]
 
 _SERIES_TERMS = 12     # (1/8)**12 / 12! is 1e-18 of the leading term: below float64 resolution
 _SERIES_BELOW = 0.125  # |L| and |beta L| at most this: the series; above: expm1 directly

@@ -29,7 +29,7 @@ from kullback.cli._io import Masses
 from kullback.cli._report import alignment_notes, describe, infinite_note, prose_labels
 from kullback.units import Unit
 
-__all__ = ["DESCRIPTION", "HELP", "add_arguments", "run"]
+__all__ = ["DESCRIPTION", "HELP", "add_arguments", "measures", "run"]
 
 HELP = "every measure between P and Q in one table"
 DESCRIPTION = (

@@ -24,6 +24,8 @@ from pathlib import Path
 from kullback.cli._errors import CLIError
 from kullback.units import resolve_unit
 
+__all__ = ["DESCRIPTION", "HELP", "add_arguments", "run"]
+
 HELP = "which columns of a table drifted from a reference table (PSI, KL, JS), and why"
 DESCRIPTION = (
     "Compare every column shared by a reference table REF and a current table CUR (Parquet "

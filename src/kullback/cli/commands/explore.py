@@ -25,6 +25,8 @@ from pathlib import Path
 
 from kullback.cli._errors import CLIError
 
+__all__ = ["DESCRIPTION", "HELP", "add_arguments", "run"]
+
 HELP = "write an interactive page to explore P and Q in a browser (drag the bars)"
 DESCRIPTION = (
     "Write one self-contained HTML page (no network needed: open it from disk, mail it, embed "

@@ -27,6 +27,8 @@ from kullback.cli._errors import CLIError
 from kullback.cli._format import emit, emit_json
 from kullback.cli._options import unit
 
+__all__ = ["DESCRIPTION", "HELP", "add_arguments", "run"]
+
 HELP = "compare two language models' next-token distributions over a text (KL, PPL, Δp)"
 DESCRIPTION = (
     "Compare a candidate language model (quantised, pruned, distilled, fine-tuned) with a "
