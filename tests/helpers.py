@@ -12,9 +12,13 @@ import math
 import mpmath
 
 
-def oracle(quantity: str, p, q=None, base=None) -> float:
-    """The measure at 50 digits on exactly the float64 inputs given (normalised in mpmath)."""
-    with mpmath.workdps(50):
+def oracle(quantity: str, p, q=None, base=None, *, digits: int = 700) -> float:
+    """The measure on exactly the float64 inputs given (normalised in mpmath), at ``digits``.
+
+    700 digits by default: fewer cannot resolve ``1 + 1e-300`` or the subnormal range (at 50,
+    the dominant entry's term of the entropy of ``[1e-300, 1]`` rounds away).
+    """
+    with mpmath.workdps(digits):
         return _oracle(quantity, p, q, base)
 
 
