@@ -15,6 +15,7 @@ import numpy as np
 __all__ = [
     "as_namespace_array",
     "compiled",
+    "compute_dtype",
     "float_dtype",
     "is_lazy",
     "is_numpy",
@@ -111,10 +112,10 @@ def _default_float(xp: Any, x: Any) -> Any:
 
 
 def compute_dtype(xp: Any, dtype: Any) -> Any:
-    """Half-precision inputs are computed in float32 (and cast back by the caller)."""
-    if dtype in (xp.float32, xp.float64):
-        return dtype
-    return xp.float32
+    """Half-precision inputs (float16, bfloat16) are computed in float32 (and cast back by the
+    caller); every other floating dtype, NumPy's longdouble included, is computed as itself."""
+    name = str(dtype).rsplit(".", 1)[-1]
+    return xp.float32 if name in ("float16", "bfloat16") else dtype
 
 
 def is_numpy(x: Any) -> bool:

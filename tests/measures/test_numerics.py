@@ -378,3 +378,51 @@ def test_fast_paths_fall_back_where_they_would_lose():
         kb.js_divergence(np.array([0.5, 0.5]), np.array([1.5, -0.5]))
     with pytest.raises(ValueError, match="p has a NaN entry at position 0"):
         kb.entropy(np.array([math.nan, 0.5]))
+
+
+@pytest.mark.parametrize("dtype", ["float64"])
+def test_jax_jit_fast_paths_values_and_gradients(dtype):
+    """Under jit the JAX fast path (cheap formula, lax.cond to the exact path when its bound
+    fails) equals the general path in values and gradients, also on rows with a zero."""
+    jax = pytest.importorskip("jax")
+    jnp = jax.numpy
+    if dtype == "float64" and not jax.config.read("jax_enable_x64"):
+        pytest.skip("float64 needs jax_enable_x64")
+    rng = np.random.default_rng(3)
+    p0 = rng.random((6, 9)) + 0.01
+    q0 = rng.random((6, 9)) + 0.01
+    rtol = RTOL[np.dtype(dtype).type] * 10
+    for zero in (False, True):
+        p, q = p0.copy(), q0.copy()
+        if zero:
+            p[1, 2] = 0.0  # the fast path rejects the call: the exact branch serves
+        p, q = jnp.asarray(p, dtype=dtype), jnp.asarray(q, dtype=dtype)
+        for name in ("entropy", "kl_divergence", "js_divergence", "cross_entropy")[zero:]:
+            fn, two = FUNCS[name], name != "entropy"
+
+            def total(a, b, general, fn=fn, two=two):
+                args = (a, b) if two else (a,)
+                return jnp.sum(_general(fn, *args) if general else fn(*args))
+
+            got = [jax.value_and_grad(total, argnums=(0, 1))(p, q, general)
+                   for general in (False, True)]
+            (v1, (gp1, gq1)), (v2, (gp2, gq2)) = got
+            np.testing.assert_allclose(v1, v2, rtol=rtol)
+            assert np.all(np.isfinite(gp1)) and np.all(np.isfinite(gq1)), name
+            # at the zero entry itself the slope is one-sided (a subgradient): not compared
+            pos = np.asarray(p) > 0
+            np.testing.assert_allclose(np.asarray(gp1)[pos], np.asarray(gp2)[pos], rtol=rtol,
+                                       atol=rtol)
+            np.testing.assert_allclose(gq1, gq2, rtol=rtol, atol=rtol)
+
+
+def test_jax_jit_near_identical_inputs_take_the_exact_branch():
+    jax = pytest.importorskip("jax")
+    if not jax.config.read("jax_enable_x64"):
+        pytest.skip("needs jax_enable_x64")
+    e = 2.0**-40
+    p, q = jax.numpy.array([0.5, 0.5]), jax.numpy.array([0.5 + e, 0.5 - e])
+    want = oracle("kl_divergence", [0.5, 0.5], [0.5 + e, 0.5 - e])
+    assert_close(float(jax.jit(kb.kl_divergence)(p, q)), want, rtol=1e-10)
+    want = oracle("js_divergence", [0.5, 0.5], [0.5 + e, 0.5 - e])
+    assert_close(float(jax.jit(kb.js_divergence)(p, q)), want, rtol=1e-10)

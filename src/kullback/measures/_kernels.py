@@ -35,6 +35,30 @@ from typing import Any
 
 import numpy as np
 
+__all__ = [
+    "DOMINANT",
+    "LN2",
+    "cross_entropy_terms",
+    "direct_rows",
+    "entropy_sum",
+    "entropy_terms",
+    "expm1mx",
+    "js_terms",
+    "kl_terms",
+    "log1pmx",
+    "log_cross_entropy_terms",
+    "log_entropy_terms",
+    "log_js_terms",
+    "log_kl_terms",
+    "log_masses",
+    "log_normalize",
+    "logsumexp",
+    "pair_factors",
+    "pair_with_difference",
+    "scaled_pair",
+    "when",
+]
+
 LN2 = math.log(2.0)
 
 

@@ -26,6 +26,7 @@ __all__ = [
     "fast_kl",
     "finish_raw_entropy",
     "finish_raw_kl",
+    "rowsum",
     "tile_entropy",
     "tile_js",
     "tile_kl",
@@ -292,22 +293,20 @@ def finish_raw_kl(raw: np.ndarray, sp: np.ndarray, sq: np.ndarray) -> np.ndarray
 # check fails: the general path then computes (and validates, with its messages) as always.
 
 
-def _accept(value: Any, bound: Any, dtype_eps: float) -> Any:
-    """``value`` where it is finite and its rounding error (``bound`` units of eps) is far
-    inside the contract (1e-10 relative in float64, 1e-4 in float32); NaN on other rows."""
+def _accept(ops: Any, value: Any, bound: Any, dtype_eps: float, fine: Any = True) -> Any:
+    """``value`` where it is finite, ``fine`` (the deferred checks, JAX) and its rounding error
+    (``bound`` units of eps) is far inside the contract (1e-10 relative in float64, 1e-4 in
+    float32); NaN on other rows."""
     tol = 2.0**-40 if dtype_eps < 1e-10 else 2.0**-14
-    ok = (value * tol >= bound * dtype_eps) & (value < math.inf)
-    if hasattr(value, "requires_grad"):
-        import torch
-
-        return torch.where(ok, value, math.nan)
-    return np.where(ok, value, np.nan)
+    ok = (value * tol >= bound * dtype_eps) & (value < math.inf) & fine
+    return ops.where(ok, value, math.nan)
 
 
 class _NumpyOps:
     """Plain NumPy ufuncs (no namespace wrappers): the fast path is mostly call overhead."""
 
     name = "numpy"
+    deferred = False  # checks are Python booleans: a failed one returns None at once
 
     @staticmethod
     def accepts(*arrays: Any) -> bool:
@@ -334,8 +333,13 @@ class _NumpyOps:
     def positive(x: Any) -> bool:
         return True  # x log x is NaN at 0 already
 
+    @staticmethod
+    def rows_all(cond: Any, axis: int) -> Any:
+        return bool(cond.all())
+
     eps = staticmethod(lambda x: _EPS[x.dtype])
     log = staticmethod(np.log)
+    where = staticmethod(np.where)
     wide = staticmethod(lambda x: x.astype(np.float64) if x.dtype == np.float32 else x)
     narrow = staticmethod(lambda v, dtype: v.astype(dtype) if v.dtype != dtype else v)
     squeeze = staticmethod(lambda x, axis: np.squeeze(x, axis=axis))
@@ -345,6 +349,7 @@ class _TorchOps:
     """torch's fused kernels: ``special.entr`` and ``xlogy`` (one pass each, 0 log 0 = 0)."""
 
     name = "torch"
+    deferred = False
 
     @staticmethod
     def accepts(*arrays: Any) -> bool:
@@ -378,6 +383,16 @@ class _TorchOps:
         its branch, while entr/xlogy give an infinite one; so zeros take the general path."""
         return not x.requires_grad or bool((x > 0).all())
 
+    @staticmethod
+    def rows_all(cond: Any, axis: int) -> Any:
+        return bool(cond.all())
+
+    @staticmethod
+    def where(ok: Any, value: Any, other: float) -> Any:
+        import torch
+
+        return torch.where(ok, value, other)
+
     eps = staticmethod(lambda x: float(__import__("torch").finfo(x.dtype).eps))
     wide = staticmethod(lambda x: x.double() if x.dtype == __import__("torch").float32 else x)
     narrow = staticmethod(lambda v, dtype: v.to(dtype) if v.dtype != dtype else v)
@@ -385,28 +400,101 @@ class _TorchOps:
     squeeze = staticmethod(lambda x, axis: x.squeeze(axis))
 
 
+class _JaxOps:
+    """``jax.numpy``, traceable under ``jit`` and ``grad``: no check is a Python boolean
+    (``deferred``), each becomes a per-row mask folded into the acceptance, and the caller
+    picks the exact path with ``lax.cond`` on one per-call flag. A zero entry's log is taken
+    of 1 (the general kernels' guard), so values and gradients at zeros are the general
+    path's; a negative entry's log is NaN and rejects its row."""
+
+    name = "jax"
+    deferred = True
+
+    @staticmethod
+    def accepts(*arrays: Any) -> bool:
+        import jax
+        import jax.numpy as jnp
+
+        a = arrays[0]
+        return (all(isinstance(x, jax.Array) for x in arrays)
+                and a.dtype in (jnp.float32, jnp.float64)
+                and all(x.dtype == a.dtype and x.shape == a.shape for x in arrays)
+                and a.size > 0 and a.ndim > 0)
+
+    @staticmethod
+    def total(x: Any, axis: int) -> Any:
+        return x.sum(axis=axis, keepdims=True)
+
+    @staticmethod
+    def xlogx(x: Any, axis: int) -> Any:
+        """Plain: a ``where`` guarding the log halves XLA's throughput; a zero gives NaN,
+        which rejects its row (gradients: see ``discrete._jax_guarded``)."""
+        import jax.numpy as jnp
+
+        return (x * jnp.log(x)).sum(axis=axis)
+
+    @staticmethod
+    def xlogy(x: Any, y: Any, axis: int) -> Any:
+        import jax.numpy as jnp
+
+        return (x * jnp.log(y)).sum(axis=axis)
+
+    @staticmethod
+    def positive(x: Any) -> bool:
+        return True
+
+    @staticmethod
+    def rows_all(cond: Any, axis: int) -> Any:
+        return cond.all(axis=axis)
+
+    @staticmethod
+    def where(ok: Any, value: Any, other: float) -> Any:
+        import jax.numpy as jnp
+
+        return jnp.where(ok, value, other)
+
+    @staticmethod
+    def wide(x: Any) -> Any:
+        import jax
+        import jax.numpy as jnp
+
+        if x.dtype == jnp.float32 and jax.config.read("jax_enable_x64"):
+            return x.astype(jnp.float64)
+        return x
+
+    eps = staticmethod(lambda x: _EPS[np.dtype(x.dtype)])
+    narrow = staticmethod(lambda v, dtype: v.astype(dtype) if v.dtype != dtype else v)
+    log = staticmethod(lambda x: __import__("jax.numpy").numpy.log(x))
+    squeeze = staticmethod(lambda x, axis: x.squeeze(axis))
+
+
+
 _FLOATS = (np.dtype(np.float64), np.dtype(np.float32))
 _FAST_MAX = 1 << 18  # the blocked driver serves larger NumPy inputs
-_OPS = {"numpy": _NumpyOps, "torch": _TorchOps}
+_OPS = {"numpy": _NumpyOps, "torch": _TorchOps, "jax": _JaxOps}
+_MODULES = {"numpy": "numpy", "torch": "torch", "jax": "jax", "jaxlib": "jax"}
 
 
 def fast_backend(*arrays: Any) -> str | None:
     """The name of the backend with native fast paths these arrays belong to, if any (the
     ``fast_*`` functions rely on its checks: same dtype, shape and device, float32/64)."""
-    mod = type(arrays[0]).__module__
-    name = "numpy" if mod == "numpy" else "torch" if mod == "torch" else None
+    name = _MODULES.get(type(arrays[0]).__module__.partition(".")[0])
     return name if name is not None and _OPS[name].accepts(*arrays) else None
 
 
-def _masses(ops: Any, axis: int, *arrays: Any) -> list[Any] | None:
-    """Row totals, if every row of every array has a finite total far from the subnormal
-    range (``x log x`` of subnormal masses would be rounded to a few bits)."""
+def _masses(ops: Any, axis: int, *arrays: Any) -> tuple[list[Any], Any] | None:
+    """Row totals and the rows where every array's total is finite and far from the subnormal
+    range (``x log x`` of subnormal masses would be rounded to a few bits): ``True`` for an
+    eager backend (None if any row fails), a row mask for a deferred one."""
     totals = [ops.total(x, axis) for x in arrays]
     low = 2.0 ** -(_HALF[np.dtype(str(arrays[0].dtype).replace("torch.", ""))])
+    fine: Any = True
     for s in totals:
-        if not bool(((s >= low) & (s < np.inf)).all()):
+        inside = ops.rows_all((s >= low) & (s < np.inf), axis)
+        if not ops.deferred and not inside:
             return None
-    return totals
+        fine = fine & inside
+    return totals, fine
 
 
 def fast_entropy(backend: str, p: Any, q: Any, axis: int) -> Any:
@@ -416,21 +504,22 @@ def fast_entropy(backend: str, p: Any, q: Any, axis: int) -> Any:
     ops = _OPS[backend]
     if not ops.positive(p):
         return None
-    tot = _masses(ops, axis, p)
-    if tot is None:
+    got = _masses(ops, axis, p)
+    if got is None:
         return None
-    h = -ops.xlogx(p / tot[0], axis)
-    return _accept(h, 8.0 * (h + 1.0), ops.eps(p))
+    (tot,), fine = got
+    h = -ops.xlogx(p / tot, axis)
+    return _accept(ops, h, 8.0 * (h + 1.0), ops.eps(p), fine)
 
 
-def _kl_parts(ops: Any, p: Any, q: Any, axis: int) -> tuple[Any, Any, Any] | None:
-    tot = _masses(ops, axis, p, q)
-    if tot is None:
+def _kl_parts(ops: Any, p: Any, q: Any, axis: int) -> tuple[Any, ...] | None:
+    got = _masses(ops, axis, p, q)
+    if got is None:
         return None
-    sp, sq = (ops.squeeze(s, axis) for s in tot)
+    sp, sq = (ops.squeeze(s, axis) for s in got[0])
     a = ops.xlogx(p, axis) / sp - ops.log(sp)   # -H(P)
     b = ops.xlogy(p, q, axis) / sp - ops.log(sq)  # -H(P, Q)
-    return a, b, 8.0 * (abs(a) + abs(b) + abs(ops.log(sp)) + abs(ops.log(sq)) + 1.0)
+    return a, b, 8.0 * (abs(a) + abs(b) + abs(ops.log(sp)) + abs(ops.log(sq)) + 1.0), got[1]
 
 
 def fast_kl(backend: str, p: Any, q: Any, axis: int) -> Any:
@@ -442,9 +531,9 @@ def fast_kl(backend: str, p: Any, q: Any, axis: int) -> Any:
     parts = _kl_parts(ops, p, q, axis)
     if parts is None:
         return None
-    a, b, bound = parts
+    a, b, bound, fine = parts
     kl = a - b
-    return _accept(kl, 0.5 * bound, ops.eps(p))
+    return _accept(ops, kl, 0.5 * bound, ops.eps(p), fine)
 
 
 def fast_cross_entropy(backend: str, p: Any, q: Any, axis: int) -> Any:
@@ -452,14 +541,18 @@ def fast_cross_entropy(backend: str, p: Any, q: Any, axis: int) -> Any:
     tiny: a nearly one-hot pair takes the general path). No log of ``p`` is taken, so its
     signs are checked explicitly."""
     ops = _OPS[backend]
-    if not (ops.positive(p) and ops.positive(q) and bool((p >= 0).all())):
+    if not (ops.positive(p) and ops.positive(q)):
         return None
-    tot = _masses(ops, axis, p, q)
-    if tot is None:
+    signs = ops.rows_all(p >= 0, axis)
+    if signs is False:
         return None
-    sp, sq = (ops.squeeze(s, axis) for s in tot)
+    got = _masses(ops, axis, p, q)
+    if got is None:
+        return None
+    sp, sq = (ops.squeeze(s, axis) for s in got[0])
     ce = ops.log(sq) - ops.xlogy(p, q, axis) / sp
-    return _accept(ce, 4.0 * (abs(ce) + 2.0 * abs(ops.log(sq)) + 1.0), ops.eps(p))
+    return _accept(ops, ce, 4.0 * (abs(ce) + 2.0 * abs(ops.log(sq)) + 1.0), ops.eps(p),
+                   got[1] & signs)
 
 
 def fast_js(backend: str, p: Any, q: Any, axis: int) -> Any:
@@ -471,11 +564,12 @@ def fast_js(backend: str, p: Any, q: Any, axis: int) -> Any:
     if not (ops.positive(p) and ops.positive(q)):
         return None
     p, q = ops.wide(p), ops.wide(q)  # float32: the entropies' difference needs float64
-    tot = _masses(ops, axis, p, q)
-    if tot is None:
+    got = _masses(ops, axis, p, q)
+    if got is None:
         return None
-    P, Q = p / tot[0], q / tot[1]
+    (sp, sq), fine = got
+    P, Q = p / sp, q / sq
     M = (P + Q) * 0.5
     hp, hq, hm = (-ops.xlogx(x, axis) for x in (P, Q, M))
     js = hm - (hp + hq) * 0.5
-    return ops.narrow(_accept(js, 8.0 * (hm + 1.0), ops.eps(p)), dtype)
+    return ops.narrow(_accept(ops, js, 8.0 * (hm + 1.0), ops.eps(p), fine), dtype)
