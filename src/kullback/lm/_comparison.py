@@ -18,7 +18,14 @@ import numpy as np
 
 from kullback.units import resolve_unit
 
-__all__ = ["QUANTILES", "Comparison"]
+__all__ = [
+    "BASE_COLUMNS",
+    "DELTA_P_QUANTILES",
+    "INTEGER_COLUMNS",
+    "QUANTILES",
+    "TARGET_COLUMNS",
+    "Comparison",
+]
 
 QUANTILES = (0.001, 0.01, 0.05, 0.1, 0.9, 0.95, 0.99, 0.999)
 DELTA_P_QUANTILES = (0.001, 0.01, 0.05, 0.1, 0.25, 0.5, 0.75, 0.9, 0.95, 0.99, 0.999)

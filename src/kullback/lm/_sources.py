@@ -16,7 +16,7 @@ import numpy as np
 
 from kullback.lm._arrays import to_numpy
 
-__all__ = ["Chunk", "Piece", "TopK", "aligned", "chunks_of", "known_tokens"]
+__all__ = ["Chunk", "Piece", "TopK", "aligned", "as_chunk", "chunks_of", "known_tokens"]
 
 
 @dataclass(frozen=True)

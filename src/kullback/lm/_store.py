@@ -34,7 +34,7 @@ from kullback.lm._arrays import library, to_numpy
 from kullback.lm._sources import Chunk, TopK, chunks_of
 from kullback.lm._tokens import Where, top_k_of, validate_targets
 
-__all__ = ["LogitStore", "open_logits", "save_logits"]
+__all__ = ["FORMAT", "MANIFEST", "SHARD_BYTES", "LogitStore", "open_logits", "save_logits"]
 
 FORMAT = "kullback.lm.logits"
 MANIFEST = "manifest.json"

@@ -37,7 +37,18 @@ from kullback.lm._fused import fused_tile, single_threaded_ops, supports
 from kullback.lm._sources import TopK
 from kullback.measures import _kernels as K
 
-__all__ = ["TILE_ELEMENTS", "Where", "chunk_columns", "validate_targets"]
+__all__ = [
+    "FUSED_TILE_ELEMENTS",
+    "TILE_ELEMENTS",
+    "Where",
+    "chunk_columns",
+    "divergences",
+    "load_tile",
+    "run_tiles",
+    "top_k_of",
+    "validate_targets",
+    "workers",
+]
 
 TILE_ELEMENTS = 1 << 19  # entries per row tile and operand (4 MiB in float64): large enough
 # for the core's blocked driver (which tiles again, for the cache, on all cores)
