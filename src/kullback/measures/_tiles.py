@@ -294,7 +294,7 @@ def finish_raw_kl(raw: np.ndarray, sp: np.ndarray, sq: np.ndarray) -> np.ndarray
 
 
 def _accept(ops: Any, value: Any, bound: Any, dtype_eps: float, fine: Any = True) -> Any:
-    """``value`` where it is finite, ``fine`` (the deferred checks, JAX) and its rounding error
+    """``value`` where it is finite, ``fine`` (the row checks) and its rounding error
     (``bound`` units of eps) is far inside the contract (1e-10 relative in float64, 1e-4 in
     float32); NaN on other rows."""
     tol = 2.0**-40 if dtype_eps < 1e-10 else 2.0**-14
@@ -306,7 +306,6 @@ class _NumpyOps:
     """Plain NumPy ufuncs (no namespace wrappers): the fast path is mostly call overhead."""
 
     name = "numpy"
-    deferred = False  # checks are Python booleans: a failed one returns None at once
 
     @staticmethod
     def accepts(*arrays: Any) -> bool:
@@ -335,7 +334,7 @@ class _NumpyOps:
 
     @staticmethod
     def rows_all(cond: Any, axis: int) -> Any:
-        return bool(cond.all())
+        return cond.all(axis=axis)
 
     eps = staticmethod(lambda x: _EPS[x.dtype])
     log = staticmethod(np.log)
@@ -349,7 +348,6 @@ class _TorchOps:
     """torch's fused kernels: ``special.entr`` and ``xlogy`` (one pass each, 0 log 0 = 0)."""
 
     name = "torch"
-    deferred = False
 
     @staticmethod
     def accepts(*arrays: Any) -> bool:
@@ -385,7 +383,7 @@ class _TorchOps:
 
     @staticmethod
     def rows_all(cond: Any, axis: int) -> Any:
-        return bool(cond.all())
+        return cond.all(dim=axis)
 
     @staticmethod
     def where(ok: Any, value: Any, other: float) -> Any:
@@ -401,14 +399,13 @@ class _TorchOps:
 
 
 class _JaxOps:
-    """``jax.numpy``, traceable under ``jit`` and ``grad``: no check is a Python boolean
-    (``deferred``), each becomes a per-row mask folded into the acceptance, and the caller
+    """``jax.numpy``, traceable under ``jit`` and ``grad``: each check is a per-row mask
+    folded into the acceptance (as on every backend: no device sync), and the caller
     picks the exact path with ``lax.cond`` on one per-call flag. A zero entry's log is taken
     of 1 (the general kernels' guard), so values and gradients at zeros are the general
     path's; a negative entry's log is NaN and rejects its row."""
 
     name = "jax"
-    deferred = True
 
     @staticmethod
     def accepts(*arrays: Any) -> bool:
@@ -482,18 +479,16 @@ def fast_backend(*arrays: Any) -> str | None:
     return name if name is not None and _OPS[name].accepts(*arrays) else None
 
 
-def _masses(ops: Any, axis: int, *arrays: Any) -> tuple[list[Any], Any] | None:
-    """Row totals and the rows where every array's total is finite and far from the subnormal
-    range (``x log x`` of subnormal masses would be rounded to a few bits): ``True`` for an
-    eager backend (None if any row fails), a row mask for a deferred one."""
+def _masses(ops: Any, axis: int, *arrays: Any) -> tuple[list[Any], Any]:
+    """Row totals and the mask of rows where every array's total is finite and far from the
+    subnormal range (``x log x`` of subnormal masses would be rounded to a few bits): a mask,
+    not a Python boolean, so that no check synchronises with the device; it joins the
+    acceptance (the other rows go to the general path)."""
     totals = [ops.total(x, axis) for x in arrays]
     low = 2.0 ** -(_HALF[np.dtype(str(arrays[0].dtype).replace("torch.", ""))])
     fine: Any = True
     for s in totals:
-        inside = ops.rows_all((s >= low) & (s < np.inf), axis)
-        if not ops.deferred and not inside:
-            return None
-        fine = fine & inside
+        fine = fine & ops.rows_all((s >= low) & (s < np.inf), axis)
     return totals, fine
 
 
@@ -505,17 +500,13 @@ def fast_entropy(backend: str, p: Any, q: Any, axis: int) -> Any:
     if not ops.positive(p):
         return None
     got = _masses(ops, axis, p)
-    if got is None:
-        return None
     (tot,), fine = got
     h = -ops.xlogx(p / tot, axis)
     return _accept(ops, h, 8.0 * (h + 1.0), ops.eps(p), fine)
 
 
-def _kl_parts(ops: Any, p: Any, q: Any, axis: int) -> tuple[Any, ...] | None:
+def _kl_parts(ops: Any, p: Any, q: Any, axis: int) -> tuple[Any, ...]:
     got = _masses(ops, axis, p, q)
-    if got is None:
-        return None
     sp, sq = (ops.squeeze(s, axis) for s in got[0])
     a = ops.xlogx(p, axis) / sp - ops.log(sp)   # -H(P)
     b = ops.xlogy(p, q, axis) / sp - ops.log(sq)  # -H(P, Q)
@@ -529,8 +520,6 @@ def fast_kl(backend: str, p: Any, q: Any, axis: int) -> Any:
     if not (ops.positive(p) and ops.positive(q)):
         return None
     parts = _kl_parts(ops, p, q, axis)
-    if parts is None:
-        return None
     a, b, bound, fine = parts
     kl = a - b
     return _accept(ops, kl, 0.5 * bound, ops.eps(p), fine)
@@ -544,11 +533,7 @@ def fast_cross_entropy(backend: str, p: Any, q: Any, axis: int) -> Any:
     if not (ops.positive(p) and ops.positive(q)):
         return None
     signs = ops.rows_all(p >= 0, axis)
-    if signs is False:
-        return None
     got = _masses(ops, axis, p, q)
-    if got is None:
-        return None
     sp, sq = (ops.squeeze(s, axis) for s in got[0])
     ce = ops.log(sq) - ops.xlogy(p, q, axis) / sp
     return _accept(ops, ce, 4.0 * (abs(ce) + 2.0 * abs(ops.log(sq)) + 1.0), ops.eps(p),
@@ -565,8 +550,6 @@ def fast_js(backend: str, p: Any, q: Any, axis: int) -> Any:
         return None
     p, q = ops.wide(p), ops.wide(q)  # float32: the entropies' difference needs float64
     got = _masses(ops, axis, p, q)
-    if got is None:
-        return None
     (sp, sq), fine = got
     P, Q = p / sp, q / sq
     M = (P + Q) * 0.5

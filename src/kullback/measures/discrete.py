@@ -46,6 +46,7 @@ Decomposition(unit='bits')
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -361,11 +362,11 @@ def _eager_fast(entry: Measure, backend: str, p: Any, q: Any, axis: int) -> Any:
     if value is None:
         return None
     redo = value != value  # NaN: rows the fast path does not vouch for
+    if not bool(redo.any()):  # the happy path: one synchronisation
+        return value
     if bool(redo.all()):
         return None
-    if bool(redo.any()):
-        return _general_rows(entry, value, redo, p, q, axis)
-    return value
+    return _general_rows(entry, value, redo, p, q, axis)
 
 
 _JITTED: dict[Any, Any] = {}
@@ -439,7 +440,9 @@ def _general_rows(entry: Measure, value: Any, redo: Any, p: Any, q: Any, axis: i
 
     xp = array_api_compat.array_namespace(p)
     rows = [xp.moveaxis(a, axis, -1)[redo] for a in ((p,) if q is None else (p, q))]
-    if any(bool(xp.any(r < 0)) for r in rows):
+    invalid = [(r < 0) | (r != r) | (r == math.inf) for r in rows]
+    if any(bool(xp.any(b)) for b in invalid) or any(bool(xp.any(xp.sum(r, axis=-1) == 0))
+                                                    for r in rows):
         return None  # invalid input: the general path reports it in the caller's layout
     pr = prepare(rows[0], rows[1] if q is not None else None, -1, "probs", "probs", True)
     sub = _evaluate(pr, (entry.name,))[entry.name]
