@@ -134,3 +134,15 @@ def test_the_executable_compares_two_stores(tmp_path):
     bad = subprocess.run([str(exe), "lm", "compare", str(tmp_path / "ref"), str(tmp_path)],
                          capture_output=True, text=True, timeout=120)
     assert bad.returncode == 2 and bad.stderr.startswith("error: ") and bad.stderr.count("\n") == 1
+
+
+def test_a_suspended_stream_leaves_autograd_on(tiny_models):
+    """The stream runs the model in inference mode, but never while suspended at a yield: a
+    half-consumed stream once left the caller's thread without autograd (found on CI)."""
+    text = tiny_models["text"].read_text()[:400]
+    stream = iter(logits(tiny_models["reference"], text=text, context=8, stride=4))
+    next(stream)
+    assert torch.is_grad_enabled() and not torch.is_inference_mode_enabled()
+    x = torch.ones(2, requires_grad=True)
+    assert (x * 2).sum().requires_grad
+    del stream

@@ -110,13 +110,16 @@ class LogitStream:
 
         model = load_model(self.model, self.device)
         device = next(model.parameters()).device
-        with torch.inference_mode():
-            for batch in self._batches():
+        for batch in self._batches():
+            # inference mode is thread-local state: it must not stay on while this generator is
+            # suspended at a yield (the caller's autograd would silently stop recording)
+            with torch.inference_mode():
                 ids = torch.as_tensor(np.stack([self.ids[s:e] for s, e, _ in batch]), device=device)
                 out = model(input_ids=ids).logits
-                for row, (s, e, first) in enumerate(batch):
-                    # logits at window position k predict token s + k + 1
-                    yield Chunk(out[row, first - s - 1 : e - s - 1].cpu(), self.ids[first:e])
+                # logits at window position k predict token s + k + 1
+                chunks = [Chunk(out[row, first - s - 1 : e - s - 1].cpu(), self.ids[first:e])
+                          for row, (s, e, first) in enumerate(batch)]
+            yield from chunks
 
     def __repr__(self) -> str:
         return f"LogitStream({self.tokens} tokens in {len(self.windows)} windows)"
