@@ -13,8 +13,8 @@ import pytest
 os.environ.setdefault("JAX_ENABLE_X64", "1")  # float64 tests on JAX too; float32 is tested explicitly
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"
-if not SHARED.exists():  # CI clones beside shared/; a checkout elsewhere may point at it
-    SHARED = Path(os.environ.get("KULLBACK_SHARED", SHARED))
+if not SHARED.exists():  # a clone without shared/ beside it: the copy in tests/data
+    SHARED = Path(os.environ.get("KULLBACK_SHARED", Path(__file__).resolve().parent / "data"))
 
 _BACKENDS = {
     "numpy": "numpy",
