@@ -299,6 +299,8 @@ def _accept(ops: Any, value: Any, bound: Any, dtype_eps: float, fine: Any = True
     float32); NaN on other rows."""
     tol = 2.0**-40 if dtype_eps < 1e-10 else 2.0**-14
     ok = (value * tol >= bound * dtype_eps) & (value < math.inf) & fine
+    if type(value) is np.float64 or type(value) is np.float32:  # one NumPy row: no ufunc
+        return value if ok else value.dtype.type(math.nan)
     return ops.where(ok, value, math.nan)
 
 
@@ -485,11 +487,21 @@ def _masses(ops: Any, axis: int, *arrays: Any) -> tuple[list[Any], Any]:
     not a Python boolean, so that no check synchronises with the device; it joins the
     acceptance (the other rows go to the general path)."""
     totals = [ops.total(x, axis) for x in arrays]
-    low = 2.0 ** -(_HALF[np.dtype(str(arrays[0].dtype).replace("torch.", ""))])
+    low = _low(arrays[0].dtype)
     fine: Any = True
     for s in totals:
-        fine = fine & ops.rows_all((s >= low) & (s < np.inf), axis)
+        fine = fine & ops.squeeze((s >= low) & (s < np.inf), axis)
     return totals, fine
+
+
+_LOW: dict[Any, float] = {}
+
+
+def _low(dtype: Any) -> float:
+    """``2**-half`` of a NumPy, torch or JAX float dtype (cached: naming a dtype is slow)."""
+    if dtype not in _LOW:
+        _LOW[dtype] = 2.0 ** -(_HALF[np.dtype(str(dtype).replace("torch.", ""))])
+    return _LOW[dtype]
 
 
 def fast_entropy(backend: str, p: Any, q: Any, axis: int) -> Any:
