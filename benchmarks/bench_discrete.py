@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import os
 import platform
+import sys
 import time
 import tracemalloc
 from collections.abc import Callable
@@ -31,26 +32,8 @@ from scipy.spatial.distance import jensenshannon
 
 import kullback as kb
 
-
-def cpu_model() -> str:
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown CPU"
-
-
-def simd_level() -> str:
-    try:
-        from numpy._core._multiarray_umath import __cpu_features__ as feats
-    except ImportError:  # pragma: no cover - older NumPy
-        return "unknown"
-    order = ["SSE42", "AVX2", "AVX512F", "AVX512_SKX", "AVX512_ICL", "AVX512_SPR"]
-    have = [k for k in order if feats.get(k)]
-    return have[-1] if have else "baseline"
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from _machine import describe
 
 
 def log_pass(arrays: list[np.ndarray], threads: int, tile: int = 1 << 16) -> Callable[[], None]:
@@ -132,13 +115,6 @@ def shapes(quick: bool, huge: bool) -> list[tuple[str, tuple[int, ...], int]]:
     return out
 
 
-def threads_scale() -> str:
-    a = np.random.default_rng(1).random(4 * 10**6)
-    one, two = best_times([log_pass([a], 1), log_pass([a], 2)], 3)
-    return f"np.log pass 1 thread {one * 1e3:.1f} ms, 2 threads {two * 1e3:.1f} ms " \
-           f"({'threads scale' if two < 0.75 * one else 'threads do NOT scale'})"
-
-
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--repeat", type=int, default=5)
@@ -150,9 +126,7 @@ def main() -> None:
 
     print(f"# kullback {kb.__version__} vs scipy {scipy.__version__}, numpy {np.__version__}, "
           f"Python {platform.python_version()}")
-    print(f"# CPU: {cpu_model()}, {os.cpu_count()} logical cores, SIMD: {simd_level()}, "
-          f"load average {os.getloadavg()[0]:.2f}")
-    print(f"# {threads_scale()}")
+    print(f"# {describe()}, load average {os.getloadavg()[0]:.2f}")
     header = (f"{'dtype':<8} {'measure':<14} {'shape':<18} {'kullback':>10} {'scipy':>10} "
               f"{'speed-up':>8} {'log limit':>10} {'vs limit':>8}"
               + (f" {'kb mem':>8} {'peer mem':>8}" if args.memory else ""))

@@ -25,7 +25,7 @@ import time
 from collections.abc import Callable
 from functools import partial
 
-sys.path.insert(0, os.path.dirname(__file__))
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import jax
 

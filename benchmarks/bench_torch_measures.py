@@ -21,12 +21,16 @@ from __future__ import annotations
 import argparse
 import os
 import platform
+import sys
 import time
 from collections.abc import Callable
 
 import torch
 
 import kullback as kb
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from _machine import describe
 
 PEERS: dict[str, Callable[..., torch.Tensor]] = {
     "entropy": lambda p, q: -(p * p.log()).sum(-1),
@@ -59,6 +63,7 @@ def main() -> None:
     ap.add_argument("--quick", action="store_true", help="skip 1024 x 32000")
     args = ap.parse_args()
     shapes = [(64, 10), (4096, 1000)] + ([] if args.quick else [(1024, 32000)])
+    print(f"# {describe()}")
     print(f"# kullback {kb.__version__}, torch {torch.__version__}, Python "
           f"{platform.python_version()}, {torch.get_num_threads()} torch threads, "
           f"{os.cpu_count()} cores, load average {os.getloadavg()[0]:.2f}")
