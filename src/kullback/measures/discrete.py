@@ -153,9 +153,14 @@ def _homogeneous_sum(xp: Any, m: Measure, p: Any, q: Any, sp: Any, sq: Any, A: A
 
 def _out_of_range(xp: Any, p: Any, q: Any, A: Any, B: Any, direct: Any) -> Any:
     """Rows where a positive mass became 0 or subnormal in scaling or normalising (a
-    subnormal product keeps only a few bits): their terms are taken in log space instead."""
+    subnormal product keeps only a few bits): their terms are taken in log space instead.
+
+    A mass of ``q`` lost where ``p = 0`` does not count: its term (``Q`` itself) is below the
+    normal range either way, and sending the row to log space would cost the other terms their
+    relative accuracy (log-probabilities carry an absolute error of ``eps |log P|``).
+    """
     tiny = xp.finfo(A.dtype).smallest_normal
-    lost = ((A < tiny) & (p > 0)) | ((B < tiny) & (q > 0))
+    lost = ((A < tiny) & (p > 0)) | ((B < tiny) & (q > 0) & (p > 0))
     return xp.any(lost, axis=-1)
 
 
