@@ -42,6 +42,10 @@ bench: setup
 	$(PY) benchmarks/bench_linear_cross_entropy.py --quick
 	$(PY) benchmarks/bench_cli.py --quick
 	$(PY) benchmarks/bench_losses.py --quick
+	$(PY) benchmarks/bench_torch_measures.py --quick
+	$(PY) benchmarks/bench_jax_measures.py
+	$(PY) benchmarks/bench_lm.py --quick
+	$(PY) benchmarks/bench_drift.py --quick
 
 clean:
 	rm -rf $(VENV) out
