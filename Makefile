@@ -43,9 +43,9 @@ bench: setup
 	$(PY) benchmarks/bench_cli.py --quick
 	$(PY) benchmarks/bench_losses.py --quick
 	$(PY) benchmarks/bench_torch_measures.py --quick
-	$(PY) benchmarks/bench_jax_measures.py
+	$(PY) benchmarks/bench_jax_measures.py --quick
 	$(PY) benchmarks/bench_lm.py --quick
-	$(PY) benchmarks/bench_drift.py --quick
+	$(PY) benchmarks/bench_drift.py --rows-evidently 1e5 --rows 1e6
 
 clean:
 	rm -rf $(VENV) out
