@@ -37,10 +37,11 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import subprocess
 import sys
 import time
+
+from _machine import cpu_model  # benchmarks/_machine.py: one description of the CPU
 
 METHODS = ("torch", "kullback")
 
@@ -120,15 +121,6 @@ def child(method: str, n: int, v: int, rounds: int) -> dict:
             "negative": int(np.sum(del_kl < 0)), "kl_mean": float(np.mean(del_kl))}
 
 
-def _cpu_model() -> str:
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown"
 
 
 def _run_case(method: str, n: int, v: int, rounds: int) -> dict:
@@ -173,7 +165,7 @@ def main() -> None:
     import numpy
     import torch
 
-    print(f"CPU: {_cpu_model()} ({os.cpu_count()} CPUs); torch {torch.__version__} with "
+    print(f"CPU: {cpu_model()} ({os.cpu_count()} CPUs); torch {torch.__version__} with "
           f"{torch.get_num_threads()} threads; NumPy {numpy.__version__}; "
           f"kullback threads: {os.environ.get('KULLBACK_THREADS', 'all CPUs (max 8)')}")
     print(f"float32 logits, N = {n} tokens, b = a + 0.05 noise; best of {args.rounds} round(s) "

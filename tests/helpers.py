@@ -8,8 +8,12 @@ change another's.
 from __future__ import annotations
 
 import math
+import shutil
+import sys
+from pathlib import Path
 
 import mpmath
+import pytest
 
 
 def oracle(quantity: str, p, q=None, base=None, *, digits: int = 700) -> float:
@@ -75,3 +79,14 @@ def assert_close(got, want, rtol=1e-13, atol=0.0):
         assert abs(got - want) <= rtol * abs(want) + atol, (got, want, abs(got - want) / abs(want))
 
 
+
+
+def kullback_script() -> list[str]:
+    """The installed ``kullback`` console script (beside this interpreter, else on PATH)."""
+    beside = Path(sys.executable).parent / "kullback"
+    if beside.exists():
+        return [str(beside)]
+    found = shutil.which("kullback")
+    if found is None:  # pragma: no cover - the project is installed in the test environment
+        pytest.skip("the kullback console script is not installed")
+    return [found]

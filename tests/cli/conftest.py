@@ -10,23 +10,12 @@ from __future__ import annotations
 
 import contextlib
 import io
-import shutil
 import subprocess
 import sys
 from dataclasses import dataclass
-from pathlib import Path
 
 import pytest
-
-
-def _script() -> list[str]:
-    beside = Path(sys.executable).parent / "kullback"
-    if beside.exists():
-        return [str(beside)]
-    found = shutil.which("kullback")
-    if found is None:  # pragma: no cover - the project is installed in the test environment
-        pytest.skip("the kullback console script is not installed")
-    return [found]
+from helpers import kullback_script
 
 
 @dataclass
@@ -52,7 +41,7 @@ class Runner:
     """``runner(*args, stdin=..., timeout=..., **popen_kwargs)`` -> :class:`Result`."""
 
     def __init__(self) -> None:
-        self.command = _script()
+        self.command = kullback_script()
 
     def __call__(self, *args: str, stdin: str | bytes | None = None, timeout: float = 120,
                  **kwargs) -> Result:

@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import math
 import os
-import shutil
 import struct
 import subprocess
 import sys
@@ -17,6 +16,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from helpers import kullback_script
 
 import kullback as kb
 
@@ -24,17 +24,9 @@ ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = ROOT / "examples"
 
 
-def _script() -> list[str]:
-    beside = Path(sys.executable).parent / "kullback"
-    if beside.exists():
-        return [str(beside)]
-    found = shutil.which("kullback")
-    if found is None:  # pragma: no cover - the project is installed in the test environment
-        pytest.skip("the kullback console script is not installed")
-    return [found]
 
 
-KULLBACK = _script()
+KULLBACK = kullback_script()
 P3, Q3 = [0.42, 0.31, 0.27], [0.25, 0.5, 0.25]
 P3S, Q3S = "0.42,0.31,0.27", "0.25,0.5,0.25"
 
