@@ -435,3 +435,8 @@ def test_a_mass_lost_where_the_other_side_is_zero_keeps_relative_accuracy():
         want = oracle(name, p, q)
         assert_close(getattr(kb, name)(p, q), want, rtol=1e-10)
         assert_close(getattr(kb, name)(p[None], q[None])[0], want, rtol=1e-10)
+    # the mirror (found next): p's subnormal where q = 0; JS stays accurate, KL is +inf
+    p2 = np.array([5e-324, 73625281491750.0, 0.0, 1.0, 0.0])
+    q2 = np.array([0.0, 73625289987910.0, 0.0, 1.0, 0.0])
+    assert_close(kb.js_divergence(p2, q2), oracle("js_divergence", p2, q2), rtol=1e-10)
+    assert float(kb.kl_divergence(p2, q2)) == math.inf

@@ -135,33 +135,45 @@ def _term_sums(xp: Any, names: tuple[str, ...], p: Any, q: Any, sp: Any, sq: Any
 def _homogeneous_sum(xp: Any, m: Measure, p: Any, q: Any, sp: Any, sq: Any, A: Any, B: Any,
                      D: Any, total: Any, direct: Any) -> Any:
     """A homogeneous measure's sum on the scaled pair, with the normalisers' rounding
-    removed, and in log space on rows whose normalised entries leave the float range."""
+    removed; the entries whose normalised masses leave the float range (where that decides
+    their term) are taken in log space instead, the rest of their row staying as it is."""
     terms = m.terms(xp, A, B, diff=D) if m.takes_difference else m.terms(xp, A, B)
-    value = xp.sum(terms, axis=-1) / total
-    if m.total_correction is not None:
-        corrected = value - m.total_correction(xp, xp.sum(D, axis=-1) / total)
-        value = xp.where(corrected > 0.0, corrected, 0.0)  # rounding: never < 0
-    off = _out_of_range(xp, p, q, A, B, direct)
-    plain = value
+
+    def finished(summed: Any) -> Any:
+        value = summed / total
+        if m.total_correction is not None:
+            corrected = value - m.total_correction(xp, xp.sum(D, axis=-1) / total)
+            value = xp.where(corrected > 0.0, corrected, 0.0)  # rounding: never < 0
+        return value
+
+    plain = finished(xp.sum(terms, axis=-1))
+    lost = _out_of_range(xp, p, q, A, B, m.symmetric)
+    off = xp.any(lost, axis=-1)
 
     def in_log_space() -> Any:
         lp, lq = _kernels.log_masses(xp, p, sp), _kernels.log_masses(xp, q, sq)
-        return xp.where(off, xp.sum(m.log_terms(xp, lp, lq), axis=-1), plain)
+        kept = finished(xp.sum(xp.where(lost, 0.0, terms), axis=-1))
+        moved = xp.sum(xp.where(lost, m.log_terms(xp, lp, lq), 0.0), axis=-1)
+        return xp.where(off, kept + moved, plain)
 
     return _kernels.when(xp, off, in_log_space, lambda: plain)
 
 
-def _out_of_range(xp: Any, p: Any, q: Any, A: Any, B: Any, direct: Any) -> Any:
-    """Rows where a positive mass became 0 or subnormal in scaling or normalising (a
-    subnormal product keeps only a few bits): their terms are taken in log space instead.
+def _out_of_range(xp: Any, p: Any, q: Any, A: Any, B: Any, symmetric: bool) -> Any:
+    """Entries whose positive mass became 0 or subnormal in scaling or normalising (a
+    subnormal product keeps only a few bits) *where that decides their term*: those terms are
+    taken in log space instead.
 
-    A mass of ``q`` lost where ``p = 0`` does not count: its term (``Q`` itself) is below the
-    normal range either way, and sending the row to log space would cost the other terms their
-    relative accuracy (log-probabilities carry an absolute error of ``eps |log P|``).
+    That is a lost ``q`` beside a normal ``p`` (KL's term then rests on ``log q``), and in KL a
+    lost ``p`` where ``q = 0`` (the value is +inf). Any other lost mass changes a term only
+    below the normal range (KL's term is about ``Q`` where ``P`` is lost; both lost, at most
+    ``tiny * |log(P/Q)|``; JS's terms are ``P log 2``-like), and log space would cost the other
+    terms their relative accuracy (log-probabilities carry an absolute error ``eps |log P|``).
     """
+    if symmetric:
+        return xp.zeros(A.shape, dtype=xp.bool)
     tiny = xp.finfo(A.dtype).smallest_normal
-    lost = ((A < tiny) & (p > 0)) | ((B < tiny) & (q > 0) & (p > 0))
-    return xp.any(lost, axis=-1)
+    return ((B < tiny) & (q > 0) & (A >= tiny)) | ((A < tiny) & (p > 0) & (q == 0))
 
 
 def _evaluate(pr: Prepared, names: tuple[str, ...]) -> dict[str, Any]:
