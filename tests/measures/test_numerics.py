@@ -440,3 +440,7 @@ def test_a_mass_lost_where_the_other_side_is_zero_keeps_relative_accuracy():
     q2 = np.array([0.0, 73625289987910.0, 0.0, 1.0, 0.0])
     assert_close(kb.js_divergence(p2, q2), oracle("js_divergence", p2, q2), rtol=1e-10)
     assert float(kb.kl_divergence(p2, q2)) == math.inf
+    # lost on both sides, with a huge total on q's side (found by the CLI fuzz test)
+    p3, q3 = [0.0, 5e-324, 0.0, 0.25], [3.35195198248565e153, 5e-324, 0.0, 1.0]
+    for name in ("kl_divergence", "js_divergence"):
+        assert_close(getattr(kb, name)(p3, q3), oracle(name, p3, q3), rtol=1e-10)

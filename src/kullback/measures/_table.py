@@ -109,10 +109,6 @@ class Measure:
     params : tuple of str
         Names of the measure's parameters (Rényi's ``alpha``), passed by keyword to
         ``terms``, ``log_terms`` and ``finish``.
-    symmetric : bool
-        The terms are symmetric in ``(P, Q)`` and finite where one side is 0 (JS): a mass lost
-        in normalisation where the other side is 0 changes the value only below the normal
-        range, so it does not send the row to log space.
     composed_of : tuple of str or None
         In probability space, the measure is the sum of these measures instead of a sum of its
         own terms (cross-entropy is ``H(p) + KL(p||q)``: two non-negative numbers, so the
@@ -134,7 +130,6 @@ class Measure:
     raw_finish: Callable[..., Any] | None = None
     fast: Callable[..., Any] | None = None
     params: tuple[str, ...] = ()
-    symmetric: bool = False
     composed_of: tuple[str, ...] | None = None
 
     def value(self, xp: Any, summed: Any, **params: Any) -> Any:
@@ -216,5 +211,4 @@ register(Measure(
     takes_difference=True,
     total_correction=_js_total_correction,
     tile=_tiles.tile_js,
-    symmetric=True,
 ))

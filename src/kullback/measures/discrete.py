@@ -147,7 +147,7 @@ def _homogeneous_sum(xp: Any, m: Measure, p: Any, q: Any, sp: Any, sq: Any, A: A
         return value
 
     plain = finished(xp.sum(terms, axis=-1))
-    lost = _out_of_range(xp, p, q, A, B, m.symmetric)
+    lost = _out_of_range(xp, p, q, A, B)
     off = xp.any(lost, axis=-1)
 
     def in_log_space() -> Any:
@@ -159,21 +159,15 @@ def _homogeneous_sum(xp: Any, m: Measure, p: Any, q: Any, sp: Any, sq: Any, A: A
     return _kernels.when(xp, off, in_log_space, lambda: plain)
 
 
-def _out_of_range(xp: Any, p: Any, q: Any, A: Any, B: Any, symmetric: bool) -> Any:
+def _out_of_range(xp: Any, p: Any, q: Any, A: Any, B: Any) -> Any:
     """Entries whose positive mass became 0 or subnormal in scaling or normalising (a
-    subnormal product keeps only a few bits) *where that decides their term*: those terms are
-    taken in log space instead.
+    subnormal product keeps only a few bits): their terms are taken in log space instead.
 
-    That is a lost ``q`` beside a normal ``p`` (KL's term then rests on ``log q``), and in KL a
-    lost ``p`` where ``q = 0`` (the value is +inf). Any other lost mass changes a term only
-    below the normal range (KL's term is about ``Q`` where ``P`` is lost; both lost, at most
-    ``tiny * |log(P/Q)|``; JS's terms are ``P log 2``-like), and log space would cost the other
-    terms their relative accuracy (log-probabilities carry an absolute error ``eps |log P|``).
+    Only those entries move: the rest of the row keeps its relative accuracy, which the log
+    space's absolute error (``eps |log P|`` per term) would cost it.
     """
-    if symmetric:
-        return xp.zeros(A.shape, dtype=xp.bool)
     tiny = xp.finfo(A.dtype).smallest_normal
-    return ((B < tiny) & (q > 0) & (A >= tiny)) | ((A < tiny) & (p > 0) & (q == 0))
+    return ((A < tiny) & (p > 0)) | ((B < tiny) & (q > 0))
 
 
 def _evaluate(pr: Prepared, names: tuple[str, ...]) -> dict[str, Any]:
