@@ -115,10 +115,10 @@ def _term_sums(xp: Any, names: tuple[str, ...], p: Any, q: Any, sp: Any, sq: Any
             operands["P"] = [p / sp] + ([] if sq is None else [q / sq])
         return operands["P"]
 
-    def scaled() -> tuple[Any, Any, Any, Any, Any]:
+    def scaled() -> tuple[Any, Any, Any, Any]:
         if "A" not in operands:
-            A, B, D, total, direct = _kernels.pair_with_difference(xp, p, q, sp, sq)
-            operands["A"] = (A, B, D, total[..., 0], direct[..., 0])
+            A, B, D, total, _ = _kernels.pair_with_difference(xp, p, q, sp, sq)
+            operands["A"] = (A, B, D, total[..., 0])
         return operands["A"]
 
     out = []
@@ -133,7 +133,7 @@ def _term_sums(xp: Any, names: tuple[str, ...], p: Any, q: Any, sp: Any, sq: Any
 
 
 def _homogeneous_sum(xp: Any, m: Measure, p: Any, q: Any, sp: Any, sq: Any, A: Any, B: Any,
-                     D: Any, total: Any, direct: Any) -> Any:
+                     D: Any, total: Any) -> Any:
     """A homogeneous measure's sum on the scaled pair, with the normalisers' rounding
     removed; the entries whose normalised masses leave the float range (where that decides
     their term) are taken in log space instead, the rest of their row staying as it is."""
