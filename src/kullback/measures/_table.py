@@ -28,11 +28,11 @@ KeyError: "unknown measure 'kl'; the table has cross_entropy, entropy, js_diverg
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
-from kullback.measures import _kernels, _tiles
+from kullback.measures import _fast_jax, _fast_numpy, _fast_torch, _kernels, _tiles
 
 __all__ = ["MEASURES", "Measure", "lookup", "register"]
 
@@ -101,11 +101,11 @@ class Measure:
         operands together with the totals, and ``raw_finish(raw, sp[, sq | max_p])`` turns that
         raw sum into the sum of the normalised terms, or returns None where that would cancel
         (a second pass with the exact normalisers follows).
-    fast : callable or None
-        A native fast path ``fast(backend, p, q, axis)`` (see ``_tiles.fast_*``): the measure
-        in nats from the raw operands of a backend it knows (NumPy below the blocked size,
-        torch), or None where its error bound is not far inside the accuracy contract or a
-        check fails; the general path then serves. Tested against the general path.
+    fast : mapping of str to callable
+        The native fast paths, by backend (``"numpy"``, ``"torch"``, ``"jax"``; see
+        :mod:`kullback.measures._fast`): ``fast[backend](entry, p, q, axis)`` is the measure in
+        nats from the raw operands, or None where it does not serve them (the general path
+        then computes and validates). Each is tested against the general path.
     params : tuple of str
         Names of the measure's parameters (Rényi's ``alpha``), passed by keyword to
         ``terms``, ``log_terms`` and ``finish``.
@@ -128,7 +128,7 @@ class Measure:
     total_correction: Callable[[Any, Any], Any] | None = None
     tile: Callable[..., Any] | None = None
     raw_finish: Callable[..., Any] | None = None
-    fast: Callable[..., Any] | None = None
+    fast: Mapping[str, Callable[..., Any]] = field(default_factory=dict)
     params: tuple[str, ...] = ()
     composed_of: tuple[str, ...] | None = None
 
@@ -167,9 +167,15 @@ def lookup(name: str) -> Measure:
         ) from None
 
 
+def _fast_paths(name: str) -> dict[str, Callable[..., Any]]:
+    """The fast paths of measure ``name`` on every backend that has one."""
+    return {module.Ops.name: module.FAST[name] for module in (_fast_numpy, _fast_torch, _fast_jax)
+            if name in module.FAST}
+
+
 register(Measure(
     name="entropy",
-    fast=_tiles.fast_entropy,
+    fast=_fast_paths("entropy"),
     arity=1,
     terms=_kernels.entropy_terms,
     log_terms=_kernels.log_entropy_terms,
@@ -180,7 +186,7 @@ register(Measure(
 ))
 register(Measure(
     name="kl_divergence",
-    fast=_tiles.fast_kl,
+    fast=_fast_paths("kl_divergence"),
     arity=2,
     terms=_kernels.kl_terms,
     log_terms=_kernels.log_kl_terms,
@@ -192,7 +198,7 @@ register(Measure(
 ))
 register(Measure(
     name="cross_entropy",
-    fast=_tiles.fast_cross_entropy,
+    fast=_fast_paths("cross_entropy"),
     arity=2,
     terms=_kernels.cross_entropy_terms,
     log_terms=_kernels.log_cross_entropy_terms,
@@ -201,7 +207,7 @@ register(Measure(
 ))
 register(Measure(
     name="js_divergence",
-    fast=_tiles.fast_js,
+    fast=_fast_paths("js_divergence"),
     arity=2,
     terms=_kernels.js_terms,
     log_terms=_kernels.log_js_terms,

@@ -46,15 +46,13 @@ Decomposition(unit='bits')
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-from kullback import _xp
 from kullback._xp import compiled
-from kullback.measures import _blocked, _kernels, _tiles
+from kullback.measures import _blocked, _kernels
 from kullback.measures._prepare import Prepared, log_operand, masses, prepare
 from kullback.measures._table import Measure, lookup
 from kullback.units import Unit, resolve_unit
@@ -348,119 +346,25 @@ def _fast(name: str, p: Any, q: Any, axis: Any, unit: Unit) -> Any:
         p, q = _float_array(p), None if q is None else _float_array(q)
         if p is None or (q is None and name != "entropy"):
             return None
-    arrays = (p,) if q is None else (p, q)
-    backend = _tiles.fast_backend(*arrays)
+    backend = _BACKENDS.get(type(p).__module__.partition(".")[0])
     if backend is None or isinstance(axis, bool) or not isinstance(axis, int) \
             or not -p.ndim <= axis < p.ndim:
         return None
     entry = lookup("js_divergence" if name == "js_distance" else name)
-    if entry.fast is None:
+    path = entry.fast.get(backend)
+    if path is None:
+        return None
+    value = path(entry, p, q, axis)
+    if value is None:
         return None
     with np.errstate(all="ignore"):
-        value = _RUNNERS.get(backend, _eager_fast)(entry, backend, p, q, axis)
-        if value is None:
-            return None
         value = unit.from_nats(value)
         if name == "js_distance":
             value = value**0.5  # accepted rows have JS > 0; exact ones (JAX) 0 and above
     return value[()] if type(value) is np.ndarray and value.ndim == 0 else value
 
 
-def _eager_fast(entry: Measure, backend: str, p: Any, q: Any, axis: int) -> Any:
-    """The fast path on eager arrays: the rows it does not vouch for (NaN) are recomputed by
-    the general path; None if that is every row."""
-    value = entry.fast(backend, p, q, axis)
-    if value is None:
-        return None
-    redo = value != value  # NaN: rows the fast path does not vouch for
-    if not bool(redo.any()):  # the happy path: one synchronisation
-        return value
-    if bool(redo.all()):
-        return None
-    return _general_rows(entry, value, redo, p, q, axis)
-
-
-_JITTED: dict[Any, Any] = {}
-
-
-def _jax_fast(entry: Measure, backend: str, p: Any, q: Any, axis: int) -> Any:
-    """The fast path on JAX arrays, one compiled function: the cheap formula and its error
-    bound, and (``lax.cond`` on one flag for the whole call) the general path only where the
-    bound does not vouch for every row. Concrete (eager) arrays that need the general path
-    return None instead, so that it validates the values with its messages."""
-    import jax
-
-    key = (entry.name, axis % p.ndim, q is None)
-    if key not in _JITTED:
-        _JITTED[key] = jax.jit(lambda a, b: _jax_value(entry, a, b, key[1]))
-    lazy = _xp.is_lazy(p) or (q is not None and _xp.is_lazy(q))
-    value, ok = _JITTED[key](p, q)
-    if not lazy and not bool(ok):
-        return None
-    return value
-
-
-def _jax_value(entry: Measure, p: Any, q: Any, axis: int) -> tuple[Any, Any]:
-    import jax
-    import jax.numpy as jnp
-
-    value = _jax_guarded(entry, axis, q is None)(*((p,) if q is None else (p, q)))
-    ok = jnp.all(value == value)
-
-    def general() -> Any:
-        pr = prepare(p, q, axis, "probs", "probs", False)
-        exact = _evaluate(pr, (entry.name,))[entry.name]
-        return jnp.asarray(exact, dtype=value.dtype)
-
-    safe = jnp.where(value == value, value, 0.0)  # what the taken branch returns is finite
-    return jax.lax.cond(ok, lambda: safe, general), ok
-
-
-def _jax_guarded(entry: Measure, axis: int, unary: bool) -> Any:
-    """``entry.fast`` on JAX arrays with a derivative that is finite on every row: rows it
-    rejects (NaN: a zero, an invalid entry) are discarded by the caller, but ``0 * inf`` in
-    their derivative would still be NaN; so the derivative is taken on operands whose
-    rejected rows are replaced by ones, and is 0 on those rows."""
-    import jax
-    import jax.numpy as jnp
-
-    def fn(*xs: Any) -> Any:
-        return entry.fast("jax", xs[0], None if unary else xs[1], axis)
-
-    guarded = jax.custom_jvp(fn)
-
-    @guarded.defjvp
-    def _jvp(primals: Any, tangents: Any) -> Any:
-        value = fn(*primals)
-        ok = value == value
-        row = jnp.expand_dims(ok, axis)
-        safe = tuple(jnp.where(row, x, 1.0) for x in primals)
-        _, slope = jax.jvp(fn, safe, tuple(tangents))
-        return value, jnp.where(ok, slope, 0.0)
-
-    return guarded
-
-
-_RUNNERS = {"jax": _jax_fast}
-
-
-def _general_rows(entry: Measure, value: Any, redo: Any, p: Any, q: Any, axis: int) -> Any:
-    """``value`` (nats) with the rows marked ``redo`` computed by the general path; None if
-    those rows hold invalid entries (the whole call then goes the general way)."""
-    import array_api_compat
-
-    xp = array_api_compat.array_namespace(p)
-    rows = [xp.moveaxis(a, axis, -1)[redo] for a in ((p,) if q is None else (p, q))]
-    invalid = [(r < 0) | (r != r) | (r == math.inf) for r in rows]
-    if any(bool(xp.any(b)) for b in invalid) or any(bool(xp.any(xp.sum(r, axis=-1) == 0))
-                                                    for r in rows):
-        return None  # invalid input: the general path reports it in the caller's layout
-    pr = prepare(rows[0], rows[1] if q is not None else None, -1, "probs", "probs", True)
-    sub = _evaluate(pr, (entry.name,))[entry.name]
-    if hasattr(value, "requires_grad"):
-        value = value.clone()
-    value[redo] = sub
-    return value
+_BACKENDS = {"numpy": "numpy", "torch": "torch", "jax": "jax", "jaxlib": "jax"}
 
 
 def _float_array(x: list) -> np.ndarray | None:
