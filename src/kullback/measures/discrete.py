@@ -52,7 +52,7 @@ from typing import Any
 import numpy as np
 
 from kullback._xp import compiled
-from kullback.measures import _blocked, _kernels
+from kullback.measures import _blocked, _fast, _kernels
 from kullback.measures._prepare import Prepared, log_operand, masses, prepare
 from kullback.measures._table import Measure, lookup
 from kullback.units import Unit, resolve_unit
@@ -327,7 +327,7 @@ def _measure(
     unit = resolve_unit(base)
     p, q = args if len(args) == 2 else (args[0], None)
     if p_form == "probs" and q_form == "probs" and not keepdims:
-        fast = _fast(name, p, q, axis, unit)
+        fast = _fast.run(name, p, q, axis, unit)
         if fast is not None:
             return fast
     pr = prepare(p, q, axis, p_form, q_form, validate)
@@ -338,43 +338,6 @@ def _measure(
     pos = js > 0  # sqrt never sees a negative, and its gradient at JS = 0 is 0, not NaN
     dist = xp.where(pos, xp.sqrt(xp.where(pos, js, 1.0)), 0.0)
     return _to_output(pr, dist, resolve_unit(None), keepdims)
-
-
-def _fast(name: str, p: Any, q: Any, axis: Any, unit: Unit) -> Any:
-    """The measure by its table entry's native fast path, or None (the general path serves)."""
-    if isinstance(p, list) and (q is None or isinstance(q, list)):  # small literal inputs
-        p, q = _float_array(p), None if q is None else _float_array(q)
-        if p is None or (q is None and name != "entropy"):
-            return None
-    backend = _BACKENDS.get(type(p).__module__.partition(".")[0])
-    if backend is None or isinstance(axis, bool) or not isinstance(axis, int) \
-            or not -p.ndim <= axis < p.ndim:
-        return None
-    entry = lookup("js_divergence" if name == "js_distance" else name)
-    path = entry.fast.get(backend)
-    if path is None:
-        return None
-    value = path(entry, p, q, axis)
-    if value is None:
-        return None
-    with np.errstate(all="ignore"):
-        value = unit.from_nats(value)
-        if name == "js_distance":
-            value = value**0.5  # accepted rows have JS > 0; exact ones (JAX) 0 and above
-    return value[()] if type(value) is np.ndarray and value.ndim == 0 else value
-
-
-_BACKENDS = {"numpy": "numpy", "torch": "torch", "jax": "jax", "jaxlib": "jax"}
-
-
-def _float_array(x: list) -> np.ndarray | None:
-    try:
-        a = np.asarray(x)
-    except ValueError:
-        return None
-    if a.dtype.kind == "i":
-        return a.astype(np.float64)
-    return a if a.dtype == np.float64 else None
 
 
 def cross_entropy(
