@@ -260,12 +260,69 @@ def test_half_precision_native_equals_generic(monkeypatch, dtype):
     ("nll_loss", "nll_loss", (np.log(PROBS), Y)),
     ("kl_div", "kl_div", (np.log(PROBS), PROBS)),
     ("binary_cross_entropy", "binary_cross_entropy", (P, T)),
-    ("binary_cross_entropy_with_logits", "softplus", (Z, T)),
 ])
 def test_each_loss_takes_a_torch_kernel(spy, loss, kernel, args):
     x, y = (torch.tensor(a) for a in args)
     getattr(losses, loss)(x.requires_grad_(), y)
     assert kernel in spy.called
+
+
+def test_bce_with_logits_takes_the_one_pass_terms(monkeypatch):
+    calls = []
+
+    def terms(x, y):
+        calls.append(tuple(x.shape))
+        return _torch.torch.logaddexp(*_pair(x, y))
+
+    monkeypatch.setattr(_torch, "_bce_logits_terms", terms)
+    x, y = torch.tensor(Z), torch.tensor(T)
+    losses.binary_cross_entropy_with_logits(x.requires_grad_(), y)
+    losses.binary_cross_entropy_with_logits(x.detach(), y, weight=torch.tensor(W[:1]))
+    assert calls == [(4, 6), (4, 6)]
+
+
+def _pair(x, y):
+    zero = torch.zeros((), dtype=x.dtype)
+    return torch.lerp(x, zero, y), torch.addcmul(zero, y, x, value=-1)
+
+
+def _softplus_oracle(x: float, y: float) -> float:
+    import mpmath
+
+    with mpmath.workdps(40):
+        x, y = mpmath.mpf(x), mpmath.mpf(y)
+        return float((1 - y) * mpmath.log1p(mpmath.exp(x)) + y * mpmath.log1p(mpmath.exp(-x)))
+
+
+def _bce_logits_inputs(dtype):
+    """Logits from -800 to 800 with hard, soft, nearly 0 and nearly 1 labels, and the worst
+    case of the one-pass form: the log1p term as large as the y-weighted one (|x| ~ 5-30)."""
+    rng = np.random.default_rng(7)
+    x = np.concatenate([rng.uniform(-800, 800, 100), 30 * rng.standard_normal(100),
+                        3 * rng.standard_normal(100)])
+    y = np.where(rng.random(300) < 0.5, rng.integers(0, 2, 300), rng.random(300))
+    y[::7] = 1 - 10.0 ** rng.uniform(-12, -1, y[::7].size)
+    y[1::7] = 10.0 ** rng.uniform(-30, -1, y[1::7].size)
+    top = 30.0 if dtype == torch.float64 else 15.0
+    mag = np.linspace(5.0, top, 100)
+    near = np.log1p(np.exp(-mag)) / mag * np.linspace(0.2, 5.0, 100)  # y |x| ~ log1p(e^-|x|)
+    x = np.concatenate([x, mag, -mag])
+    y = np.concatenate([y, 1 - near, near])
+    return torch.tensor(x, dtype=dtype), torch.tensor(y, dtype=dtype)
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_bce_with_logits_one_pass_is_exact_against_mpmath(monkeypatch, dtype):
+    # relative error within (|x| + 4) eps of the 40-digit value; the generic path too
+    x, y = _bce_logits_inputs(getattr(torch, dtype))
+    eps = float(torch.finfo(x.dtype).eps) / 2
+    X, Y = x.double().numpy(), y.double().numpy()
+    want = np.array([_softplus_oracle(a, b) for a, b in zip(X, Y, strict=True)])
+    normal = want > torch.finfo(x.dtype).tiny
+    fn = losses.binary_cross_entropy_with_logits
+    for got in (fn(x, y, reduction="none"), _generic(monkeypatch, fn, x, y, reduction="none")):
+        rel = np.abs(got.double().numpy() - want)[normal] / want[normal]
+        assert (rel <= (np.abs(X[normal]) + 4) * eps).all(), rel.max() / eps
 
 
 @pytest.mark.parametrize("loss", ["cross_entropy", "nll_loss"])

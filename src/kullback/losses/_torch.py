@@ -155,11 +155,29 @@ def binary_cross_entropy(x, y, weight, *, reduction):
         return None
 
 
+def _zero(x: torch.Tensor) -> torch.Tensor:
+    """A 0-d zero of ``x``'s dtype on ``x``'s device, made once per (dtype, device)."""
+    key = (x.dtype, x.device)
+    zero = _ZEROS.get(key)
+    if zero is None:
+        zero = _ZEROS[key] = torch.zeros((), dtype=x.dtype, device=x.device)
+    return zero
+
+
+_ZEROS: dict[tuple[torch.dtype, torch.device], torch.Tensor] = {}
+
+
 def _bce_logits_terms(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-    """Per element ``(1 - y) softplus(x) + y softplus(-x)``: torch's softplus, mixed by
-    ``lerp`` (exact at y = 0 and 1)."""
-    per = F.softplus(x, threshold=_SOFTPLUS_LINEAR)
-    return per.lerp_(F.softplus(-x, threshold=_SOFTPLUS_LINEAR), y)
+    """Per element ``(1 - y) softplus(x) + y softplus(-x)`` in one transcendental pass:
+    ``log(e^a + e^b)`` with ``a = (1 - y) x`` and ``b = -y x`` (then ``a - b = x``), i.e.
+    ``max(a, b) + log1p(exp(-|x|))`` by torch's ``logaddexp`` -- a sum of non-negative terms,
+    so the loss of a confident right answer keeps its relative accuracy. ``a`` is a ``lerp``
+    (``(1 - y) x`` without cancellation as y -> 1) and both are exact for y = 0 or 1; for
+    other y their rounding shifts the exponent by ~ eps |x|, a relative error of at most
+    ``(|x| + 4) eps`` where the ``log1p`` term dominates (2e-13 in float64, 6e-6 in float32,
+    against a few eps for the two-softplus generic path)."""
+    zero = _zero(x)
+    return torch.logaddexp(torch.lerp(x, zero, y), torch.addcmul(zero, y, x, value=-1))
 
 
 _REDUCE = {"none": lambda per: per, "sum": torch.sum, "mean": torch.mean}
@@ -200,8 +218,7 @@ def binary_cross_entropy_with_logits(x, y, weight, pos_weight, *, reduction):
             return _unless_nan(_BinaryCrossEntropyWithLogits.apply(x, y, reduction))
         return _unless_nan(_REDUCE[reduction](_bce_logits_terms(x, y)))
     if pos_weight is None:
-        per = torch.lerp(F.softplus(x, threshold=_SOFTPLUS_LINEAR),
-                         F.softplus(-x, threshold=_SOFTPLUS_LINEAR), y)
+        per = _bce_logits_terms(x, y)
     else:
         neg = F.softplus(x, threshold=_SOFTPLUS_LINEAR) * (1.0 - y)
         pos = F.softplus(-x, threshold=_SOFTPLUS_LINEAR)
