@@ -89,6 +89,9 @@ def _fmt(b: float) -> str:
     return str(int(b)) if float(b).is_integer() else repr(float(b))
 
 
+_NATS = Unit("nats", math.e)
+
+
 def resolve_unit(base: Any = None) -> Unit:
     """Turn a ``base`` argument into a :class:`Unit`.
 
@@ -118,7 +121,7 @@ def resolve_unit(base: Any = None) -> Unit:
     ValueError: base must be a finite number greater than 1 or a unit name (...); got 0.5
     """
     if base is None:
-        return Unit("nats", math.e)
+        return _NATS
     if isinstance(base, Unit):
         return base
     if isinstance(base, str):

@@ -175,28 +175,37 @@ def general_rows(entry: Any, value: Any, redo: Any, p: Any, q: Any, axis: int) -
 
 def run(name: str, p: Any, q: Any, axis: Any, unit: Any) -> Any:
     """The measure by its table entry's native fast path, or None (the general path serves)."""
-    if isinstance(p, list) and (q is None or isinstance(q, list)):  # small literal inputs
+    if type(p) is list and (q is None or type(q) is list):  # small literal inputs
         p, q = _float_array(p), None if q is None else _float_array(q)
         if p is None or (q is None and name != "entropy"):
             return None
     backend = _BACKENDS.get(type(p).__module__.partition(".")[0])
-    if backend is None or isinstance(axis, bool) or not isinstance(axis, int) \
-            or not -p.ndim <= axis < p.ndim:
+    if backend is None or type(axis) is not int or not -p.ndim <= axis < p.ndim:
         return None
-    from kullback.measures._table import lookup
-
-    entry = lookup("js_divergence" if name == "js_distance" else name)
-    path = entry.fast.get(backend)
+    path = _paths(name).get(backend)
     if path is None:
         return None
-    value = path(entry, p, q, axis)
+    value = path(_ENTRIES[name], p, q, axis)
     if value is None:
         return None
-    with np.errstate(all="ignore"):
+    if unit.name != "nats":
         value = unit.from_nats(value)
-        if name == "js_distance":
-            value = value**0.5  # accepted rows have JS > 0; exact ones (JAX) 0 and above
+    if name == "js_distance":
+        value = value**0.5  # accepted rows have JS > 0; exact ones (JAX) 0 and above
     return value[()] if type(value) is np.ndarray and value.ndim == 0 else value
+
+
+_ENTRIES: dict[str, Any] = {}
+
+
+def _paths(name: str) -> Any:
+    """The fast paths of measure ``name`` by backend (``js_distance`` is JS's), cached."""
+    entry = _ENTRIES.get(name)
+    if entry is None:
+        from kullback.measures._table import lookup
+
+        entry = _ENTRIES[name] = lookup("js_divergence" if name == "js_distance" else name)
+    return entry.fast
 
 
 _BACKENDS = {"numpy": "numpy", "torch": "torch", "jax": "jax", "jaxlib": "jax"}

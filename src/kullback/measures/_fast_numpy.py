@@ -1,10 +1,19 @@
 """The NumPy fast paths of the table of measures (inputs below the blocked driver's size).
 
 See :mod:`kullback.measures._fast` for the contract every fast path keeps.
+
+One vector (the commonest call: ``kb.kl_divergence(p, q)`` on a few outcomes) takes a lean
+kernel of four or five ufunc calls whose row arithmetic is done on Python floats: at that size
+a call costs what its Python layer costs, and SciPy's own one-liners are the yardstick. Short
+vectors use ``scipy.special.xlogy`` / ``entr`` (zeros handled, no warnings); longer ones the
+SIMD ``np.log`` (a zero rejects the row: the general path takes it). Batches take the generic
+formulas of :mod:`kullback.measures._fast` over :class:`Ops`.
 """
 
 from __future__ import annotations
 
+import math
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -59,8 +68,185 @@ class Ops:
     squeeze = staticmethod(lambda x, axis: np.squeeze(x, axis=axis))
 
 
+# ----------------------------------------------------------------------------- one vector
+#
+# Each kernel takes two float64 vectors (``q`` None for entropy) and returns the measure in nats
+# as a Python float, or None where the general path must serve: a total outside
+# [2**-512, inf) (NaN and infinite entries land here), a non-finite result (a negative entry,
+# or a zero under np.log), or a rounding-error bound (in units of eps) that is not far inside
+# the contract (``_fast.accept``'s rule: value * 2**-40 >= bound * 2**-52).
+
+_ADD = np.add.reduce
+_MIN = np.minimum.reduce
+_LOW = 2.0**-512
+_SHORT = 256  # below this, scipy.special's scalar loops cost less than np.log's errstate
+
+
+def _xlogy_short(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    return _special().xlogy(x, y)
+
+
+def _special() -> Any:
+    """``scipy.special``, imported on first use (``import kullback`` stays light)."""
+    global _SPECIAL
+    if _SPECIAL is None:
+        from scipy import special
+
+        _SPECIAL = special
+    return _SPECIAL
+
+
+_SPECIAL: Any = None
+
+
+def _xlogy_long(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    return x * np.log(y)  # 0 log 0 is NaN here: the row goes to the general path
+
+
+def _kept(value: float, bound: float) -> float | None:
+    """``value`` if finite and its error (``bound`` units of eps) is under 2**-40 of it."""
+    return value if value >= bound * 2.0**-12 and value < math.inf else None
+
+
+def _vector_entropy(p: np.ndarray, q: None, xlogy: Callable[..., Any]) -> float | None:
+    """``H = -sum P log P`` on ``P = p/S``: terms of one sign; bound ``8 (H + 1)``."""
+    sp = float(_ADD(p))
+    if not _LOW <= sp < math.inf:
+        return None
+    P = p / sp
+    h = -float(_ADD(xlogy(P, P)))  # a negative entry: NaN (long) or -inf terms: rejected
+    return _kept(h, 8.0 * (h + 1.0)) if h >= 0.0 else None
+
+
+def _vector_cross_entropy(p: np.ndarray, q: np.ndarray,
+                          xlogy: Callable[..., Any]) -> float | None:
+    """``H(P, Q) = log S_q - (sum p log q)/S_p``; no log of ``p``: its sign is checked."""
+    sp, sq = float(_ADD(p)), float(_ADD(q))
+    if not (_LOW <= sp < math.inf and _LOW <= sq < math.inf) or _MIN(p) < 0.0:
+        return None
+    lq = math.log(sq)
+    ce = lq - float(_ADD(xlogy(p, q))) / sp
+    return _kept(ce, 4.0 * (abs(ce) + 2.0 * abs(lq) + 1.0))
+
+
+def _vector_kl(p: np.ndarray, q: np.ndarray, xlogy: Callable[..., Any]) -> float | None:
+    """``KL = H(P, Q) - H(P)`` from two sums; nearly identical inputs fail the bound."""
+    sp, sq = float(_ADD(p)), float(_ADD(q))
+    if not (_LOW <= sp < math.inf and _LOW <= sq < math.inf) or _MIN(q) < 0.0:
+        return None  # (xlogy(0, y) is 0 for a negative y: q's sign is checked)
+    lp, lq = math.log(sp), math.log(sq)
+    a = float(_ADD(xlogy(p, p))) / sp - lp
+    b = float(_ADD(xlogy(p, q))) / sp - lq
+    kl = a - b
+    return _kept(kl, 4.0 * (abs(a) + abs(b) + abs(lp) + abs(lq) + 1.0))
+
+
+def _vector_js(p: np.ndarray, q: np.ndarray, xlogy: Callable[..., Any]) -> float | None:
+    """``JS = H(M) - (H(P) + H(Q))/2``; bound ``8 (H(M) + 1)``."""
+    sp, sq = float(_ADD(p)), float(_ADD(q))
+    if not (_LOW <= sp < math.inf and _LOW <= sq < math.inf):
+        return None
+    P, Q = p / sp, q / sq
+    M = (P + Q) * 0.5
+    hp, hq, hm = (-float(_ADD(xlogy(x, x))) for x in (P, Q, M))
+    if not (hp >= 0.0 and hq >= 0.0):
+        return None
+    return _kept(hm - (hp + hq) * 0.5, 8.0 * (hm + 1.0))
+
+
+# A few outcomes: Python floats and math.fsum (correctly rounded sums) beat any ufunc call.
+# A zero or negative value under a log raises ValueError: the general path takes the call.
+
+def _few_entropy(p: list[float], q: None) -> float | None:
+    sp = math.fsum(p)
+    if not _LOW <= sp < math.inf or min(p) < 0.0:
+        return None
+    h = -math.fsum([x / sp * math.log(x / sp) for x in p if x > 0.0])
+    return _kept(h, 8.0 * (h + 1.0))
+
+
+def _few_cross_entropy(p: list[float], q: list[float]) -> float | None:
+    sp, sq = math.fsum(p), math.fsum(q)
+    if not (_LOW <= sp < math.inf and _LOW <= sq < math.inf) or min(p) < 0.0:
+        return None
+    lq = math.log(sq)
+    ce = lq - math.fsum([x * math.log(y) for x, y in zip(p, q, strict=True) if x > 0.0]) / sp
+    return _kept(ce, 4.0 * (abs(ce) + 2.0 * abs(lq) + 1.0))
+
+
+def _few_kl(p: list[float], q: list[float]) -> float | None:
+    sp, sq = math.fsum(p), math.fsum(q)
+    if not (_LOW <= sp < math.inf and _LOW <= sq < math.inf) or min(p) < 0.0 \
+            or min(q) < 0.0:
+        return None
+    lp, lq = math.log(sp), math.log(sq)
+    a = math.fsum([x * math.log(x) for x in p if x > 0.0]) / sp - lp
+    b = math.fsum([x * math.log(y) for x, y in zip(p, q, strict=True) if x > 0.0]) / sp - lq
+    kl = a - b
+    return _kept(kl, 4.0 * (abs(a) + abs(b) + abs(lp) + abs(lq) + 1.0))
+
+
+def _few_js(p: list[float], q: list[float]) -> float | None:
+    sp, sq = math.fsum(p), math.fsum(q)
+    if not (_LOW <= sp < math.inf and _LOW <= sq < math.inf) or min(p) < 0.0 \
+            or min(q) < 0.0:
+        return None
+    P, Q = [x / sp for x in p], [y / sq for y in q]
+    M = [(x + y) * 0.5 for x, y in zip(P, Q, strict=True)]
+    hp, hq, hm = (-math.fsum([x * math.log(x) for x in v if x > 0.0]) for v in (P, Q, M))
+    return _kept(hm - (hp + hq) * 0.5, 8.0 * (hm + 1.0))
+
+
+_FEW = {
+    "entropy": _few_entropy,
+    "cross_entropy": _few_cross_entropy,
+    "kl_divergence": _few_kl,
+    "js_divergence": _few_js,
+}
+_FEW_MAX = 12
+_VECTOR = {
+    "entropy": _vector_entropy,
+    "cross_entropy": _vector_cross_entropy,
+    "kl_divergence": _vector_kl,
+    "js_divergence": _vector_js,
+}
+_LEAN_KINDS = frozenset("fiu")
+_F32 = np.dtype(np.float32)
+
+
+def _vector(name: str, p: Any, q: Any) -> Any:
+    """The measure of one vector by its lean kernel (NumPy scalar in the output dtype), or
+    None. Integers and float32 are computed in float64."""
+    if type(p) is not np.ndarray or p.ndim != 1 or p.dtype.kind not in _LEAN_KINDS \
+            or p.size == 0 or (q is not None and (type(q) is not np.ndarray
+                                                  or q.shape != p.shape
+                                                  or q.dtype != p.dtype)):
+        return None
+    out = np.float32 if p.dtype == _F32 else np.float64
+    if p.size <= _FEW_MAX:
+        try:
+            value = _FEW[name](p.tolist(), None if q is None else q.tolist())
+        except (ValueError, OverflowError):  # log(0) where p > 0 (an infinite measure), or
+            return None  # of a negative; fsum of infinities or beyond the float range
+        return None if value is None else out(value)
+    if p.dtype != np.float64:
+        if p.dtype.kind == "f" and p.dtype != _F32:
+            return None  # float16 and longdouble: the general path
+        p = p.astype(np.float64)
+        q = None if q is None else q.astype(np.float64)
+    if p.size <= _SHORT:
+        value = _VECTOR[name](p, q, _xlogy_short)
+    else:
+        with np.errstate(all="ignore"):
+            value = _VECTOR[name](p, q, _xlogy_long)
+    return None if value is None else out(value)
+
 def _path(formula: Any) -> Any:
     def run(entry: Any, p: Any, q: Any, axis: int) -> Any:
+        if p.ndim == 1:
+            value = _vector(entry.name, p, q)
+            if value is not None:
+                return value
         if not Ops.accepts(*((p,) if q is None else (p, q))):
             return None
         return _fast.eager(formula, Ops, entry, p, q, axis)
