@@ -257,7 +257,6 @@ def test_half_precision_native_equals_generic(monkeypatch, dtype):
 
 
 @pytest.mark.parametrize(("loss", "kernel", "args"), [
-    ("nll_loss", "nll_loss", (np.log(PROBS), Y)),
     ("kl_div", "kl_div", (np.log(PROBS), PROBS)),
     ("binary_cross_entropy", "binary_cross_entropy", (P, T)),
 ])
@@ -337,3 +336,144 @@ def test_bad_class_index_is_located(loss):
         fn(torch.zeros(3, 5, 4, dtype=torch.float64), y)
     with pytest.raises(ValueError, match=r"-3 at index \(2, 1\)"):
         losses.linear_cross_entropy(torch.zeros(3, 2), torch.zeros(5, 4, 2), y)
+
+
+# ---------------------------------------------------------------------------------------------
+# front doors: plain float32/float64 CPU tensors skip the generic preparation
+# ---------------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def doors(monkeypatch):
+    """Records what each torch front door returned (None: it sent the call the full way)."""
+    seen: list[tuple[str, bool]] = []
+
+    def recording(name, door):
+        def call(*args):
+            r = door(*args)
+            seen.append((name, r is not None))
+            return r
+
+        return call
+
+    monkeypatch.setattr(_torch, "DOORS", {k: recording(k, v) for k, v in _torch.DOORS.items()})
+    monkeypatch.setattr(_common, "_DOORS", {})
+    return seen
+
+
+DOOR_CALLS = {
+    "cross_entropy": (X, Y, {"label_smoothing": 0.1, "weight": W}),
+    "nll_loss": (np.log(PROBS), Y_IGN, {}),
+    "kl_div": (LOGQ, PROBS, {"reduction": "batchmean"}),
+    "binary_cross_entropy": (P, T, {}),
+    "binary_cross_entropy_with_logits": (Z, T, {"reduction": "sum"}),
+}
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("loss", list(DOOR_CALLS))
+def test_front_door_is_taken_and_equals_the_generic_path(monkeypatch, doors, loss, dtype):
+    x, y, kw = DOOR_CALLS[loss]
+    dt = getattr(torch, dtype)
+    xt = torch.tensor(x, dtype=dt, requires_grad=True)
+    yt = torch.tensor(y) if y.dtype.kind == "i" else torch.tensor(y, dtype=dt)
+    kw = {k: torch.tensor(v, dtype=dt) if isinstance(v, np.ndarray) else v
+          for k, v in kw.items()}
+    fn = getattr(losses, loss)
+    fast = fn(xt, yt, **kw)
+    assert doors == [(loss, True)]
+    (g_fast,) = torch.autograd.grad(fast, xt)
+    slow = _generic(monkeypatch, fn, xt, yt, **kw)
+    assert len(doors) == 1  # the emptied native table closes the doors
+    (g_slow,) = torch.autograd.grad(slow, xt)
+    tol = 1e-12 if dtype == "float64" else 2e-6
+    assert fast.dtype == slow.dtype == dt
+    _same(fast.detach(), slow.detach(), loss, rtol=tol, atol=0)
+    _same(g_fast, g_slow, f"{loss} grad", rtol=tol, atol=1e-7 if dtype == "float32" else 1e-15)
+
+
+NLL_EDGES = {
+    "unbatched": (np.log(PROBS[0]), np.array(3), {}),
+    "unbatched-ignored": (np.log(PROBS[0]), np.array(-100), {}),
+    "all-ignored-mean": (np.log(PROBS), np.full(6, -100), {}),
+    "empty-sum": (np.zeros((0, 5)), np.zeros(0, dtype=np.int64), {"reduction": "sum"}),
+    "empty-mean": (np.zeros((0, 5)), np.zeros(0, dtype=np.int64), {}),
+    "kdim-none": (RNG.standard_normal((3, 5, 4)), RNG.integers(0, 5, (3, 4)),
+                  {"reduction": "none"}),
+    "ignore-a-class": (np.log(PROBS), Y, {"ignore_index": 1}),
+}
+
+
+@pytest.mark.parametrize("case", list(NLL_EDGES))
+def test_nll_loss_door_edges_equal_generic(monkeypatch, case):
+    x, y, kw = NLL_EDGES[case]
+    xt, yt = torch.tensor(x), torch.tensor(y)
+    fast = losses.nll_loss(xt, yt, **kw)
+    slow = _generic(monkeypatch, losses.nll_loss, xt, yt, **kw)
+    assert fast.shape == slow.shape
+    _same(fast, slow, case)
+
+
+def test_nll_loss_door_calls_the_kernel_once(monkeypatch):
+    calls = []
+
+    def kernel(*args):
+        calls.append(args[3:])
+        return _torch.torch._C._nn.nll_loss_nd(*args)
+
+    monkeypatch.setattr(_torch, "_nll_loss_nd", kernel)
+    losses.nll_loss(torch.tensor(np.log(PROBS)), torch.tensor(Y), reduction="sum")
+    assert calls == [(2, -100)]
+
+
+DOOR_REJECTS = [  # inputs the doors let through to torch, which must still raise our errors
+    ("cross_entropy", (torch.zeros(5), torch.tensor([1])), {}, ValueError, "target shape"),
+    ("nll_loss", (torch.zeros(5), torch.tensor([1])), {}, ValueError, "target shape"),
+    ("cross_entropy", (torch.zeros(3, 5), torch.tensor([0, 1])), {}, ValueError,
+     "target shape"),
+    ("nll_loss", (torch.zeros(2, 5, 3), torch.zeros(2, 4, dtype=torch.int64)), {}, ValueError,
+     "target shape"),
+    ("nll_loss", (torch.zeros(3, 5), torch.tensor([0, 5, 1])), {}, ValueError,
+     r"outside \[0, 5\).*: 5 at index 1"),
+    ("cross_entropy", (torch.zeros(3, 5), torch.tensor([0, 1, 2])), {"weight": torch.ones(4)},
+     ValueError, r"weight must have shape \(5,\)"),
+    ("nll_loss", (torch.zeros(3, 5), torch.tensor([0, 1, 2])), {"weight": torch.ones(4)},
+     ValueError, r"weight must have shape \(5,\)"),
+    ("cross_entropy", (torch.zeros(3, 5), torch.tensor([0, 1, 2])),
+     {"weight": torch.ones(1, 5)}, ValueError, r"weight must have shape \(5,\)"),
+    ("cross_entropy", (torch.zeros(3, 5), torch.tensor([0, 1, 2])), {"reduction": "batchmean"},
+     ValueError, "reduction must be one of"),
+    ("nll_loss", (torch.zeros(3, 5), torch.tensor([0, 1, 2])), {"reduction": "avg"},
+     ValueError, "reduction must be one of"),
+    ("cross_entropy", (torch.zeros(3, 5), torch.tensor([0, 1, 2])), {"label_smoothing": 1.5},
+     ValueError, "label_smoothing"),
+    ("cross_entropy", (torch.zeros(3, 5, dtype=torch.int64), torch.tensor([0, 1, 2])), {},
+     TypeError, "input must have a real floating dtype"),
+    ("kl_div", (torch.zeros(2), torch.tensor([-0.5, 1.5])), {}, ValueError, ">= 0"),
+    ("kl_div", (torch.zeros(2), torch.tensor([0.5, 0.5])), {"reduction": "avg"}, ValueError,
+     "reduction must be one of"),
+    ("binary_cross_entropy", (torch.tensor([0.5, 1.5]), torch.tensor([1.0, 0.0])), {},
+     ValueError, r"input must hold probabilities in \[0, 1\]; got 1.5 at index 1"),
+    ("binary_cross_entropy", (torch.tensor([0.5]), torch.tensor([1.0])), {"reduction": "avg"},
+     ValueError, "reduction must be one of"),
+    ("binary_cross_entropy_with_logits", (torch.zeros(3), torch.zeros(4)), {}, ValueError,
+     "shape"),
+    ("binary_cross_entropy_with_logits", (torch.zeros(2, 4), torch.zeros(2, 4)),
+     {"weight": torch.ones(2)}, ValueError, "weight of shape"),
+]
+
+
+@pytest.mark.parametrize(("loss", "args", "kw", "error", "message"), DOOR_REJECTS)
+def test_front_doors_keep_the_named_errors(doors, loss, args, kw, error, message):
+    with pytest.raises(error, match=message):
+        getattr(losses, loss)(*args, **kw)
+    assert all(not taken for _, taken in doors)
+
+
+def test_tensor_subclasses_take_the_full_path(doors):
+    # nn.Parameter (any subclass) keeps torch's __torch_function__ dispatch: no door
+    x = torch.nn.Parameter(torch.tensor(X))
+    out = losses.cross_entropy(x, torch.tensor(Y))
+    want = F.cross_entropy(torch.tensor(X), torch.tensor(Y))
+    _same(out.detach(), want, "Parameter input")
+    assert doors in ([], [("cross_entropy", False)])

@@ -12,6 +12,7 @@ from kullback.losses._common import (
     check_same_shape,
     elementwise_reduce,
     floating,
+    front_door,
     mul0,
     namespace,
     native,
@@ -78,6 +79,11 @@ def binary_cross_entropy(
     ...
     ValueError: binary_cross_entropy: input must hold probabilities in [0, 1]; got nan at index 1
     """
+    door = front_door("binary_cross_entropy", input)
+    if door is not None:
+        r = door(input, target, weight, size_average, reduce, reduction)
+        if r is not None:
+            return r
     func = "binary_cross_entropy"
     reduction = reduction_of(size_average, reduce, reduction, func)
     xp, kind = namespace(input, target, weight)
@@ -167,6 +173,11 @@ def binary_cross_entropy_with_logits(
     >>> round(float(bce(np.array([0.0]), np.array([1.0]), pos_weight=np.array([3.0]))), 6)
     2.079442
     """
+    door = front_door("binary_cross_entropy_with_logits", input)
+    if door is not None:
+        r = door(input, target, weight, size_average, reduce, reduction, pos_weight)
+        if r is not None:
+            return r
     func = "binary_cross_entropy_with_logits"
     reduction = reduction_of(size_average, reduce, reduction, func)
     xp, kind = namespace(input, target, weight, pos_weight)

@@ -37,6 +37,7 @@ __all__ = [
     "elementwise_reduce",
     "first_true",
     "floating",
+    "front_door",
     "is_floating",
     "is_lazy",
     "log_softmax",
@@ -106,6 +107,43 @@ def native(kind: str, loss: str) -> Callable[..., Any] | None:
     if key not in _NATIVE_FUNCTIONS:
         _NATIVE_FUNCTIONS[key] = getattr(importlib.import_module(module), loss, None)
     return _NATIVE_FUNCTIONS[key]
+
+
+def front_door(loss: str, x: Any) -> Callable[..., Any] | None:
+    """The front door of ``loss`` for arrays of ``type(x)``, or None.
+
+    A front door takes the public arguments (positionally, ``x`` first) and returns the loss
+    when they are the library's plain arrays in a dtype computed as is, with options it can
+    check in a few attribute reads -- skipping the generic preparation (namespace, dtype and
+    shape checks), which costs more than the whole kernel at small shapes; otherwise None,
+    and the caller takes the full path (which also raises the named errors). Front doors
+    are declared per native module in its ``DOORS`` table and follow :data:`NATIVE` (an
+    emptied table closes them too). Looked up once per (array type, loss).
+    """
+    if _DOORS_OF[0] is not NATIVE:  # NATIVE replaced (tests force the generic path that way)
+        _DOORS.clear()
+        _DOORS_OF[0] = NATIVE
+    key = (type(x), loss)
+    door = _DOORS.get(key, _UNSET)
+    if door is _UNSET:
+        door = _DOORS[key] = _find_door(x, loss)
+    return door
+
+
+_UNSET = object()
+_DOORS: dict[tuple[type, str], Callable[..., Any] | None] = {}
+_DOORS_OF: list[dict[str, str]] = [NATIVE]  # the table the cache was built from
+
+
+def _find_door(x: Any, loss: str) -> Callable[..., Any] | None:
+    try:
+        kind = _lookup((x,))[1]
+    except TypeError:  # not an array: the full path says so
+        return None
+    module = NATIVE.get(kind)
+    if module is None:
+        return None
+    return getattr(importlib.import_module(module), "DOORS", {}).get(loss)
 
 
 def is_lazy(*arrays: Any) -> bool:

@@ -19,6 +19,7 @@ from kullback.losses._common import (
     class_axis,
     class_weight,
     floating,
+    front_door,
     is_floating,
     log_softmax,
     logsumexp,
@@ -113,6 +114,12 @@ def cross_entropy(
     >>> round(float(cross_entropy(x, np.array([[0.0, 0.0, 1.0], [1.0, 0.0, 0.0]]))), 6)
     0.360434
     """
+    door = front_door("cross_entropy", input)
+    if door is not None:
+        r = door(input, target, weight, size_average, ignore_index, reduce, reduction,
+                 label_smoothing)
+        if r is not None:
+            return r
     func = "cross_entropy"
     reduction = reduction_of(size_average, reduce, reduction, func)
     eps = smoothing_of(label_smoothing, func)
@@ -238,6 +245,11 @@ def nll_loss(
     >>> round(float(nll_loss(logp, np.array([0, 2]), weight=np.array([1.0, 1.0, 3.0]))), 6)
     0.340644
     """
+    door = front_door("nll_loss", input)
+    if door is not None:
+        r = door(input, target, weight, size_average, ignore_index, reduce, reduction)
+        if r is not None:
+            return r
     func = "nll_loss"
     reduction = reduction_of(size_average, reduce, reduction, func)
     xp, kind = namespace(input, target, weight)

@@ -14,6 +14,7 @@ from kullback.losses._common import (
     elementwise_reduce,
     first_true,
     floating,
+    front_door,
     is_lazy,
     log_softmax,
     namespace,
@@ -96,6 +97,11 @@ def kl_div(
     >>> round(float(kl_div(logq, logp, reduction="batchmean", log_target=True)), 6)
     0.693147
     """
+    door = front_door("kl_div", input)
+    if door is not None:
+        r = door(input, target, size_average, reduce, reduction, log_target)
+        if r is not None:
+            return r
     func = "kl_div"
     reduction = reduction_of(size_average, reduce, reduction, func, KL_REDUCTIONS)
     xp, kind = namespace(input, target)

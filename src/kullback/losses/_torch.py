@@ -228,6 +228,118 @@ def binary_cross_entropy_with_logits(x, y, weight, pos_weight, *, reduction):
     return _unless_nan(_REDUCE[reduction](per))
 
 
+# ------------------------------------------------------------------------------ front doors
+# (kullback.losses._common.front_door): plain CPU tensors in float32/float64 -- their own compute
+# dtype -- with options that need no preparation go straight to the paths above; a door checks
+# types, dtypes and ranks only (a few attribute reads), and anything torch's kernel rejects
+# (shape mismatch, class index out of range) returns None, so the full path raises the named
+# error. The rank rule ``target.ndim == input.ndim - 1`` is the one shape case torch accepts
+# and this package does not (a (C,) input with a (1,) target).
+
+_TENSOR = torch.Tensor
+_AS_IS = frozenset({torch.float32, torch.float64})
+_INT64 = torch.int64
+_REDUCTION_CODES = {"none": 0, "mean": 1, "sum": 2}  # torch's enum (torch.nn._reduction)
+_KL_REDUCTIONS = frozenset({"none", "mean", "batchmean", "sum"})
+_REJECTED = (IndexError, RuntimeError, TypeError, ValueError)
+_nll_loss_nd = getattr(torch._C._nn, "nll_loss_nd", None)
+
+
+def _plain(x, y, weight) -> bool:
+    """``x``, ``y`` (and ``weight``) plain CPU tensors; ``x`` float32/float64 computed as is,
+    ``y`` and ``weight`` of its dtype."""
+    return (type(x) is _TENSOR and type(y) is _TENSOR and x.dtype in _AS_IS
+            and x.is_cpu and y.dtype == x.dtype
+            and (weight is None or (type(weight) is _TENSOR and weight.dtype == x.dtype)))
+
+
+def _class_indices(x, target, weight) -> bool:
+    """Plain CPU class-index operands: int64 targets of one rank less than the input."""
+    return (type(x) is _TENSOR and type(target) is _TENSOR and x.dtype in _AS_IS
+            and target.dtype is _INT64 and x.is_cpu and target.ndim == x.ndim - 1
+            and (weight is None or (type(weight) is _TENSOR and weight.dtype == x.dtype
+                                    and weight.ndim == 1)))
+
+
+def _cross_entropy_door(input, target, weight=None, size_average=None, ignore_index=-100,
+                        reduce=None, reduction="mean", label_smoothing=0.0):
+    if not (_class_indices(input, target, weight) and size_average is None and reduce is None
+            and reduction in _REDUCTION_CODES and 0.0 <= label_smoothing <= 1.0):
+        return None
+    try:
+        return cross_entropy(input, target, weight, ignore_index=ignore_index,
+                             reduction=reduction, label_smoothing=float(label_smoothing),
+                             axis=1 if input.ndim > 1 else 0, probs=False)
+    except _REJECTED:
+        return None
+
+
+def _nll_loss_door(input, target, weight=None, size_average=None, ignore_index=-100,
+                   reduce=None, reduction="mean"):
+    """Without class weights ``F.nll_loss`` is this package's value everywhere (see
+    :func:`nll_loss`): one call of torch's kernel, behind its argument parsing (the checks
+    inlined: this door is the whole overhead of a call that picks N values)."""
+    if weight is not None or _nll_loss_nd is None:
+        return _nll_loss_weighted(input, target, weight, size_average, ignore_index, reduce,
+                                  reduction)
+    code = _REDUCTION_CODES.get(reduction)
+    if not (code is not None and size_average is None and reduce is None
+            and type(input) is _TENSOR and type(target) is _TENSOR and target.dtype is _INT64
+            and input.dtype in _AS_IS and input.is_cpu and target.ndim == input.ndim - 1):
+        return None
+    try:
+        return _nll_loss_nd(input, target, None, code, ignore_index)
+    except _REJECTED:
+        return None
+
+
+def _nll_loss_weighted(input, target, weight, size_average, ignore_index, reduce, reduction):
+    if not (_class_indices(input, target, weight) and size_average is None
+            and reduce is None and reduction in _REDUCTION_CODES):
+        return None
+    try:
+        return nll_loss(input, target, weight, ignore_index=ignore_index, reduction=reduction,
+                        axis=1 if input.ndim > 1 else 0)
+    except _REJECTED:
+        return None
+
+
+def _kl_div_door(input, target, size_average=None, reduce=None, reduction="mean",
+                 log_target=False):
+    if not (_plain(input, target, None) and size_average is None and reduce is None
+            and reduction in _KL_REDUCTIONS and input.shape == target.shape):
+        return None
+    return kl_div(input, target, reduction=reduction, log_target=bool(log_target))
+
+
+def _binary_cross_entropy_door(input, target, weight=None, size_average=None, reduce=None,
+                               reduction="mean"):
+    if not (_plain(input, target, weight) and size_average is None and reduce is None
+            and reduction in _REDUCE and input.shape == target.shape
+            and (weight is None or weight.shape == input.shape)):
+        return None
+    return binary_cross_entropy(input, target, weight, reduction=reduction)
+
+
+def _binary_cross_entropy_with_logits_door(input, target, weight=None, size_average=None,
+                                           reduce=None, reduction="mean", pos_weight=None):
+    if not (_plain(input, target, weight) and pos_weight is None and size_average is None
+            and reduce is None and reduction in _REDUCE and input.shape == target.shape
+            and (weight is None or weight.shape == input.shape)):
+        return None
+    return binary_cross_entropy_with_logits(input, target, weight, None, reduction=reduction)
+
+
+#: loss -> its front door
+DOORS = {
+    "cross_entropy": _cross_entropy_door,
+    "nll_loss": _nll_loss_door,
+    "kl_div": _kl_div_door,
+    "binary_cross_entropy": _binary_cross_entropy_door,
+    "binary_cross_entropy_with_logits": _binary_cross_entropy_with_logits_door,
+}
+
+
 def linear_cross_entropy(input, linear_weight, target, **options):
     """The chunked path (never holds the logits)."""
     from kullback.losses._linear_ce_torch import linear_cross_entropy_torch
