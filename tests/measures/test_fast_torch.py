@@ -1,0 +1,205 @@
+"""The torch fast paths (kullback.measures._fast_torch) against the general path and mpmath.
+
+The general path is reached with ``keepdims=True`` (the front door serves only
+``keepdims=False``); the fast path is asserted to serve the common cases, so that a silent
+fallback cannot make these tests pass.
+"""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+from helpers import oracle
+
+import kullback as kb
+from kullback.measures import _fast_torch
+from kullback.measures._table import lookup
+
+torch = pytest.importorskip("torch")
+
+NAMES = ["entropy", "cross_entropy", "kl_divergence", "js_divergence", "js_distance"]
+RTOL = {torch.float64: 1e-13, torch.float32: 2e-6}
+CONTRACT = {torch.float64: 1e-10, torch.float32: 1e-4}
+# (rows, outcomes): NumPy views below 2**14 elements, torch kernels above
+SHAPES = [(64, 10), (24, 1000), (7,)]
+
+
+def _args(name, p, q):
+    return (p,) if name == "entropy" else (p, q)
+
+
+def _general(name, *args, axis=-1):
+    return getattr(kb, name)(*args, axis=axis, keepdims=True).squeeze(axis)
+
+
+def _served(name, p, q, axis=-1):
+    entry = lookup("js_divergence" if name == "js_distance" else name)
+    return _fast_torch.FAST[entry.name](entry, p, None if name == "entropy" else q, axis)
+
+
+def _batch(shape, dtype, seed=0, low=1e-3):
+    g = torch.Generator().manual_seed(seed)
+    return [torch.rand(shape, generator=g, dtype=dtype) + low for _ in range(2)]
+
+
+def _rel(got, want):
+    return float(((got - want).abs() / want.abs().clamp_min(1e-300)).max())
+
+
+@pytest.mark.parametrize("dtype", [torch.float64, torch.float32])
+@pytest.mark.parametrize("shape", SHAPES)
+@pytest.mark.parametrize("name", NAMES)
+def test_values_equal_the_general_path_and_the_fast_path_serves(name, shape, dtype):
+    p, q = _batch(shape, dtype)
+    assert _served(name, p, q) is not None
+    got = getattr(kb, name)(*_args(name, p, q))
+    assert got.dtype == dtype and got.shape == shape[:-1]
+    assert _rel(got, _general(name, *_args(name, p, q))) < RTOL[dtype]
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_along_the_first_axis(name):
+    p, q = _batch((300, 5), torch.float64)
+    assert _served(name, p, q, 0) is not None
+    got = getattr(kb, name)(*_args(name, p, q), axis=0)
+    assert got.shape == (5,)
+    assert _rel(got, _general(name, *_args(name, p, q), axis=0)) < 1e-13
+
+
+@pytest.mark.parametrize("dtype", [torch.float64, torch.float32])
+@pytest.mark.parametrize("shape", [(64, 10), (24, 1000)])
+@pytest.mark.parametrize("name", NAMES)
+def test_gradients_equal_the_general_paths(name, shape, dtype):
+    p, q = (x.requires_grad_() for x in _batch(shape, dtype, seed=1))
+    args = _args(name, p, q)
+    w = torch.linspace(0.5, 1.5, shape[0], dtype=dtype)  # distinct weights per row
+    mine = torch.autograd.grad((getattr(kb, name)(*args) * w).sum(), args)
+    want = torch.autograd.grad((_general(name, *args) * w).sum(), args)
+    for a, b in zip(mine, want, strict=True):
+        assert float((a - b).abs().max()) <= 10 * RTOL[dtype] * float(b.abs().max())
+
+
+@pytest.mark.parametrize("name", ["kl_divergence", "js_divergence", "js_distance"])
+def test_nearly_identical_rows_take_the_general_path_and_keep_the_contract(name):
+    p, q = _batch((6, 50), torch.float64, seed=2)
+    q[1] = p[1] * (1 + 1e-9 * torch.linspace(-1, 1, 50, dtype=torch.float64))
+    q[4] = p[4] * (1 + 2.0**-40 * torch.linspace(-1, 1, 50, dtype=torch.float64))
+    got = getattr(kb, name)(p, q)
+    for i in range(6):
+        want = oracle(name, p[i].tolist(), q[i].tolist())
+        assert abs(float(got[i]) - want) <= 1e-10 * want, (i, float(got[i]), want)
+
+
+@pytest.mark.parametrize("dtype", [torch.float64, torch.float32])
+@pytest.mark.parametrize("name", NAMES)
+def test_against_mpmath_within_the_contract(name, dtype):
+    p, q = _batch((5, 30), dtype, seed=3, low=0.0)
+    p[2, :29] = 1e-30  # one dominant entry: a small entropy beside its bound
+    got = getattr(kb, name)(*_args(name, p, q))
+    for i in range(5):
+        want = oracle(name, p[i].double().tolist(), q[i].double().tolist(), digits=60)
+        assert abs(float(got[i]) - want) <= CONTRACT[dtype] * want, (i, float(got[i]), want)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_zeros_follow_0_log_0_without_gradients(name):
+    p, q = _batch((40, 8), torch.float64, seed=4)
+    p[:, :3] = 0.0
+    q[:, 5] = 0.0  # where p > 0: infinite KL and cross-entropy, from the general path
+    q[:, 0] = 0.0  # where p = 0 as well: 0 log 0/0 = 0
+    got = getattr(kb, name)(*_args(name, p, q))
+    for i in (0, 17, 39):
+        want = oracle(name, p[i].tolist(), q[i].tolist(), digits=60)
+        if math.isinf(want):
+            assert float(got[i]) == want
+        else:
+            assert abs(float(got[i]) - want) <= 1e-13 * want
+    p2, q2 = _batch((40, 8), torch.float64, seed=5)
+    p2[:, :3] = 0.0
+    assert _served(name, p2, q2) is not None
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_zeros_with_gradients_take_the_general_paths_convention(name):
+    p, q = _batch((6, 500), torch.float64, seed=6)
+    p[2, :10] = 0.0  # one row with zeros: that row alone goes the general way
+    p.requires_grad_()
+    q.requires_grad_()
+    args = _args(name, p, q)
+    mine = getattr(kb, name)(*args)
+    assert _rel(mine, _general(name, *args)) < 1e-13
+    gm = torch.autograd.grad(mine.sum(), args)
+    gw = torch.autograd.grad(_general(name, *args).sum(), args)
+    for a, b in zip(gm, gw, strict=True):
+        assert torch.isfinite(a).all()
+        assert float((a - b).abs().max()) <= 1e-12 * float(b.abs().max())
+
+
+@pytest.mark.parametrize("scale", [1e-300, 1e300, 2.0**-1070])
+@pytest.mark.parametrize("name", ["entropy", "cross_entropy", "kl_divergence", "js_divergence"])
+def test_extreme_totals(name, scale):
+    p, q = _batch((3, 6), torch.float64, seed=7)
+    p[1] *= scale
+    q[2] *= scale
+    got = getattr(kb, name)(*_args(name, p, q))
+    for i in range(3):
+        want = oracle(name, p[i].tolist(), q[i].tolist())
+        assert abs(float(got[i]) - want) <= 1e-10 * want, (i, float(got[i]), want)
+
+
+def _bad_inputs():
+    p, q = _batch((4, 6), torch.float64, seed=8)
+    cases = []
+    for where, value in [("p", -0.1), ("q", -0.1), ("p", math.nan), ("q", math.inf)]:
+        a, b = p.clone(), q.clone()
+        (a if where == "p" else b)[2, 3] = value
+        cases.append((a, b))
+    a, b = p.clone(), q.clone()
+    a[1, 4] = b[1, 4] = -0.2  # negative in both: a positive ratio
+    cases.append((a, b))
+    a, b = p.clone(), q.clone()
+    a[1, 4], b[1, 4] = 0.0, -0.2  # negative q where p = 0: x log y of 0 is 0
+    cases.append((a, b))
+    a = p.clone()
+    a[3] = 0.0  # an all-zero row
+    cases.append((a, q.clone()))
+    return cases
+
+
+@pytest.mark.parametrize("grad", [False, True])
+@pytest.mark.parametrize("case", range(7))
+@pytest.mark.parametrize("name", NAMES)
+def test_invalid_input_raises_the_general_paths_error(name, case, grad):
+    p, q = _bad_inputs()[case]
+    if grad:
+        p.requires_grad_()
+    args = _args(name, p, q)
+    try:
+        _general(name, *args)
+    except ValueError as exc:
+        with pytest.raises(ValueError) as got:
+            getattr(kb, name)(*args)
+        assert str(got.value) == str(exc)
+    else:  # the entropy of p where only q is bad
+        assert _rel(getattr(kb, name)(*args), _general(name, *args)) < 1e-13
+
+
+def test_other_inputs_are_left_to_the_general_path():
+    p, q = _batch((3, 4), torch.float64)
+    entry = lookup("kl_divergence")
+    assert _fast_torch.FAST["kl_divergence"](entry, p, q.float(), -1) is None
+    assert _fast_torch.FAST["kl_divergence"](entry, p, q[0], -1) is None
+    assert _fast_torch.FAST["kl_divergence"](entry, p.half(), q.half(), -1) is None
+    assert _fast_torch.FAST["kl_divergence"](entry, p[0, 0], q[0, 0], 0) is None
+
+
+def test_parameters_and_non_contiguous_views_are_served():
+    p, q = _batch((50, 400), torch.float64, seed=9)
+    pt, qt = p.t(), q.t()
+    assert _served("kl_divergence", pt, qt, 0) is not None
+    param = torch.nn.Parameter(p.clone())
+    got = kb.kl_divergence(param, q)
+    (g,) = torch.autograd.grad(got.sum(), (param,))
+    (want,) = torch.autograd.grad(_general("kl_divergence", param, q).sum(), (param,))
+    assert float((g - want).abs().max()) <= 1e-12 * float(want.abs().max())
