@@ -35,7 +35,7 @@ import numpy as np
 from kullback.measures import _kernels
 from kullback.measures._prepare import Prepared
 from kullback.measures._table import Measure
-from kullback.measures._tiles import TileNamespace, rowsum
+from kullback.measures._tiles import RawTotals, TileNamespace, rowsum
 from kullback.validation import check_masses
 
 __all__ = ["MIN_BLOCKED", "evaluate", "one_pass", "term_sums", "use_blocked"]
@@ -90,11 +90,27 @@ def _as_rows(x: np.ndarray) -> np.ndarray | None:
         return None
 
 
-def _tiles(rows: int, n: int, tile: int) -> list[tuple[int, int, int, int]]:
+def _tiles(rows: int, n: int, tile: int, columns: bool) -> list[tuple[int, int, int, int]]:
+    """``(r0, r1, c0, c1)`` of every tile: runs along memory, rows (or, for ``columns``,
+    outcomes) split only when one is longer than a tile."""
+    if columns:  # stored outcome by outcome: a tile is a block of rows for a few outcomes
+        if rows >= tile:
+            return [(r, min(r + tile, rows), c, c + 1) for c in range(n)
+                    for r in range(0, rows, tile)]
+        per = max(1, tile // rows)
+        return [(0, rows, c, min(c + per, n)) for c in range(0, n, per)]
     if n >= tile:
         return [(r, r + 1, c, min(c + tile, n)) for r in range(rows) for c in range(0, n, tile)]
     per = max(1, tile // n)
     return [(r, min(r + per, rows), 0, n) for r in range(0, rows, per)]
+
+
+def _by_columns(flat: Sequence[np.ndarray | None]) -> bool:
+    """Whether the (rows, n) operands are stored outcome by outcome (an input reduced along
+    its first axis): then the tiles follow that order and no transposing copy is made."""
+    a = flat[0]
+    return a is not None and a.ndim == 2 and a.shape[0] > 1 and a.shape[1] > 1 \
+        and a.flags.f_contiguous
 
 
 def _run(
@@ -102,20 +118,24 @@ def _run(
     work: Callable[[TileNamespace, list[np.ndarray]], list[np.ndarray]],
     n_out: int,
 ) -> list[np.ndarray]:
-    """Apply ``work`` to every tile of ``arrays`` (same shape, axis last); return row sums."""
+    """Apply ``work`` to every tile of ``arrays`` (same shape, axis last); return row sums.
+
+    Rows are whole or split across tiles; either way each tile adds its rows' partial sums.
+    """
     shape = arrays[0].shape
     n = shape[-1]
     lead = shape[:-1]
     rows = int(np.prod(lead, dtype=np.int64))
     flat = [_as_rows(a) for a in arrays]
     tile = _tile_size(rows * n)
+    columns = _by_columns(flat)
 
     def take(a: np.ndarray, f: np.ndarray | None, r0: int, r1: int, c0: int, c1: int):
         if f is not None:
             return f[r0:r1, c0:c1]
         return a[np.unravel_index(np.arange(r0, r1), lead)][:, c0:c1]
 
-    tiles = _tiles(rows, n, tile)
+    tiles = _tiles(rows, n, tile, columns)
     k = min(_workers(), len(tiles))
     bounds = [len(tiles) * i // k for i in range(k + 1)]
 
@@ -124,7 +144,7 @@ def _run(
         ns = TileNamespace(arrays[0].dtype)
         with np.errstate(all="ignore"):
             for r0, r1, c0, c1 in tiles[bounds[i] : bounds[i + 1]]:
-                ns.reset((r1 - r0, c1 - c0))
+                ns.reset((r1 - r0, c1 - c0), columns)
                 pieces = [take(a, f, r0, r1, c0, c1) for a, f in zip(arrays, flat, strict=True)]
                 for j, part in enumerate(work(ns, pieces)):
                     acc[j][r0:r1] += part
@@ -144,31 +164,36 @@ def one_pass(
     """Masses, minima and the raw (unnormalised) sums, in a single pass over the input.
 
     Returns row sums ``sp`` (and ``sq``), global minima ``min_p`` (``min_q``), the global
-    maximum ``max_p``, and for each measure with a ``raw_finish`` its tile kernel's row sums on
-    the unnormalised operands (under the measure's name). One pass reads the input once, which
-    matters: the logarithms run on every core, but memory bandwidth is shared.
+    maxima ``max_p`` (``max_q``) where a finishing step needs them, and for each measure with
+    a ``raw_finish`` its tile kernel's row sums on the unnormalised operands (under the
+    measure's name). One pass reads the input once, which matters: the logarithms run on
+    every core, but memory bandwidth is shared.
     """
     arrays = [p] if q is None else [p, q]
     stats: list[tuple[float, ...]] = []
     raw = [m for m in measures if m.raw_finish is not None]
+    # the largest entries bound the raw sums' terms of the other sign (counts above 1)
+    tops = [any(m.name == "entropy" for m in raw), any(m.name == "cross_entropy" for m in raw)]
 
     def work(ns: TileNamespace, tiles: list[np.ndarray]) -> list[np.ndarray]:
         # the minima also choose each tile's fast path, so they are computed whenever a raw
         # sum is; without one (a JS-only call) they come from the second pass instead
         mins = [float(t.min()) for t in tiles] if minima or raw else [0.0] * len(tiles)
-        top = float(tiles[0].max()) if any(m.arity == 1 or m.raw_sum for m in measures) else 0.0
-        stats.append((*mins, top))
+        maxs = [float(t.max()) if want else np.inf for t, want in zip(tiles, tops, strict=False)]
+        stats.append((*mins, *maxs))
         out = [rowsum(t) for t in tiles]
-        out += [m.tile(ns, *tiles[: m.arity], mins[0] <= 0) for m in raw]
+        out += [m.tile(ns, *tiles[: m.arity], min(mins[: m.arity]) <= 0) for m in raw]
         return out
 
     sums = _run(arrays, work, len(arrays) + len(raw))
+    k = len(arrays)
     res: dict[str, Any] = {"sp": sums[0], "min_p": min(s[0] for s in stats),
-                           "max_p": max(s[-1] for s in stats)}
+                           "max_p": max(s[k] for s in stats)}
     if q is not None:
         res["sq"] = sums[1]
         res["min_q"] = min(s[1] for s in stats)
-    for m, r in zip(raw, sums[len(arrays):], strict=True):
+        res["max_q"] = max(s[k + 1] for s in stats)
+    for m, r in zip(raw, sums[k:], strict=True):
         res[m.name] = r
     return res
 
@@ -240,10 +265,11 @@ def term_sums(
 
 
 def _contiguous(x: np.ndarray) -> np.ndarray:
-    """A C-contiguous copy of a strided view whose outcome axis was not last (rows of a few
-    outcomes, read across cache lines, are several times slower than one copying pass);
-    broadcast views (zero strides) stay views."""
-    if x.flags.c_contiguous or 0 in x.strides:
+    """``x`` itself if it is stored row by row, or outcome by outcome (the outcome axis was
+    the first: the tiles then follow that order), or is a broadcast view (zero strides); a
+    C-contiguous copy of any other strided view (rows of a few outcomes, read across cache
+    lines, are several times slower than one copying pass)."""
+    if x.flags.c_contiguous or 0 in x.strides or np.moveaxis(x, -1, 0).flags.c_contiguous:
         return x
     return np.ascontiguousarray(x)
 
@@ -263,10 +289,11 @@ def evaluate(pr: Prepared, measures: Sequence[Measure]) -> dict[str, Any] | None
     """Sums of each measure's normalised terms along the last axis, or None (generic path).
 
     One pass gives the masses, the validation data and the raw sums; measures with a
-    ``raw_finish`` are finished from those when the normalisation loses nothing to
-    cancellation. The rest take a second pass with the exact normalisers. None means the
-    generic path must serve: a measure without a tile kernel, or totals of p and q beyond the
-    float range of each other.
+    ``raw_finish`` are finished from those where the normalisation loses nothing to
+    cancellation. The rest take a second pass with the exact normalisers, and so do the rows
+    a finish rejects, except for a measure ``composed_of`` others: its rejected rows stay NaN
+    for the caller to compose. None means the generic path must serve: a measure without a
+    tile kernel, or totals of p and q beyond the float range of each other.
     """
     if any(m.tile is None for m in measures):
         return None
@@ -279,17 +306,17 @@ def evaluate(pr: Prepared, measures: Sequence[Measure]) -> dict[str, Any] | None
         check_masses("p", pr.p_orig, sp, xp, minimum=first["min_p"] if raw else 0.0)
         if q is not None:
             check_masses("q", pr.q_orig, sq, xp, minimum=first["min_q"] if raw else 0.0)
-    if any(m.raw_sum is not None for m in measures) and _dominant(p, first["max_p"], sp):
-        return None  # a row holds one dominant entry: the generic path compensates it
-    if q is not None and not bool(np.all(_kernels.direct_rows(np, sp, sq))):
+    if q is not None and not _all_direct(sp, sq):
         return None  # totals far apart or near the float range: the generic path (log space)
+    totals = RawTotals(sp, sq, first["max_p"], first.get("max_q", np.inf))
     out: dict[str, Any] = {}
     with np.errstate(all="ignore"):
         for m in raw:
-            extra = (sq,) if m.arity == 2 else (first["max_p"],)
-            out[m.name] = m.raw_finish(first[m.name], sp, *extra)  # NaN: rows to redo
+            out[m.name] = m.raw_finish(first[m.name], totals)  # NaN: rows to redo
         rest = [m for m in measures if m.name not in out]
         if rest:
+            if any(m.raw_sum is not None for m in rest) and _dominant(p, first["max_p"], sp):
+                return None  # a row holds one dominant entry: the generic path compensates it
             second = term_sums(rest, p, q, sp, sq)
             if pr.validate and not raw:
                 check_masses("p", pr.p_orig, sp, xp, minimum=second["min_p"])
@@ -297,20 +324,36 @@ def evaluate(pr: Prepared, measures: Sequence[Measure]) -> dict[str, Any] | None
                     check_masses("q", pr.q_orig, sq, xp, minimum=second["min_q"])
             out.update({m.name: second[m.name] for m in rest})
         for m in raw:
-            _redo_rows(m, out[m.name], p, q, sp, sq)
+            if not m.composed_of:
+                out[m.name] = _redo_rows(m, out[m.name], p, q, sp, sq)
     return out
 
 
+def _all_direct(sp: np.ndarray, sq: np.ndarray) -> bool:
+    """Whether every row's totals are scaled directly (:func:`_kernels.direct_rows`): the
+    extremes decide for nearly every input, the rows only when they do not."""
+    lo, hi = min(float(np.min(sp)), float(np.min(sq))), max(float(np.max(sp)), float(np.max(sq)))
+    if bool(_kernels.direct_rows(np, np.asarray([hi, lo], dtype=sp.dtype),
+                                 np.asarray([lo, hi], dtype=sp.dtype)).all()):
+        return True
+    return bool(np.all(_kernels.direct_rows(np, sp, sq)))
+
+
 def _redo_rows(m: Measure, value: np.ndarray, p: np.ndarray, q: np.ndarray | None,
-               sp: np.ndarray, sq: np.ndarray | None) -> None:
-    """Fill the rows a single-pass finish left NaN, by a second pass over those rows only."""
+               sp: np.ndarray, sq: np.ndarray | None) -> np.ndarray:
+    """``value`` with the rows a single-pass finish left NaN filled by a second pass over
+    those rows only (or, for a measure with a ``raw_sum`` where one of those rows holds a
+    dominant entry, by that generic sum, which compensates it)."""
     bad = np.isnan(value)
     if not bad.any():
-        return
-    if bad.all():
-        value[...] = term_sums([m], p, q, sp, sq)[m.name]
-        return
-    idx = np.nonzero(bad)  # leading-axis indices: fancy indexing copies only those rows
-    sub = term_sums([m], p[idx], None if q is None else q[idx], sp[idx],
-                    None if sq is None else sq[idx])
-    value[idx] = sub[m.name]
+        return value
+    value = np.array(value)  # writable, also for a single row (a NumPy scalar)
+    # every row: no copy; some: leading-axis indices (fancy indexing copies only those rows)
+    idx: Any = ... if bad.all() else np.nonzero(bad)
+    rows_p, rows_q = p[idx], None if q is None else q[idx]
+    rsp, rsq = sp[idx], None if sq is None else sq[idx]
+    if m.raw_sum is not None and _dominant(rows_p, float(np.max(rows_p)), rsp):
+        value[idx] = m.raw_sum(np, rows_p, rsp[..., None])
+    else:
+        value[idx] = term_sums([m], rows_p, rows_q, rsp, rsq)[m.name]
+    return value

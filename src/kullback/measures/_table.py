@@ -98,9 +98,11 @@ class Measure:
         generic path, whatever the input size.
     raw_finish : callable or None
         The blocked driver's single-pass shortcut: the tile kernel runs on the *unnormalised*
-        operands together with the totals, and ``raw_finish(raw, sp[, sq | max_p])`` turns that
-        raw sum into the sum of the normalised terms, or returns None where that would cancel
-        (a second pass with the exact normalisers follows).
+        operands together with the totals, and ``raw_finish(raw, totals)`` (a
+        :class:`~kullback.measures._tiles.RawTotals`: the row totals and largest entries) turns
+        that raw sum into the sum of the normalised terms, NaN on the rows where that would
+        cancel (a second pass with the exact normalisers follows there; for a measure
+        ``composed_of`` others, the sum of those instead).
     fast : mapping of str to callable
         The native fast paths, by backend (``"numpy"``, ``"torch"``, ``"jax"``; see
         :mod:`kullback.measures._fast`): ``fast[backend](entry, p, q, axis)`` is the measure in
@@ -112,7 +114,9 @@ class Measure:
     composed_of : tuple of str or None
         In probability space, the measure is the sum of these measures instead of a sum of its
         own terms (cross-entropy is ``H(p) + KL(p||q)``: two non-negative numbers, so the
-        decomposition identity holds by construction).
+        decomposition identity holds by construction), except on the rows that the blocked
+        driver's single pass (``tile`` and ``raw_finish``) accepts, where the measure's own
+        terms are of one sign and far above their rounding.
     """
 
     name: str
@@ -203,6 +207,8 @@ register(Measure(
     terms=_kernels.cross_entropy_terms,
     log_terms=_kernels.log_cross_entropy_terms,
     sign=-1.0,
+    tile=_tiles.tile_cross_entropy,
+    raw_finish=_tiles.finish_raw_cross_entropy,
     composed_of=("entropy", "kl_divergence"),
 ))
 register(Measure(

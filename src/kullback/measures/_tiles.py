@@ -10,6 +10,7 @@ the generic one's.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -17,10 +18,13 @@ import numpy as np
 from kullback.measures import _kernels
 
 __all__ = [
+    "RawTotals",
     "TileNamespace",
+    "finish_raw_cross_entropy",
     "finish_raw_entropy",
     "finish_raw_kl",
     "rowsum",
+    "tile_cross_entropy",
     "tile_entropy",
     "tile_js",
     "tile_kl",
@@ -48,10 +52,15 @@ class TileNamespace:
         self._bool: list[np.ndarray] = []
         self._nf = self._nb = 0
         self._shape: tuple[int, int] = (0, 0)
+        self._columns = False
 
-    def reset(self, shape: tuple[int, int]) -> None:
+    def reset(self, shape: tuple[int, int], columns: bool = False) -> None:
+        """Rewind the pool for a tile of ``shape``; ``columns``: the tile is stored outcome
+        by outcome (Fortran order, an input reduced along its first axis), and so are the
+        buffers, so that every operation runs along memory."""
         self._nf = self._nb = 0
         self._shape = shape
+        self._columns = columns
 
     def _take(self, pool: list[np.ndarray], i: int, dtype: Any) -> np.ndarray:
         size = self._shape[0] * self._shape[1]
@@ -59,6 +68,8 @@ class TileNamespace:
             pool.append(np.empty(size, dtype=dtype))
         elif pool[i].size < size:
             pool[i] = np.empty(size, dtype=dtype)
+        if self._columns:
+            return pool[i][:size].reshape(self._shape[::-1]).T
         return pool[i][:size].reshape(self._shape)
 
     def _f(self) -> np.ndarray:
@@ -247,23 +258,81 @@ def tile_js(ns: TileNamespace, A: np.ndarray, B: np.ndarray, has_zero: bool) -> 
     return _fix_rows(s, _rows_ok(s, 8.0 * spread, A.dtype), _kernels.js_terms, A, B)
 
 
-def finish_raw_entropy(raw: np.ndarray, sp: np.ndarray, max_p: float) -> np.ndarray:
+def tile_cross_entropy(ns: TileNamespace, A: np.ndarray, B: np.ndarray,
+                       has_zero: bool) -> np.ndarray:
+    """Row sums of ``A log B`` (0 where ``A = 0``, -inf where ``A > 0 = B``): one log and one
+    fused multiply-sum; a tile with a zero takes the generic kernel (``0 log 0 = 0``)."""
+    if has_zero:
+        return rowsum(_kernels.cross_entropy_terms(ns, A, B))
+    return _rowdot(A, ns.log(B))
+
+
+@dataclass(frozen=True)
+class RawTotals:
+    """What the single pass knows of each row besides the raw sums: the totals ``sp``, ``sq``
+    and (per row or for the whole call) the largest entries ``top_p``, ``top_q``."""
+
+    sp: Any
+    sq: Any = None
+    top_p: Any = np.inf
+    top_q: Any = np.inf
+
+
+def _log_plus(x: Any) -> Any:
+    """``max(log x, 0)``: what the entries above 1 add to ``sum |p log x|`` per unit of mass."""
+    return np.log(np.maximum(x, 1.0))
+
+
+def _normal(s: np.ndarray) -> np.ndarray:
+    """Totals from which products of the masses with logarithms stay normal numbers (a
+    subnormal term keeps few bits; 2**-half leaves room for any row length)."""
+    return s >= 2.0 ** -_HALF[s.dtype]
+
+
+def _accepted(value: np.ndarray, bound: Any, fine: Any, dtype: np.dtype) -> np.ndarray:
+    """``value`` on the rows where it is within the contract (see :func:`_rows_ok`), NaN on
+    the others (the caller recomputes them)."""
+    return np.where(_rows_ok(value, bound, dtype) & fine, value, np.nan)
+
+
+def finish_raw_entropy(raw: np.ndarray, tot: RawTotals) -> np.ndarray:
     """The sum of the normalised terms (``-H``) from the raw sum ``sum p log p`` of
     unnormalised ``p``: ``H = log S + t``, ``t = -raw/S``; NaN on rows where that is not
     within the contract (the caller recomputes them with the exact normalisers).
 
-    With every ``p <= 1`` both parts are ``>= 0`` up to ``log S``'s sign; a row is accepted
-    when its rounding error, a few ``eps (|log S| + t + 1)``, is far below ``H``.
+    The raw sum errs by a few ``eps sum |p log p|``, and ``sum |p log p| <= |raw| + 2 S
+    log+(max p)`` (the entries above 1, counts, are the terms of the other sign); a row is
+    accepted when that error, with ``log S``'s, is far below ``H``.
     """
-    if max_p > 1:
-        return np.full_like(sp, np.nan)
+    sp = tot.sp
     log_s, t = np.log(sp), -raw / sp
     h = log_s + t
-    ok = _rows_ok(h, 8.0 * (np.abs(log_s) + t + 1.0), np.dtype(sp.dtype))
-    return np.where(ok, -h, np.nan)
+    bound = 8.0 * (np.abs(log_s) + np.abs(t) + 2.0 * _log_plus(tot.top_p) + 1.0)
+    return -_accepted(h, bound, _normal(sp), np.dtype(sp.dtype))
 
 
-def finish_raw_kl(raw: np.ndarray, sp: np.ndarray, sq: np.ndarray) -> np.ndarray:
+def finish_raw_cross_entropy(raw: np.ndarray, tot: RawTotals) -> np.ndarray:
+    """The sum of the normalised terms (``-H(P, Q)``) from the raw ``sum p log q``:
+    ``H(P, Q) = log S_q - raw/S_p``; NaN where that is not within the contract.
+
+    The terms ``-P log Q`` are of one sign, so the value is far above its rounding
+    (``eps (|log S_q| + |raw|/S_p + 2 log+ max q)``) except for a nearly one-hot pair whose
+    cross-entropy is nearly 0; those rows are NaN (the caller takes ``H + KL`` there). A raw
+    sum of -inf (``p > 0 = q``) is a cross-entropy of +inf, unless it overflowed: rows whose
+    ``S_p`` times a logarithm may overflow are NaN too.
+    """
+    sp, sq = tot.sp, tot.sq
+    dtype = np.dtype(sp.dtype)
+    log_s, t = np.log(sq), -raw / sp
+    ce = log_s + t
+    bound = 8.0 * (np.abs(log_s) + np.abs(t) + 2.0 * _log_plus(tot.top_q) + 1.0)
+    room = sp <= np.finfo(dtype).max * 2.0**-11  # |log q| < 2**10: no product overflows
+    ce = np.where((raw == -np.inf) & room, np.inf, _accepted(ce, bound, _normal(sp) & room,
+                                                             dtype))
+    return -ce
+
+
+def finish_raw_kl(raw: np.ndarray, tot: RawTotals) -> np.ndarray:
     """KL from the raw Bregman sum of unnormalised ``(p, q)``: ``raw/S_p - phi(S_q/S_p)``.
 
     ``phi(c) = c - 1 - log c >= 0`` is what the unnormalised sum adds. The raw tile sums err
@@ -271,6 +340,7 @@ def finish_raw_kl(raw: np.ndarray, sp: np.ndarray, sq: np.ndarray) -> np.ndarray
     plus the rounding of the subtraction, is far below the result; NaN elsewhere (the caller
     recomputes those rows with the exact normalisers).
     """
+    sp, sq = tot.sp, tot.sq
     offset = _kernels.log1pmx(np, (sq - sp) / sp)  # phi(sq/sp), accurate when sq ~ sp
     kl = raw / sp - offset
     bound = 16.0 * (sp + sq) / sp + 4.0 * offset

@@ -1,0 +1,94 @@
+"""The blocked driver (large NumPy inputs): its single passes against the mpmath oracle.
+
+The driver is run on small inputs with small tiles (the sizes are module constants), through
+``_evaluate`` itself, so that many tiles, rows split across tiles and the finishing rules are
+exercised in milliseconds; the public functions' own small-input fast paths do not intervene.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from helpers import assert_close, oracle
+
+from kullback.measures import _blocked
+from kullback.measures._prepare import prepare
+from kullback.measures.discrete import _evaluate
+
+RTOL = {np.float64: 1e-10, np.float32: 1e-4}
+
+
+@pytest.fixture(autouse=True)
+def small_tiles(monkeypatch):
+    """Every input of 64 elements or more is blocked, in tiles of 64 to 256 elements."""
+    monkeypatch.setattr(_blocked, "MIN_BLOCKED", 64)
+    monkeypatch.setattr(_blocked, "_MIN_TILE", 64)
+    monkeypatch.setattr(_blocked, "_MAX_TILE", 256)
+
+
+def _blocked_value(name, p, q=None, axis=-1):
+    pr = prepare(p, q, axis, "probs", "probs", True)
+    assert _blocked.use_blocked(*(a for a in (pr.p, pr.q) if a is not None))
+    return _evaluate(pr, (name,))[name]
+
+
+def _check_rows(name, p, q, got, dtype):
+    p64, q64 = np.asarray(p, dtype=np.float64), np.asarray(q, dtype=np.float64)
+    for i in range(p64.shape[0]):
+        want = oracle(name, p64[i], q64[i])
+        if np.isinf(want):
+            assert got[i] == want
+        else:
+            assert_close(float(got[i]), want, rtol=RTOL[dtype], atol=1e-300)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("n", [3, 50, 700])  # short rows, rows in one tile, rows split
+def test_cross_entropy_single_pass_matches_the_oracle(n, dtype):
+    rng = np.random.default_rng(n)
+    rows = max(4, 1200 // n)
+    p = rng.random((rows, n)).astype(dtype)
+    q = rng.random((rows, n)).astype(dtype)
+    p[1, ::2] = 0            # zeros in p: 0 log q = 0
+    q[2, ::3] = 0            # zeros in q where p > 0: +inf
+    p[3] *= 1000             # counts above 1 (raw terms of both signs)
+    q[3] = np.round(q[3] * 50) + 1
+    got = _blocked_value("cross_entropy", p, q)
+    assert got.dtype == dtype and np.isinf(got[2]) and not np.isnan(got).any()
+    _check_rows("cross_entropy", p, q, got, dtype)
+
+
+def test_cross_entropy_nearly_one_hot_rows_fall_back_to_entropy_plus_kl():
+    """A nearly one-hot pair has a cross-entropy far below the single pass's rounding: those
+    rows (and only those) take H + KL, which keeps them to the contract."""
+    n = 300
+    p = np.full((3, n), 1e-22)
+    q = np.full((3, n), 3e-21)
+    p[:, 0] = q[:, 0] = 1.0
+    p[1] = np.random.default_rng(1).random(n)  # an ordinary row beside them
+    got = _blocked_value("cross_entropy", p, q)
+    _check_rows("cross_entropy", p, q, got, np.float64)
+    assert 0 < got[0] < 1e-15
+
+
+def test_cross_entropy_is_entropy_plus_kl_on_the_blocked_path():
+    rng = np.random.default_rng(7)
+    p, q = rng.random((6, 400)), rng.random((6, 400))
+    q[0] = p[0] * (1 + 1e-9 * rng.standard_normal(400))  # nearly identical: KL ~ 1e-18
+    pr = prepare(p, q, -1, "probs", "probs", True)
+    got = _evaluate(pr, ("entropy", "cross_entropy", "kl_divergence"))
+    h, ce, kl = got["entropy"], got["cross_entropy"], got["kl_divergence"]
+    np.testing.assert_allclose(ce, h + kl, rtol=1e-14)
+    assert (kl > 0).all()
+
+
+@pytest.mark.parametrize("name", ["entropy", "cross_entropy", "kl_divergence", "js_divergence"])
+def test_counts_entropy_finish_accepts_entries_above_one(name):
+    """Integer counts (entries above 1) are finished in the single pass, to the contract."""
+    rng = np.random.default_rng(11)
+    p = rng.integers(1, 10_000, size=(2, 500)).astype(np.float64)
+    q = rng.integers(1, 10_000, size=(2, 500)).astype(np.float64)
+    got = _blocked_value(name, p, None if name == "entropy" else q)
+    for i in range(2):
+        want = oracle(name, p[i], None if name == "entropy" else q[i])
+        assert_close(float(got[i]), want, rtol=1e-10)
