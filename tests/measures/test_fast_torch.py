@@ -44,6 +44,7 @@ def _batch(shape, dtype, seed=0, low=1e-3):
 
 
 def _rel(got, want):
+    got, want = got.detach(), want.detach()
     return float(((got - want).abs() / want.abs().clamp_min(1e-300)).max())
 
 

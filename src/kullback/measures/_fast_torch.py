@@ -55,23 +55,30 @@ class _NumPy:
         return np.add.reduce(x, axis, None, None, True)
 
     @staticmethod
-    def dot(x: Any, lx: Any, axis: int) -> Any:
-        """Row sums of ``x lx``, computed in ``lx``."""
+    def dot(x: Any, lx: Any, axis: int, keep: bool) -> Any:
+        """Row sums of ``x lx``, computed in ``lx`` (never kept: no gradients here)."""
         return np.add.reduce(np.multiply(lx, x, out=lx), axis, None, None, True)
 
     @staticmethod
-    def floor_(lx: Any) -> Any:
-        return np.maximum(lx, _FLOOR[lx.dtype.itemsize], out=lx)  # NaN stays NaN
+    def floor(lx: Any, zeros: bool) -> Any:
+        """``lx`` with NaN and -inf set to the floor, in place, if ``zeros``."""
+        return np.fmax(lx, _FLOOR[lx.dtype.itemsize], out=lx) if zeros else lx
 
     @staticmethod
     def axpy(p: Any, q: Any, c: Any) -> Any:
-        return np.add(np.multiply(q, c), p, out=None)
+        """``p + c q``, fresh."""
+        m = np.multiply(q, c)
+        return np.add(m, p, out=m)
+
+    @staticmethod
+    def over_(x: Any, y: Any) -> Any:
+        """``y := x / y`` in place."""
+        return np.divide(x, y, out=y)
 
     log = staticmethod(np.log)
     log_ = staticmethod(lambda x: np.log(x, out=x))
     log1m = staticmethod(lambda x: np.log1p(-x))
     least = staticmethod(lambda x: x.min())
-    minimum = staticmethod(np.minimum)
 
 
 class _Torch:
@@ -82,35 +89,47 @@ class _Torch:
         return x.sum(axis, True)
 
     @staticmethod
-    def dot(x: Any, lx: Any, axis: int) -> Any:
-        """Row sums of ``x lx``, computed in ``lx`` (``linalg.vecdot`` is a product and a sum
-        too, into a fresh array)."""
-        return lx.mul_(x).sum(axis, True)
+    def dot(x: Any, lx: Any, axis: int, keep: bool) -> Any:
+        """Row sums of ``x lx``, computed in ``lx`` unless it is kept (``linalg.vecdot`` is a
+        product and a sum too, into a fresh array)."""
+        return (lx * x if keep else lx.mul_(x)).sum(axis, True)
 
     @staticmethod
-    def floor_(lx: Any) -> Any:
-        return lx.clamp_(_FLOOR[lx.dtype.itemsize])  # NaN stays NaN
+    def floor(lx: Any, zeros: bool) -> Any:
+        """``lx`` with NaN and -inf set to the floor, in place, if ``zeros``."""
+        floor = _FLOOR[lx.dtype.itemsize]
+        return lx.nan_to_num_(floor, math.inf, floor) if zeros else lx
 
     @staticmethod
     def axpy(p: Any, q: Any, c: Any) -> Any:
+        """``p + c q``, fresh."""
         return q.mul(c).add_(p)
+
+    @staticmethod
+    def over_(x: Any, y: Any) -> Any:
+        """``y := x / y`` in place."""
+        import torch
+
+        return torch.div(x, y, out=y)
 
     log = staticmethod(lambda x: x.log())
     log_ = staticmethod(lambda x: x.log_())
     log1m = staticmethod(lambda x: x.neg().log1p_())
-    least = staticmethod(lambda x: x.min())
-    minimum = staticmethod(lambda x, y: x.minimum(y))
+    least = staticmethod(lambda x: x.detach().min())
 
 
 # ------------------------------------------------------------------ the measures' bodies
 #
-# ``forward(ops, p, q, axis, zeros)`` -> (value, size, saved): the value in nats per row (axis
-# kept); ``size`` such that the rounding error is below ``(3 + log2 n) size eps`` (it contains
-# the value, so that an infinite value makes the acceptance test NaN); the row quantities the
-# backward needs. With ``zeros``, ``0 log 0 = 0``: the log of a zero is floored at the log of
-# the smallest subnormal (a product with 0 is then 0, and a log below it is of a ratio that
-# underflowed, whose term is within the bound); without, zeros make their row NaN (the general
-# path has its own gradient there). ``backward(p, q, saved, g, need)`` -> (grad p, grad q).
+# ``forward(ops, p, q, axis, zeros, keep)`` -> (value, size, saved): the value in nats per row
+# (axis kept); ``size`` such that the rounding error is below ``(3 + log2 n) size eps`` (it
+# contains the value, so that an infinite value makes the acceptance test NaN); with ``keep``
+# (gradients), the row quantities and log arrays the backward needs. The operands hold no
+# negative or NaN entry where the body's sign check found none; elsewhere such an entry makes
+# its row NaN. Zeros: without ``zeros`` a zero makes its row NaN (``0 * -inf``); with it, a log
+# of 0 or of 0/0 is set to a floor below the log of the smallest subnormal, so that the
+# product with 0 is 0 (a log below the floor is of a ratio that underflowed, whose term is far
+# inside the bound). ``backward(p, q, saved, g, need)`` -> (grad p, grad q): one ``addcmul``
+# each, ``(G - sum_j P_j G_j) g / S`` with the saved log ``G``.
 
 
 def _outside(*totals: Any) -> Any:
@@ -121,94 +140,99 @@ def _outside(*totals: Any) -> Any:
     return sum(low * (t + 1.0 / t) for t in totals)
 
 
-def _entropy(ops: Any, p: Any, q: Any, axis: int, zeros: bool) -> tuple[Any, Any, tuple]:
+def _entropy(ops: Any, p: Any, q: Any, axis: int, zeros: bool, keep: bool) -> tuple:
     """``H = log S_p - A/S_p``, ``A = sum p log p``. ``sum |p log p| <= S_p (H + |log S_p|)``
-    bounds the cancellation (a dominant entry: small ``H``). A negative or NaN entry makes
-    its row NaN."""
+    bounds the cancellation (a dominant entry: small ``H``)."""
     sp = ops.total(p, axis)
-    lp = ops.log(p)
-    a = ops.dot(p, ops.floor_(lp) if zeros else lp, axis) / sp
+    lp = ops.floor(ops.log(p), zeros)
+    a = ops.dot(p, lp, axis, keep) / sp
     lsp = ops.log(sp)
     h = lsp - a
-    return h, 1.0 + h + 2.0 * abs(lsp) + _outside(sp), (sp, a)
+    return h, 1.0 + h + 2.0 * abs(lsp) + _outside(sp), (sp, a, lp) if keep else ()
 
 
-def _entropy_grad(p: Any, q: Any, saved: tuple, g: Any, need: tuple) -> tuple[Any, None]:
-    sp, a = saved
-    return p.log().sub_(a).mul_(-g / sp), None
+def _entropy_grad(p: Any, q: Any, saved: tuple, g: Any, need: tuple) -> tuple:
+    sp, a, lp = saved
+    return _centred(lp, a, -g / sp), None
 
 
-def _cross_entropy(ops: Any, p: Any, q: Any, axis: int, zeros: bool) -> tuple[Any, Any, tuple]:
+def _cross_entropy(ops: Any, p: Any, q: Any, axis: int, zeros: bool, keep: bool) -> tuple:
     """``H(P, Q) = log S_q - B/S_p``, ``B = sum p log q``; ``sum |p log q| <= S_p (H(P, Q) +
-    |log S_q|)``. Zeros of ``p`` need nothing (``log q`` is finite) but are refused with
-    gradients (the general path's gradient there is that of ``H(P) + KL``); a zero of ``q``
-    makes its row NaN or infinite. A negative ``p`` is found by the sign check."""
+    |log S_q|)``. Zeros of ``p`` need no floor (``log q`` is finite); a zero of ``q`` makes its
+    row NaN or infinite, as does a negative ``q``."""
     sp, sq = ops.total(p, axis), ops.total(q, axis)
     lq = ops.log(q)
-    b = ops.dot(p, lq if zeros else lq.masked_fill_(p == 0, math.nan), axis) / sp
+    b = ops.dot(p, lq, axis, keep) / sp
     lsq = ops.log(sq)
     ce = lsq - b
-    return ce, 1.0 + ce + 2.0 * abs(lsq) + _outside(sp, sq), (sp, sq, b)
+    return ce, 1.0 + ce + 2.0 * abs(lsq) + _outside(sp, sq), (sp, sq, b, lq) if keep else ()
 
 
-def _cross_entropy_grad(p: Any, q: Any, saved: tuple, g: Any, need: tuple) -> tuple[Any, Any]:
-    sp, sq, b = saved
-    gp = q.log().sub_(b).mul_(-g / sp) if need[0] else None
-    return gp, _ratio_grad(p, q, sp, sq, g) if need[1] else None
+def _cross_entropy_grad(p: Any, q: Any, saved: tuple, g: Any, need: tuple) -> tuple:
+    sp, sq, b, lq = saved
+    return (_centred(lq, b, -g / sp) if need[0] else None,
+            _ratio_grad(p, q, sp, sq, g) if need[1] else None)
 
 
-def _kl(ops: Any, p: Any, q: Any, axis: int, zeros: bool) -> tuple[Any, Any, tuple]:
+def _kl(ops: Any, p: Any, q: Any, axis: int, zeros: bool, keep: bool) -> tuple:
     """``KL = A/S_p + log(S_q/S_p)``, ``A = sum p log(p/q)``: one log pass. Its terms'
     absolute sum is at most ``|A| + 2 S_q`` (``p log(q/p) <= q - p``), which bounds the
-    cancellation (nearly identical inputs: small KL). Entries negative in both operands are
-    found by the sign check of ``q``; other invalid entries make their row NaN."""
+    cancellation (nearly identical inputs: small KL). An entry negative in both operands
+    (a positive ratio) is found by the sign check of ``q``."""
     sp, sq = ops.total(p, axis), ops.total(q, axis)
-    lr = ops.log_(p / q)
-    a = ops.dot(p, ops.floor_(lr) if zeros else lr, axis) / sp
+    lr = ops.floor(ops.log_(p / q), zeros)
+    a = ops.dot(p, lr, axis, keep) / sp
     sr = sq / sp
     lsr = ops.log(sr)
     kl = a + lsr
-    return kl, 1.0 + abs(a) + 2.0 * sr + abs(lsr) + kl + _outside(sp, sq), (sp, sq, a)
+    size = 1.0 + abs(a) + 2.0 * sr + abs(lsr) + kl + _outside(sp, sq)
+    return kl, size, (sp, sq, a, lr) if keep else ()
 
 
-def _kl_grad(p: Any, q: Any, saved: tuple, g: Any, need: tuple) -> tuple[Any, Any]:
-    sp, sq, a = saved
-    gp = (p / q).log_().sub_(a).mul_(g / sp) if need[0] else None
-    return gp, _ratio_grad(p, q, sp, sq, g) if need[1] else None
+def _kl_grad(p: Any, q: Any, saved: tuple, g: Any, need: tuple) -> tuple:
+    sp, sq, a, lr = saved
+    return (_centred(lr, a, g / sp) if need[0] else None,
+            _ratio_grad(p, q, sp, sq, g) if need[1] else None)
+
+
+def _js(ops: Any, p: Any, q: Any, axis: int, zeros: bool, keep: bool) -> tuple:
+    """``JS = (A/S_p + B/S_q)/2 + log 2`` with ``r = P/(P + Q)``: ``A = sum p log r`` and
+    ``B = sum q log(1 - r)`` have terms of one sign, and ``-(A/S_p + B/S_q) <= 2 log 2`` bounds
+    the cancellation against ``log 2`` (nearly identical inputs: small JS). An entry negative
+    in both operands (a ratio in (0, 1)) is found by the sign check of ``q``."""
+    sp, sq = ops.total(p, axis), ops.total(q, axis)
+    r = ops.over_(p, ops.axpy(p, q, sp / sq))
+    ls = ops.floor(ops.log1m(r), zeros)
+    b = ops.dot(q, ls, axis, keep) / sq
+    lr = ops.floor(ops.log_(r), zeros)
+    a = ops.dot(p, lr, axis, keep) / sp
+    js = (a + b) * 0.5 + _LOG2
+    return js, 1.0 + js - a - b + _outside(sp, sq), (sp, sq, a, b, lr, ls) if keep else ()
+
+
+def _js_grad(p: Any, q: Any, saved: tuple, g: Any, need: tuple) -> tuple:
+    sp, sq, a, b, lr, ls = saved
+    return (_centred(lr, a, g / (2.0 * sp)) if need[0] else None,
+            _centred(ls, b, g / (2.0 * sq)) if need[1] else None)
+
+
+def _centred(lx: Any, mean: Any, scale: Any) -> Any:
+    """``(lx - mean) scale`` in one pass."""
+    import torch
+
+    return torch.addcmul(-mean * scale, lx, scale)
 
 
 def _ratio_grad(p: Any, q: Any, sp: Any, sq: Any, g: Any) -> Any:
     """``d/dq`` of KL and cross-entropy: ``g (1/S_q - p/(q S_p))``."""
-    return (p / q).mul_(-g / sp).add_(g / sq)
+    import torch
 
-
-def _js(ops: Any, p: Any, q: Any, axis: int, zeros: bool) -> tuple[Any, Any, tuple]:
-    """``JS = (A/S_p + B/S_q)/2 + log 2`` with ``r = P/(P + Q)``: ``A = sum p log r`` and
-    ``B = sum q log(1 - r)`` have terms of one sign, and ``-(A/S_p + B/S_q) <= 2 log 2`` bounds
-    the cancellation against ``log 2`` (nearly identical inputs: small JS). Both operands'
-    signs are checked."""
-    sp, sq = ops.total(p, axis), ops.total(q, axis)
-    r = ops.axpy(p, q, sp / sq)
-    r = p / r
-    ls = ops.log1m(r)
-    b = ops.dot(q, ops.floor_(ls) if zeros else ls, axis) / sq
-    lr = ops.log_(r)
-    a = ops.dot(p, ops.floor_(lr) if zeros else lr, axis) / sp
-    js = (a + b) * 0.5 + _LOG2
-    return js, 1.0 + js - a - b + _outside(sp, sq), (sp, sq, a, b)
-
-
-def _js_grad(p: Any, q: Any, saved: tuple, g: Any, need: tuple) -> tuple[Any, Any]:
-    sp, sq, a, b = saved
-    r = p / (p + q * (sp / sq))
-    gq = (-r).log1p_().sub_(b).mul_(g / (2.0 * sq)) if need[1] else None
-    gp = r.log_().sub_(a).mul_(g / (2.0 * sp)) if need[0] else None
-    return gp, gq
+    return torch.addcmul(g / sq, p / q, -g / sp)
 
 
 class _Body(NamedTuple):
-    """A measure's forward and backward, and the operands whose signs need a check (the
-    others' invalid entries make their rows NaN)."""
+    """A measure's forward and backward, and the operands whose signs are checked first (a
+    negative or NaN entry of the others makes its row NaN)."""
 
     forward: Callable[..., tuple[Any, Any, tuple]]
     backward: Callable[..., tuple[Any, Any]]
@@ -219,7 +243,7 @@ _BODIES = {
     "entropy": _Body(_entropy, _entropy_grad, ()),
     "cross_entropy": _Body(_cross_entropy, _cross_entropy_grad, (0,)),
     "kl_divergence": _Body(_kl, _kl_grad, (1,)),
-    "js_divergence": _Body(_js, _js_grad, (0, 1)),
+    "js_divergence": _Body(_js, _js_grad, (1,)),
 }
 
 # ------------------------------------------------------------------------- the runner
@@ -242,51 +266,71 @@ def _scale(p: Any, axis: int) -> float:
 
 
 def _serve(body: _Body, entry: Any, p: Any, q: Any, axis: int) -> Any:
-    """The measure in nats (axis removed), or None for the general path to serve the call."""
+    """The measure in nats (axis removed), or None for the general path to serve the call.
+
+    First the sign check of the operands that need one (their smallest entries: a negative or
+    NaN one sends the call to the general path, which reports it; a zero calls for the floor
+    of the logs). If a row is then rejected, the other operands are checked too (an invalid
+    entry or a zero there made its row NaN) and the call is redone with the floor where a
+    zero was found. Zeros in an operand that needs a gradient send the call to the general
+    path, which has its own convention there. The rows still rejected are recomputed by the
+    general path.
+    """
     import torch
 
     if not _accepts(p, q):
         return None
     operands = (p,) if q is None else (p, q)
     grad = torch.is_grad_enabled() and any(x.requires_grad for x in operands)
-    if grad:
-        value, slack = _function().apply(body, axis, *operands)
-    elif p.device.type == "cpu" and p.numel() <= _SMALL and not p.is_neg():
-        return _serve_numpy(body, entry, operands, axis)
-    else:
-        value, slack, _ = _checked(body, _Torch, operands, axis, True)
-    if bool(slack.min() >= 0):  # the one synchronisation
+    small = not grad and p.device.type == "cpu" and p.numel() <= _SMALL and not p.is_neg()
+    ops, arrays = (_NumPy, [x.detach().numpy() for x in operands]) if small \
+        else (_Torch, operands)
+    zeros = _zeros(ops, arrays, body.signs, grad)
+    if zeros is None:
+        return None
+    value, slack = _attempt(body, ops, arrays, axis, zeros, grad)
+    if not bool(slack.min() >= 0) and not zeros:
+        zeros = _zeros(ops, arrays, range(len(arrays)), grad)
+        if zeros is None:
+            return None
+        if zeros:
+            value, slack = _attempt(body, ops, arrays, axis, zeros, grad)
+    if small:
+        value, slack = torch.from_numpy(value), torch.from_numpy(slack)
+    if bool(slack.min() >= 0):
         return value.squeeze(axis)
-    return _mixed(body, entry, operands, axis, (slack >= 0).squeeze(axis), grad, value)
+    return _mixed(body, entry, operands, axis, (slack >= 0).squeeze(axis), grad, zeros, value)
 
 
-def _serve_numpy(body: _Body, entry: Any, operands: tuple, axis: int) -> Any:
-    """:func:`_serve` for small CPU tensors without gradients, in NumPy on views."""
-    import torch
+def _zeros(ops: Any, arrays: Any, which: Any, grad: bool) -> bool | None:
+    """Whether the operands ``which`` hold a zero; None if one holds a negative or NaN entry,
+    or a zero where a gradient is needed."""
+    least = [(float(ops.least(arrays[i])), i) for i in which]
+    if not all(v >= 0 for v, _ in least):
+        return None
+    if grad and any(v == 0 and arrays[i].requires_grad for v, i in least):
+        return None
+    return any(v == 0 for v, _ in least)
 
+
+def _attempt(body: _Body, ops: Any, arrays: Any, axis: int, zeros: bool, grad: bool) -> tuple:
+    """``(value, slack)`` of the body on these operands (see :func:`_checked`)."""
+    if grad:
+        return _function().apply(body, axis, zeros, *arrays)
     with np.errstate(all="ignore"):
-        value, slack, _ = _checked(body, _NumPy, [x.detach().numpy() for x in operands], axis,
-                                   True)
-    if slack.min() >= 0:
-        return torch.from_numpy(value.squeeze(axis))
-    keep = torch.from_numpy(slack >= 0).squeeze(axis)
-    return _mixed(body, entry, operands, axis, keep, False, torch.from_numpy(value))
+        return _checked(body, ops, arrays, axis, zeros, False)[:2]
 
 
-def _checked(body: _Body, ops: Any, operands: Any, axis: int, zeros: bool) -> tuple:
+def _checked(body: _Body, ops: Any, operands: Any, axis: int, zeros: bool, keep: bool) -> tuple:
     """``(value, slack, saved)``: ``slack >= 0`` on the rows whose value is vouched for (NaN
-    or negative on the others, and on every row if an operand whose signs need a check holds
-    a negative or NaN entry); ``saved`` what the backward needs."""
+    or negative on the others); ``saved`` what the backward needs."""
     p, q = operands if len(operands) == 2 else (operands[0], None)
-    value, size, saved = body.forward(ops, p, q, axis, zeros)
-    slack = value - size * _scale(p, axis)
-    for i in body.signs:
-        slack = ops.minimum(slack, ops.least(operands[i]))
-    return value, slack, saved
+    value, size, saved = body.forward(ops, p, q, axis, zeros, keep)
+    return value, value - size * _scale(p, axis), saved
 
 
 def _mixed(body: _Body, entry: Any, operands: tuple, axis: int, keep: Any, grad: bool,
-           value: Any) -> Any:
+           zeros: bool, value: Any) -> Any:
     """The kept rows from this path, the others from the general path; None if no row is
     kept or the others hold invalid entries (the general path then reports them)."""
     import torch
@@ -296,7 +340,7 @@ def _mixed(body: _Body, entry: Any, operands: tuple, axis: int, keep: Any, grad:
     value = value.squeeze(axis).detach()
     if grad:  # the kept rows again, alone, so that no gradient flows through rejected rows
         rows = [x.movedim(axis, -1)[keep] for x in operands]
-        kept = _function().apply(body, -1, *rows)[0].squeeze(-1)
+        kept = _function().apply(body, -1, zeros, *rows)[0].squeeze(-1)
         value = torch.zeros_like(value).index_put((keep,), kept)
     p, q = operands if len(operands) == 2 else (operands[0], None)
     return _fast.general_rows(entry, value, ~keep, p, q, axis)
@@ -308,11 +352,11 @@ def _function() -> Any:
     import torch
 
     class Function(torch.autograd.Function):
-        """A measure with its analytic gradient (zeros are refused: their rows are NaN)."""
+        """A measure with its analytic gradient (for operands without zeros)."""
 
         @staticmethod
-        def forward(ctx: Any, body: _Body, axis: int, *operands: Any) -> Any:
-            value, slack, saved = _checked(body, _Torch, operands, axis, False)
+        def forward(ctx: Any, body: _Body, axis: int, zeros: bool, *operands: Any) -> Any:
+            value, slack, saved = _checked(body, _Torch, operands, axis, zeros, True)
             ctx.body = body
             ctx.save_for_backward(*operands, *saved)
             ctx.mark_non_differentiable(slack)
@@ -320,11 +364,11 @@ def _function() -> Any:
 
         @staticmethod
         def backward(ctx: Any, g: Any, _: Any) -> Any:
-            k = len(ctx.needs_input_grad) - 2
+            k = len(ctx.needs_input_grad) - 3
             tensors = ctx.saved_tensors
             p, q = tensors[0], tensors[1] if k == 2 else None
-            grads = ctx.body.backward(p, q, tensors[k:], g, (*ctx.needs_input_grad[2:], False))
-            return (None, None, *grads[:k])
+            grads = ctx.body.backward(p, q, tensors[k:], g, (*ctx.needs_input_grad[3:], False))
+            return (None, None, None, *grads[:k])
 
     return Function
 
