@@ -23,7 +23,7 @@ import statistics
 import time
 from collections.abc import Callable
 
-from _machine import cpu_model  # benchmarks/_machine.py: one description of the CPU
+from _machine import describe  # benchmarks/_machine.py: one description of the machine
 
 SHAPES = ((64, 10), (4096, 1000), (1024, 32000))
 DTYPES = ("float32", "float64")
@@ -153,6 +153,10 @@ def jax_table(args) -> None:
               f"{t['kullback'] / t['naive']:6.2f}", flush=True)
 
 
+def _load() -> str:
+    return ", ".join(f"{v:.1f}" for v in os.getloadavg())
+
+
 def _shape(text: str) -> tuple[int, int]:
     n, c = text.lower().split("x")
     return int(n), int(c)
@@ -180,10 +184,12 @@ def main() -> None:
     clock = CLOCKS[args.clock]
     if args.threads:
         torch.set_num_threads(args.threads)
-    print(f"CPU: {cpu_model()} ({os.cpu_count()} logical CPUs); torch {torch.__version__}, "
-          f"{torch.get_num_threads()} threads; median of {args.repeats} round-robin rounds, "
-          f"{args.clock} clock")
+    print(describe())
+    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads; median of "
+          f"{args.repeats} round-robin rounds, {args.clock} clock; load average "
+          f"{_load()} at the start")
     rows = torch_table(args)
+    print(f"load average {_load()} at the end")
     worst = max(rows, key=lambda r: r[-1])
     print(f"\nworst ratio {worst[-1]:.2f}: {worst[0]} {worst[1][0]}x{worst[1][1]} {worst[2]} "
           f"{worst[3]}")

@@ -45,9 +45,16 @@ def spy(monkeypatch):
     return s
 
 
+def _generic_only(m):
+    """Within a monkeypatch context: no native path and no front door (the generic path)."""
+    m.setattr(_common, "NATIVE", {})
+    for table in _common.DOOR_TABLES.values():
+        m.setitem(table, torch.Tensor, None)
+
+
 def _generic(monkeypatch, fn, *args, **kwargs):
     with monkeypatch.context() as m:
-        m.setattr(_common, "NATIVE", {})
+        _generic_only(m)
         return fn(*args, **kwargs)
 
 
@@ -76,7 +83,7 @@ def _same(a, b, msg, rtol=1e-12, atol=1e-15):
 def _compare(monkeypatch, fn, arrays, grad, kwargs, msg, atol_grad=1e-15):
     fast, fast_g = _run(fn, arrays, grad, kwargs)
     with monkeypatch.context() as m:
-        m.setattr(_common, "NATIVE", {})
+        _generic_only(m)
         slow, slow_g = _run(fn, arrays, grad, kwargs)
     _same(fast, slow, f"{msg}: value")
     assert not np.isnan(fast).any(), f"{msg}: NaN"
@@ -356,8 +363,8 @@ def doors(monkeypatch):
 
         return call
 
-    monkeypatch.setattr(_torch, "DOORS", {k: recording(k, v) for k, v in _torch.DOORS.items()})
-    monkeypatch.setattr(_common, "_DOORS", {})
+    for loss, table in _common.DOOR_TABLES.items():
+        monkeypatch.setitem(table, torch.Tensor, recording(loss, _torch.DOORS[loss]))
     return seen
 
 
@@ -384,7 +391,7 @@ def test_front_door_is_taken_and_equals_the_generic_path(monkeypatch, doors, los
     assert doors == [(loss, True)]
     (g_fast,) = torch.autograd.grad(fast, xt)
     slow = _generic(monkeypatch, fn, xt, yt, **kw)
-    assert len(doors) == 1  # the emptied native table closes the doors
+    assert len(doors) == 1
     (g_slow,) = torch.autograd.grad(slow, xt)
     tol = 1e-12 if dtype == "float64" else 2e-6
     assert fast.dtype == slow.dtype == dt
@@ -401,6 +408,8 @@ NLL_EDGES = {
     "kdim-none": (RNG.standard_normal((3, 5, 4)), RNG.integers(0, 5, (3, 4)),
                   {"reduction": "none"}),
     "ignore-a-class": (np.log(PROBS), Y, {"ignore_index": 1}),
+    "uint8-target": (np.log(PROBS), Y.astype(np.uint8), {"reduction": "sum"}),
+    "int32-target": (np.log(PROBS), Y.astype(np.int32), {"reduction": "none"}),
 }
 
 
@@ -471,9 +480,19 @@ def test_front_doors_keep_the_named_errors(doors, loss, args, kw, error, message
 
 
 def test_tensor_subclasses_take_the_full_path(doors):
-    # nn.Parameter (any subclass) keeps torch's __torch_function__ dispatch: no door
+    # nn.Parameter (any subclass) keeps torch's __torch_function__ dispatch: its door refuses
     x = torch.nn.Parameter(torch.tensor(X))
     out = losses.cross_entropy(x, torch.tensor(Y))
     want = F.cross_entropy(torch.tensor(X), torch.tensor(Y))
     _same(out.detach(), want, "Parameter input")
-    assert doors in ([], [("cross_entropy", False)])
+    assert _torch.DOORS["cross_entropy"](x, torch.tensor(Y)) is None
+    assert doors == []  # the recording doors sit at torch.Tensor only
+
+
+def test_door_tables_know_torch_only(monkeypatch):
+    table = _common.DoorTable("nll_loss")
+    assert table[np.ndarray] is None and table[list] is None
+    assert table[torch.Tensor] is _torch.DOORS["nll_loss"]
+    assert table[torch.nn.Parameter] is _torch.DOORS["nll_loss"]  # which refuses subclasses
+    monkeypatch.setattr(_common, "NATIVE", {})
+    assert _common.DoorTable("nll_loss")[torch.Tensor] is None

@@ -25,7 +25,8 @@ Where torch's numerics are sloppy these functions are not (each difference is do
 
 Layout: one module per loss family (``_cross_entropy``, ``_binary``, ``_kl_div``,
 ``_linear_ce``), what they share in ``_common`` (options, dtypes, reductions, checks and their
-messages), and the native PyTorch paths in ``_torch`` (declared in ``_common.NATIVE``).
+messages), and the native PyTorch paths in ``_torch`` (declared in ``_common.NATIVE``), with
+front doors that send plain float32/float64 CPU tensors to them before any generic preparation.
 
 Examples
 --------

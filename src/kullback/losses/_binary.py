@@ -10,9 +10,9 @@ from kullback.losses._common import (
     check_broadcast,
     check_in_unit_interval,
     check_same_shape,
+    door_table,
     elementwise_reduce,
     floating,
-    front_door,
     mul0,
     namespace,
     native,
@@ -28,6 +28,9 @@ __all__ = [
     "binary_cross_entropy_with_logits_value",
     "softplus",
 ]
+
+_BINARY_CROSS_ENTROPY_DOORS = door_table("binary_cross_entropy")
+_BINARY_CROSS_ENTROPY_WITH_LOGITS_DOORS = door_table("binary_cross_entropy_with_logits")
 
 LOG_FLOOR = -100.0  # torch's documented clamp of each logarithm
 
@@ -79,7 +82,7 @@ def binary_cross_entropy(
     ...
     ValueError: binary_cross_entropy: input must hold probabilities in [0, 1]; got nan at index 1
     """
-    door = front_door("binary_cross_entropy", input)
+    door = _BINARY_CROSS_ENTROPY_DOORS[type(input)]
     if door is not None:
         r = door(input, target, weight, size_average, reduce, reduction)
         if r is not None:
@@ -162,7 +165,12 @@ def binary_cross_entropy_with_logits(
     Notes
     -----
     An infinite logit whose term has a zero coefficient (``x = +inf`` with ``y = 1``)
-    contributes 0, not NaN as in torch.
+    contributes 0, not NaN as in torch. torch's own formula ``(1 - y) x - log_sigmoid(x)``
+    cancels the loss of a confident right answer (``x = -40, y = 0``: 0 instead of 4.2e-18);
+    here each term keeps its relative accuracy: a few units of roundoff ``u`` (``2**-53`` in
+    float64, ``2**-24`` in float32) on the generic path, and at most ``(|x| + 4) u`` on
+    PyTorch without ``pos_weight`` (one pass: ``log(e^a + e^b)`` with ``a = (1 - y) x``,
+    ``b = -y x``; a few ``u`` for labels 0 and 1).
 
     Examples
     --------
@@ -173,7 +181,7 @@ def binary_cross_entropy_with_logits(
     >>> round(float(bce(np.array([0.0]), np.array([1.0]), pos_weight=np.array([3.0]))), 6)
     2.079442
     """
-    door = front_door("binary_cross_entropy_with_logits", input)
+    door = _BINARY_CROSS_ENTROPY_WITH_LOGITS_DOORS[type(input)]
     if door is not None:
         r = door(input, target, weight, size_average, reduce, reduction, pos_weight)
         if r is not None:

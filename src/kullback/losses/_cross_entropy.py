@@ -18,8 +18,8 @@ from kullback.losses._common import (
     check_index_target,
     class_axis,
     class_weight,
+    door_table,
     floating,
-    front_door,
     is_floating,
     log_softmax,
     logsumexp,
@@ -33,6 +33,9 @@ from kullback.losses._common import (
 )
 
 __all__ = ["cross_entropy", "cross_entropy_value", "nll_loss", "nll_loss_value"]
+
+_CROSS_ENTROPY_DOORS = door_table("cross_entropy")
+_NLL_LOSS_DOORS = door_table("nll_loss")
 
 
 def cross_entropy(
@@ -114,7 +117,7 @@ def cross_entropy(
     >>> round(float(cross_entropy(x, np.array([[0.0, 0.0, 1.0], [1.0, 0.0, 0.0]]))), 6)
     0.360434
     """
-    door = front_door("cross_entropy", input)
+    door = _CROSS_ENTROPY_DOORS[type(input)]
     if door is not None:
         r = door(input, target, weight, size_average, ignore_index, reduce, reduction,
                  label_smoothing)
@@ -245,7 +248,7 @@ def nll_loss(
     >>> round(float(nll_loss(logp, np.array([0, 2]), weight=np.array([1.0, 1.0, 3.0]))), 6)
     0.340644
     """
-    door = front_door("nll_loss", input)
+    door = _NLL_LOSS_DOORS[type(input)]
     if door is not None:
         r = door(input, target, weight, size_average, ignore_index, reduce, reduction)
         if r is not None:

@@ -11,10 +11,10 @@ from kullback.losses._common import (
     broadcast_shape,
     cast_like,
     class_axis,
+    door_table,
     elementwise_reduce,
     first_true,
     floating,
-    front_door,
     is_lazy,
     log_softmax,
     namespace,
@@ -32,6 +32,8 @@ __all__ = [
     "kl_div_value",
     "kl_pointwise",
 ]
+
+_KL_DIV_DOORS = door_table("kl_div")
 
 KL_REDUCTIONS = ("none", "mean", "batchmean", "sum")
 
@@ -97,7 +99,7 @@ def kl_div(
     >>> round(float(kl_div(logq, logp, reduction="batchmean", log_target=True)), 6)
     0.693147
     """
-    door = front_door("kl_div", input)
+    door = _KL_DIV_DOORS[type(input)]
     if door is not None:
         r = door(input, target, size_average, reduce, reduction, log_target)
         if r is not None:
