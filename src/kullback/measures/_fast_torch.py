@@ -10,16 +10,30 @@ fresh array per operand at most), in a form whose only cancellation has a cheap 
 * JS ``= (A/S_p + B/S_q)/2 + log 2`` with ``r = p/(p + c q)``, ``c = S_p/S_q``,
   ``A = sum p log r`` and ``B = sum q log(1 - r)`` (two logs, not three).
 
-A row's value is kept where its rounding-error bound is far inside the accuracy contract (see
-:func:`kullback.measures._fast.accept`); the other rows (nearly identical inputs, dominant
-entries, overflow, zeros when gradients are needed) are recomputed by the general path, and a
-call holding a negative or NaN entry goes to the general path whole, which reports it. The
-checks are reductions folded into one synchronisation per call.
+A row's value is kept where its rounding-error bound is far inside the accuracy contract
+(1e-10 relative in float64, 1e-4 in float32, as :func:`kullback.measures._fast.accept`); the
+other rows (nearly identical inputs, dominant entries, totals near the ends of the float range)
+are recomputed by the general path. A call holding a negative or NaN entry, or a zero where a
+gradient is needed, goes to the general path whole, which reports it or applies its own
+convention. The checks cost one reduction for an operand whose invalid entries no log reveals
+(NaN elsewhere) and one synchronisation for the rows' acceptance; zeros are found when a row
+comes out NaN (the call is then redone with ``0 log 0 = 0``).
 
 Gradients come from a :class:`torch.autograd.Function` with the analytic backward of the
-normalised measure, ``(G_i - sum_j P_j G_j)/S_p`` (``G`` the partial derivative in ``P``). Small
-CPU tensors without gradients are computed in NumPy on zero-copy views (a NumPy call on a few
-hundred numbers costs half a torch call). torch is imported only when a tensor arrives.
+normalised measure, ``(G_i - sum_j P_j G_j)/S_p`` (``G`` the partial derivative in ``P``), one
+pass per operand on the logs kept from the forward. Small CPU tensors without gradients are
+computed in NumPy on zero-copy views (a NumPy call on a few hundred numbers costs half a torch
+call). torch is imported only when a tensor arrives.
+
+Examples
+--------
+>>> import torch
+>>> from kullback.measures import _fast_torch
+>>> from kullback.measures._table import lookup
+>>> p = torch.tensor([[0.5, 0.5], [0.9, 0.1]], dtype=torch.float64)
+>>> q = torch.tensor([[0.25, 0.75], [0.5, 0.5]], dtype=torch.float64)
+>>> _fast_torch.FAST["kl_divergence"](lookup("kl_divergence"), p, q, -1)
+tensor([0.1438, 0.3681], dtype=torch.float64)
 """
 
 from __future__ import annotations
@@ -281,23 +295,26 @@ def _serve(body: _Body, entry: Any, p: Any, q: Any, axis: int) -> Any:
     if not _accepts(p, q):
         return None
     operands = (p,) if q is None else (p, q)
-    grad = torch.is_grad_enabled() and any(x.requires_grad for x in operands)
-    small = not grad and p.device.type == "cpu" and p.numel() <= _SMALL and not p.is_neg()
+    grad = torch.is_grad_enabled() and (p.requires_grad or (q is not None and q.requires_grad))
+    small = (not grad and p.device.type == "cpu" and p.numel() <= _SMALL and not p.is_neg()
+             and (q is None or not q.is_neg()))
     ops, arrays = (_NumPy, [x.detach().numpy() for x in operands]) if small \
         else (_Torch, operands)
-    zeros = _zeros(ops, arrays, body.signs, grad)
+    zeros = _zeros(ops, arrays, body.signs, grad) if body.signs else False
     if zeros is None:
         return None
     value, slack = _attempt(body, ops, arrays, axis, zeros, grad)
-    if not bool(slack.min() >= 0) and not zeros:
+    kept = bool(slack.min() >= 0)
+    if not kept and not zeros:
         zeros = _zeros(ops, arrays, range(len(arrays)), grad)
         if zeros is None:
             return None
         if zeros:
             value, slack = _attempt(body, ops, arrays, axis, zeros, grad)
+            kept = bool(slack.min() >= 0)
     if small:
         value, slack = torch.from_numpy(value), torch.from_numpy(slack)
-    if bool(slack.min() >= 0):
+    if kept:
         return value.squeeze(axis)
     return _mixed(body, entry, operands, axis, (slack >= 0).squeeze(axis), grad, zeros, value)
 
