@@ -245,7 +245,8 @@ _TENSOR = torch.Tensor
 _AS_IS = (torch.float32, torch.float64)  # a tuple: ``in`` compares identity first (fast)
 _INT64 = torch.int64
 _REDUCTION_CODES = {"none": 0, "mean": 1, "sum": 2}  # torch's enum (torch.nn._reduction)
-_KL_REDUCTIONS = frozenset({"none", "mean", "batchmean", "sum"})
+_REDUCTIONS = ("mean", "sum", "none")  # tuples: ``in`` needs no hash (any object is refused)
+_KL_REDUCTIONS = ("mean", "batchmean", "sum", "none")
 _REJECTED = (IndexError, RuntimeError, TypeError, ValueError)
 _nll_loss_nd = getattr(torch._C._nn, "nll_loss_nd", None)
 
@@ -269,7 +270,7 @@ def _class_indices(x, target, weight) -> bool:
 def _cross_entropy_door(input, target, weight=None, size_average=None, ignore_index=-100,
                         reduce=None, reduction="mean", label_smoothing=0.0):
     if not (_class_indices(input, target, weight) and size_average is None and reduce is None
-            and reduction in _REDUCTION_CODES and 0.0 <= label_smoothing <= 1.0):
+            and reduction in _REDUCTIONS and 0.0 <= label_smoothing <= 1.0):
         return None
     try:
         return cross_entropy(input, target, weight, ignore_index=ignore_index,
@@ -289,7 +290,7 @@ def _nll_loss_door(input, target, weight=None, size_average=None, ignore_index=-
                                   reduction)
     # the target's dtype is the kernel's to check: it takes int64 and uint8 (whose values it
     # reads as the generic path does) and raises for the others
-    code = _REDUCTION_CODES.get(reduction)
+    code = _REDUCTION_CODES.get(reduction) if type(reduction) is str else None
     if not (code is not None and size_average is None and reduce is None
             and type(input) is _TENSOR and type(target) is _TENSOR
             and input.dtype in _AS_IS and input.is_cpu and target.ndim == input.ndim - 1):
@@ -302,7 +303,7 @@ def _nll_loss_door(input, target, weight=None, size_average=None, ignore_index=-
 
 def _nll_loss_weighted(input, target, weight, size_average, ignore_index, reduce, reduction):
     if not (_class_indices(input, target, weight) and size_average is None
-            and reduce is None and reduction in _REDUCTION_CODES):
+            and reduce is None and reduction in _REDUCTIONS):
         return None
     try:
         return nll_loss(input, target, weight, ignore_index=ignore_index, reduction=reduction,
@@ -322,7 +323,7 @@ def _kl_div_door(input, target, size_average=None, reduce=None, reduction="mean"
 def _binary_cross_entropy_door(input, target, weight=None, size_average=None, reduce=None,
                                reduction="mean"):
     if not (_plain(input, target, weight) and size_average is None and reduce is None
-            and reduction in _REDUCE and input.shape == target.shape
+            and reduction in _REDUCTIONS and input.shape == target.shape
             and (weight is None or weight.shape == input.shape)):
         return None
     return binary_cross_entropy(input, target, weight, reduction=reduction)
@@ -331,7 +332,7 @@ def _binary_cross_entropy_door(input, target, weight=None, size_average=None, re
 def _binary_cross_entropy_with_logits_door(input, target, weight=None, size_average=None,
                                            reduce=None, reduction="mean", pos_weight=None):
     if not (_plain(input, target, weight) and pos_weight is None and size_average is None
-            and reduce is None and reduction in _REDUCE and input.shape == target.shape
+            and reduce is None and reduction in _REDUCTIONS and input.shape == target.shape
             and (weight is None or weight.shape == input.shape)):
         return None
     return binary_cross_entropy_with_logits(input, target, weight, None, reduction=reduction)
