@@ -1,6 +1,6 @@
 """kullback's measures on torch tensors vs the hand-written torch expressions, side by side.
 
-Run:  python benchmarks/bench_torch_measures.py [--repeat N] [--quick]
+Run:  python benchmarks/bench_torch_measures.py [--repeat N] [--quick] [--threads N] [--clock cpu]
 
 For each shape (rows x outcomes, normalised probabilities along the last axis), dtype
 (float32, float64) and mode (forward; forward+backward through ``p``), the best of ``--repeat``
@@ -14,6 +14,10 @@ interleaved runs of kullback and of the naive expression a user would otherwise 
 
 ``ratio`` = kullback/peer (target <= 1.25; for the small shape, <= 2: the call overhead). The
 peers do not normalise, validate, or handle zeros; kullback does all three.
+
+On a shared, loaded machine wall-clock ratios swing by 2x from run to run (a kernel waits for
+its slowest thread); ``--threads 1 --clock cpu`` measures the work instead (process CPU time,
+one thread), which is stable under load.
 """
 
 from __future__ import annotations
@@ -50,23 +54,29 @@ def ours(name: str) -> Callable[..., torch.Tensor]:
     return (lambda p, q: fn(p)) if name == "entropy" else (lambda p, q: fn(p, q))
 
 
-def timed(fn: Callable[[], object], number: int) -> float:
-    t0 = time.perf_counter()
+def timed(fn: Callable[[], object], number: int, clock: Callable[[], float]) -> float:
+    t0 = clock()
     for _ in range(number):
         fn()
-    return (time.perf_counter() - t0) / number
+    return (clock() - t0) / number
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--repeat", type=int, default=5)
     ap.add_argument("--quick", action="store_true", help="skip 1024 x 32000")
+    ap.add_argument("--threads", type=int, help="torch threads (default: torch's own)")
+    ap.add_argument("--clock", choices=("wall", "cpu"), default="wall",
+                    help="wall-clock time, or this process's CPU time (stable under load)")
     args = ap.parse_args()
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    clock = time.process_time if args.clock == "cpu" else time.perf_counter
     shapes = [(64, 10), (4096, 1000)] + ([] if args.quick else [(1024, 32000)])
     print(f"# {describe()}")
     print(f"# kullback {kb.__version__}, torch {torch.__version__}, Python "
           f"{platform.python_version()}, {torch.get_num_threads()} torch threads, "
-          f"{os.cpu_count()} cores, load average {os.getloadavg()[0]:.2f}")
+          f"{os.cpu_count()} cores, {args.clock} clock, load average {os.getloadavg()[0]:.2f}")
     header = (f"{'measure':<14} {'shape':<12} {'dtype':<8} {'mode':<9} {'kullback':>10} "
               f"{'torch':>10} {'ratio':>6} {'max rel diff':>12}")
     print(header)
@@ -87,11 +97,12 @@ def main() -> None:
                     a(), b()
                     ta = tb = float("inf")
                     for _ in range(args.repeat):
-                        ta = min(ta, timed(a, number))
-                        tb = min(tb, timed(b, number))
+                        ta = min(ta, timed(a, number, clock))
+                        tb = min(tb, timed(b, number, clock))
                     print(f"{name:<14} {f'{rows}x{n}':<12} {str(dtype)[6:]:<8} {mode:<9} "
                           f"{_fmt(ta):>10} {_fmt(tb):>10} {ta / tb:5.2f}x {diff:12.1e}",
                           flush=True)
+    print(f"# load average at the end {os.getloadavg()[0]:.2f}")
 
 
 def _calls(mine: Callable, peer: Callable, p: torch.Tensor, q: torch.Tensor,

@@ -70,8 +70,15 @@ class _NumPy:
 
     @staticmethod
     def dot(x: Any, lx: Any, axis: int, keep: bool) -> Any:
-        """Row sums of ``x lx``, computed in ``lx`` (never kept: no gradients here)."""
-        return np.add.reduce(np.multiply(lx, x, out=lx), axis, None, None, True)
+        """Row sums of ``x lx``, computed in ``lx`` unless it is kept."""
+        return np.add.reduce(lx * x if keep else np.multiply(lx, x, out=lx), axis, None, None,
+                             True)
+
+    @staticmethod
+    def addcmul(c: Any, x: Any, s: Any) -> Any:
+        """``c + x s``."""
+        out = np.multiply(x, s)
+        return np.add(out, c, out=out)
 
     @staticmethod
     def floor(lx: Any, zeros: bool) -> Any:
@@ -126,6 +133,7 @@ class _Torch:
 
         return torch.div(x, y, out=y)
 
+    addcmul = staticmethod(lambda c, x, s: __import__("torch").addcmul(c, x, s))
     log = staticmethod(lambda x: x.log())
     log_ = staticmethod(lambda x: x.log_())
     log1m = staticmethod(lambda x: x.neg().log1p_())
@@ -165,9 +173,9 @@ def _entropy(ops: Any, p: Any, q: Any, axis: int, zeros: bool, keep: bool) -> tu
     return h, 1.0 + h + 2.0 * abs(lsp) + _outside(sp), (sp, a, lp) if keep else ()
 
 
-def _entropy_grad(p: Any, q: Any, saved: tuple, g: Any, need: tuple) -> tuple:
+def _entropy_grad(ops: Any, p: Any, q: Any, saved: tuple, g: Any, need: tuple) -> tuple:
     sp, a, lp = saved
-    return _centred(lp, a, -g / sp), None
+    return _centred(ops, lp, a, -g / sp), None
 
 
 def _cross_entropy(ops: Any, p: Any, q: Any, axis: int, zeros: bool, keep: bool) -> tuple:
@@ -182,10 +190,10 @@ def _cross_entropy(ops: Any, p: Any, q: Any, axis: int, zeros: bool, keep: bool)
     return ce, 1.0 + ce + 2.0 * abs(lsq) + _outside(sp, sq), (sp, sq, b, lq) if keep else ()
 
 
-def _cross_entropy_grad(p: Any, q: Any, saved: tuple, g: Any, need: tuple) -> tuple:
+def _cross_entropy_grad(ops: Any, p: Any, q: Any, saved: tuple, g: Any, need: tuple) -> tuple:
     sp, sq, b, lq = saved
-    return (_centred(lq, b, -g / sp) if need[0] else None,
-            _ratio_grad(p, q, sp, sq, g) if need[1] else None)
+    return (_centred(ops, lq, b, -g / sp) if need[0] else None,
+            _ratio_grad(ops, p, q, sp, sq, g) if need[1] else None)
 
 
 def _kl(ops: Any, p: Any, q: Any, axis: int, zeros: bool, keep: bool) -> tuple:
@@ -203,10 +211,10 @@ def _kl(ops: Any, p: Any, q: Any, axis: int, zeros: bool, keep: bool) -> tuple:
     return kl, size, (sp, sq, a, lr) if keep else ()
 
 
-def _kl_grad(p: Any, q: Any, saved: tuple, g: Any, need: tuple) -> tuple:
+def _kl_grad(ops: Any, p: Any, q: Any, saved: tuple, g: Any, need: tuple) -> tuple:
     sp, sq, a, lr = saved
-    return (_centred(lr, a, g / sp) if need[0] else None,
-            _ratio_grad(p, q, sp, sq, g) if need[1] else None)
+    return (_centred(ops, lr, a, g / sp) if need[0] else None,
+            _ratio_grad(ops, p, q, sp, sq, g) if need[1] else None)
 
 
 def _js(ops: Any, p: Any, q: Any, axis: int, zeros: bool, keep: bool) -> tuple:
@@ -224,24 +232,20 @@ def _js(ops: Any, p: Any, q: Any, axis: int, zeros: bool, keep: bool) -> tuple:
     return js, 1.0 + js - a - b + _outside(sp, sq), (sp, sq, a, b, lr, ls) if keep else ()
 
 
-def _js_grad(p: Any, q: Any, saved: tuple, g: Any, need: tuple) -> tuple:
+def _js_grad(ops: Any, p: Any, q: Any, saved: tuple, g: Any, need: tuple) -> tuple:
     sp, sq, a, b, lr, ls = saved
-    return (_centred(lr, a, g / (2.0 * sp)) if need[0] else None,
-            _centred(ls, b, g / (2.0 * sq)) if need[1] else None)
+    return (_centred(ops, lr, a, g / (2.0 * sp)) if need[0] else None,
+            _centred(ops, ls, b, g / (2.0 * sq)) if need[1] else None)
 
 
-def _centred(lx: Any, mean: Any, scale: Any) -> Any:
+def _centred(ops: Any, lx: Any, mean: Any, scale: Any) -> Any:
     """``(lx - mean) scale`` in one pass."""
-    import torch
-
-    return torch.addcmul(-mean * scale, lx, scale)
+    return ops.addcmul(-mean * scale, lx, scale)
 
 
-def _ratio_grad(p: Any, q: Any, sp: Any, sq: Any, g: Any) -> Any:
+def _ratio_grad(ops: Any, p: Any, q: Any, sp: Any, sq: Any, g: Any) -> Any:
     """``d/dq`` of KL and cross-entropy: ``g (1/S_q - p/(q S_p))``."""
-    import torch
-
-    return torch.addcmul(g / sq, p / q, -g / sp)
+    return ops.addcmul(g / sq, p / q, -g / sp)
 
 
 class _Body(NamedTuple):
@@ -296,10 +300,8 @@ def _serve(body: _Body, entry: Any, p: Any, q: Any, axis: int) -> Any:
         return None
     operands = (p,) if q is None else (p, q)
     grad = torch.is_grad_enabled() and (p.requires_grad or (q is not None and q.requires_grad))
-    small = (not grad and p.device.type == "cpu" and p.numel() <= _SMALL and not p.is_neg()
-             and (q is None or not q.is_neg()))
-    ops, arrays = (_NumPy, [x.detach().numpy() for x in operands]) if small \
-        else (_Torch, operands)
+    small = not grad and _small(operands)
+    ops, arrays = (_NumPy, _views(operands)) if small else (_Torch, operands)
     zeros = _zeros(ops, arrays, body.signs, grad) if body.signs else False
     if zeros is None:
         return None
@@ -317,6 +319,18 @@ def _serve(body: _Body, entry: Any, p: Any, q: Any, axis: int) -> Any:
     if kept:
         return value.squeeze(axis)
     return _mixed(body, entry, operands, axis, (slack >= 0).squeeze(axis), grad, zeros, value)
+
+
+def _small(operands: tuple) -> bool:
+    """Whether the operands are small CPU tensors that NumPy can view."""
+    p = operands[0]
+    return (p.device.type == "cpu" and p.numel() <= _SMALL
+            and not any(x.is_neg() for x in operands))
+
+
+def _views(operands: Any) -> list:
+    """NumPy views of the tensors' memory."""
+    return [x.detach().numpy() for x in operands]
 
 
 def _zeros(ops: Any, arrays: Any, which: Any, grad: bool) -> bool | None:
@@ -369,23 +383,37 @@ def _function() -> Any:
     import torch
 
     class Function(torch.autograd.Function):
-        """A measure with its analytic gradient (for operands without zeros)."""
+        """A measure with its analytic gradient (for operands without zeros); small CPU
+        tensors are computed in NumPy on views, forward and backward."""
 
         @staticmethod
         def forward(ctx: Any, body: _Body, axis: int, zeros: bool, *operands: Any) -> Any:
-            value, slack, saved = _checked(body, _Torch, operands, axis, zeros, True)
-            ctx.body = body
-            ctx.save_for_backward(*operands, *saved)
+            ctx.body, ctx.small = body, _small(operands)
+            ctx.save_for_backward(*operands)
+            if not ctx.small:
+                value, slack, ctx.saved = _checked(body, _Torch, operands, axis, zeros, True)
+            else:
+                with np.errstate(all="ignore"):
+                    value, slack, ctx.saved = _checked(body, _NumPy, _views(operands), axis,
+                                                       zeros, True)
+                value, slack = torch.from_numpy(value), torch.from_numpy(slack)
             ctx.mark_non_differentiable(slack)
             return value, slack
 
         @staticmethod
         def backward(ctx: Any, g: Any, _: Any) -> Any:
-            k = len(ctx.needs_input_grad) - 3
-            tensors = ctx.saved_tensors
-            p, q = tensors[0], tensors[1] if k == 2 else None
-            grads = ctx.body.backward(p, q, tensors[k:], g, (*ctx.needs_input_grad[3:], False))
-            return (None, None, None, *grads[:k])
+            operands = ctx.saved_tensors
+            need = (*ctx.needs_input_grad[3:], False)
+            if not ctx.small:
+                grads = ctx.body.backward(_Torch, *operands, *(None,) * (2 - len(operands)),
+                                          ctx.saved, g, need)
+            else:
+                with np.errstate(all="ignore"):
+                    grads = ctx.body.backward(_NumPy, *_views(operands),
+                                              *(None,) * (2 - len(operands)), ctx.saved,
+                                              g.detach().numpy(), need)
+                grads = [None if x is None else torch.from_numpy(x) for x in grads]
+            return (None, None, None, *grads[:len(operands)])
 
     return Function
 
