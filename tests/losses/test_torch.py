@@ -9,6 +9,7 @@ generic path -- and a spy proves that the torch kernel really ran where it shoul
 
 from __future__ import annotations
 
+import itertools
 import math
 
 import numpy as np
@@ -502,3 +503,24 @@ def test_door_tables_know_torch_only(monkeypatch):
     assert table[torch.nn.Parameter] is _torch.DOORS["nll_loss"]  # which refuses subclasses
     monkeypatch.setattr(_common, "NATIVE", {})
     assert _common.DoorTable("nll_loss")[torch.Tensor] is None
+
+
+SHAPE_SWEEP = [(), (1,), (3,), (2, 3), (3, 2), (2, 1), (1, 3), (2, 3, 4), (2, 4), (2, 3, 1),
+               (2, 4, 3), (4,), (2,), (0, 3), (2, 3, 0)]
+
+
+@pytest.mark.parametrize("loss", ["cross_entropy", "nll_loss"])
+def test_doors_accept_exactly_the_shapes_numpy_accepts(loss):
+    # every (input, class-index target) shape pair: a value equal to NumPy's, or both raise
+    fn = getattr(losses, loss)
+    for sx, sy in itertools.product(SHAPE_SWEEP, repeat=2):
+        x = np.linspace(-1.0, 1.0, math.prod(sx)).reshape(sx)
+        y = np.zeros(sy, dtype=np.int64)
+        try:
+            want = fn(x, y, reduction="sum")
+        except (ValueError, TypeError) as exc:
+            with pytest.raises(type(exc)):
+                fn(torch.tensor(x), torch.tensor(y), reduction="sum")
+            continue
+        got = fn(torch.tensor(x), torch.tensor(y), reduction="sum")
+        _same(got.numpy(), want, f"{loss} {sx} {sy}")

@@ -289,11 +289,12 @@ def _nll_loss_door(input, target, weight=None, size_average=None, ignore_index=-
         return _nll_loss_weighted(input, target, weight, size_average, ignore_index, reduce,
                                   reduction)
     # the target's dtype is the kernel's to check: it takes int64 and uint8 (whose values it
-    # reads as the generic path does) and raises for the others
+    # reads as the generic path does) and raises for the others; so are the shapes, except
+    # and of the ranks, the (C,) input with a (1,) target that it accepts
     code = _REDUCTION_CODES.get(reduction) if type(reduction) is str else None
-    if not (code is not None and size_average is None and reduce is None
-            and type(input) is _TENSOR and type(target) is _TENSOR
-            and input.dtype in _AS_IS and input.is_cpu and target.ndim == input.ndim - 1):
+    if not (code is not None and type(input) is _TENSOR and type(target) is _TENSOR
+            and size_average is None and reduce is None and input.dtype in _AS_IS
+            and input.is_cpu and (input.ndim != 1 or target.ndim == 0)):
         return None
     try:
         return _nll_loss_nd(input, target, None, code, ignore_index)
