@@ -314,10 +314,10 @@ def _serve(body: _Body, entry: Any, p: Any, q: Any, axis: int) -> Any:
         if zeros:
             value, slack = _attempt(body, ops, arrays, axis, zeros, grad)
             kept = bool(slack.min() >= 0)
-    if small:
+    if kept:  # squeezed before conversion: torch's first operation on a view of NumPy memory
+        return torch.from_numpy(value.squeeze(axis)) if small else value.squeeze(axis)
+    if small:  # is slow
         value, slack = torch.from_numpy(value), torch.from_numpy(slack)
-    if kept:
-        return value.squeeze(axis)
     return _mixed(body, entry, operands, axis, (slack >= 0).squeeze(axis), grad, zeros, value)
 
 
