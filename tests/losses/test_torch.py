@@ -487,20 +487,22 @@ def test_front_doors_keep_the_named_errors(doors, loss, args, kw, error, message
 
 
 def test_tensor_subclasses_take_the_full_path(doors):
-    # nn.Parameter (any subclass) keeps torch's __torch_function__ dispatch: its door refuses
+    # nn.Parameter (any subclass) keeps torch's __torch_function__ dispatch: no door (and the
+    # torch.Tensor door refuses one given as the target)
     x = torch.nn.Parameter(torch.tensor(X))
     out = losses.cross_entropy(x, torch.tensor(Y))
     want = F.cross_entropy(torch.tensor(X), torch.tensor(Y))
     _same(out.detach(), want, "Parameter input")
-    assert _torch.DOORS["cross_entropy"](x, torch.tensor(Y)) is None
-    assert doors == []  # the recording doors sit at torch.Tensor only
+    assert doors == []
+    xt = torch.tensor(X)
+    assert _torch.DOORS["kl_div"](xt, torch.nn.Parameter(xt)) is None
 
 
 def test_door_tables_know_torch_only(monkeypatch):
     table = _common.DoorTable("nll_loss")
     assert table[np.ndarray] is None and table[list] is None
     assert table[torch.Tensor] is _torch.DOORS["nll_loss"]
-    assert table[torch.nn.Parameter] is _torch.DOORS["nll_loss"]  # which refuses subclasses
+    assert table[torch.nn.Parameter] is None  # subclasses keep torch's dispatch
     monkeypatch.setattr(_common, "NATIVE", {})
     assert _common.DoorTable("nll_loss")[torch.Tensor] is None
 

@@ -145,9 +145,11 @@ def door_table(loss: str) -> DoorTable:
 
 
 def _find_door(kind: type, loss: str) -> Callable[..., Any] | None:
+    """torch's door for ``torch.Tensor`` itself; subclasses (``nn.Parameter``, tensor-likes
+    with their own ``__torch_function__``) take the full path."""
     torch = sys.modules.get("torch")  # a torch tensor exists only once torch is imported
     module = NATIVE.get("torch")
-    if torch is None or module is None or not issubclass(kind, torch.Tensor):
+    if torch is None or module is None or kind is not torch.Tensor:
         return None
     return getattr(importlib.import_module(module), "DOORS", {}).get(loss)
 
