@@ -92,3 +92,54 @@ def test_counts_entropy_finish_accepts_entries_above_one(name):
     for i in range(2):
         want = oracle(name, p[i], None if name == "entropy" else q[i])
         assert_close(float(got[i]), want, rtol=1e-10)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("shape", [(700, 3), (40, 30), (3, 500), (5, 7, 20)])
+@pytest.mark.parametrize("name", ["entropy", "cross_entropy", "kl_divergence", "js_divergence"])
+def test_first_axis_is_reduced_in_place_and_agrees_with_the_generic_path(name, shape, dtype,
+                                                                         monkeypatch):
+    """Along axis 0 the tiles follow the outcomes (no transposing copy); same values as the
+    generic path on the same layout."""
+    rng = np.random.default_rng(sum(shape))
+    p = rng.random(shape).astype(dtype)
+    q = rng.random(shape).astype(dtype)
+    p[1] = 0  # an outcome with no mass in p
+    args = (p,) if name == "entropy" else (p, q)
+    pr = prepare(*args, *([] if name != "entropy" else [None]), 0, "probs", "probs", True)
+    assert not pr.p.flags.c_contiguous and _blocked._contiguous(pr.p) is pr.p
+    got = _blocked_value(name, *args, axis=0) if name != "entropy" else \
+        _blocked_value(name, p, axis=0)
+    monkeypatch.setattr(_blocked, "MIN_BLOCKED", 1 << 62)
+    want = _evaluate(prepare(*args, *([] if name != "entropy" else [None]), 0, "probs",
+                             "probs", True), (name,))[name]
+    np.testing.assert_allclose(got, want, rtol=1e-12 if dtype == np.float64 else 2e-5)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("name", ["kl_divergence", "js_divergence", "entropy"])
+def test_whole_row_tiles_finish_every_row_to_the_contract(name, dtype):
+    """Short rows are finished inside their tile; the rows a single pass rejects (nearly
+    identical pairs, a dominant entry, float32 rows of small KL) are redone there."""
+    rng = np.random.default_rng(5)
+    p = rng.random((300, 4)).astype(dtype)
+    q = rng.random((300, 4)).astype(dtype)
+    q[::3] = p[::3] * (1 + (1e-3 if dtype == np.float32 else 1e-7)
+                       * rng.standard_normal((100, 4))).astype(dtype)
+    p[1] = [1.0, 1e-20, 2e-20, 0.0]  # one dominant entry
+    q[1] = [1.0, 3e-20, 1e-20, 5e-21]
+    got = _blocked_value(name, p, None if name == "entropy" else q)
+    for i in range(0, 300, 7):
+        want = oracle(name, p[i].astype(np.float64),
+                      None if name == "entropy" else q[i].astype(np.float64))
+        assert_close(float(got[i]), want, rtol=RTOL[dtype], atol=1e-300)
+
+
+def test_entropy_alone_finds_zeros_and_negatives_without_a_minimum_pass():
+    p = np.random.default_rng(2).random((10, 100))
+    p[3, 17] = 0.0
+    got = _blocked_value("entropy", p)
+    assert_close(float(got[3]), oracle("entropy", p[3]), rtol=1e-10)
+    p[6, 40] = -1.0
+    with pytest.raises(ValueError, match=r"p has a negative entry at position \(6, 40\)"):
+        _blocked_value("entropy", p)

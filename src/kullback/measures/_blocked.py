@@ -25,6 +25,7 @@ with the raw sums of the measures that have a ``raw_finish``) and, when needed,
 from __future__ import annotations
 
 import functools
+import math
 import os
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -92,11 +93,15 @@ def _as_rows(x: np.ndarray) -> np.ndarray | None:
 
 def _tiles(rows: int, n: int, tile: int, columns: bool) -> list[tuple[int, int, int, int]]:
     """``(r0, r1, c0, c1)`` of every tile: runs along memory, rows (or, for ``columns``,
-    outcomes) split only when one is longer than a tile."""
+    outcomes) split only when one is longer than a tile; in row order, so that a worker's
+    run of tiles covers a run of rows."""
     if columns:  # stored outcome by outcome: a tile is a block of rows for a few outcomes
+        if _whole_columns(n, tile):  # or for every outcome, each a run of >= 64 rows
+            per = tile // n
+            return [(r, min(r + per, rows), 0, n) for r in range(0, rows, per)]
         if rows >= tile:
-            return [(r, min(r + tile, rows), c, c + 1) for c in range(n)
-                    for r in range(0, rows, tile)]
+            return [(r, min(r + tile, rows), c, c + 1) for r in range(0, rows, tile)
+                    for c in range(n)]
         per = max(1, tile // rows)
         return [(0, rows, c, min(c + per, n)) for c in range(0, n, per)]
     if n >= tile:
@@ -113,6 +118,28 @@ def _by_columns(flat: Sequence[np.ndarray | None]) -> bool:
         and a.flags.f_contiguous
 
 
+def _plan(arrays: Sequence[np.ndarray]) -> tuple[list[np.ndarray | None], int, bool]:
+    """The operands as (rows, n) views (None: a broadcast view that needs gathering), the
+    tile size, and whether the tiles follow the outcomes (see :func:`_by_columns`)."""
+    flat = [_as_rows(a) for a in arrays]
+    return flat, _tile_size(arrays[0].size), _by_columns(flat)
+
+
+def _whole_columns(n: int, tile: int) -> bool:
+    """Whether tiles of an outcome-major input hold whole rows: runs of at least 64 rows of
+    each of the ``n`` outcomes fit in a tile."""
+    return 64 * n <= tile
+
+
+def _whole_rows(arrays: Sequence[np.ndarray]) -> bool:
+    """Whether every tile of :func:`_run` holds whole rows (rows shorter than a tile, or
+    short enough outcome-major ones): each tile then knows its rows' totals and can finish
+    them."""
+    _, tile, columns = _plan(arrays)
+    n = arrays[0].shape[-1]
+    return _whole_columns(n, tile) if columns else n < tile
+
+
 def _run(
     arrays: Sequence[np.ndarray],
     work: Callable[[TileNamespace, list[np.ndarray]], list[np.ndarray]],
@@ -126,9 +153,7 @@ def _run(
     n = shape[-1]
     lead = shape[:-1]
     rows = int(np.prod(lead, dtype=np.int64))
-    flat = [_as_rows(a) for a in arrays]
-    tile = _tile_size(rows * n)
-    columns = _by_columns(flat)
+    flat, tile, columns = _plan(arrays)
 
     def take(a: np.ndarray, f: np.ndarray | None, r0: int, r1: int, c0: int, c1: int):
         if f is not None:
@@ -138,24 +163,50 @@ def _run(
     tiles = _tiles(rows, n, tile, columns)
     k = min(_workers(), len(tiles))
     bounds = [len(tiles) * i // k for i in range(k + 1)]
+    whole = _whole_columns(n, tile) if columns else n < tile  # tiles of whole rows: in place
+    dtype = arrays[0].dtype
+    out = [(np.empty if whole else np.zeros)(rows, dtype=dtype) for _ in range(n_out)]
 
-    def job(i: int) -> list[np.ndarray]:
-        acc = [np.zeros(rows, dtype=arrays[0].dtype) for _ in range(n_out)]
-        ns = TileNamespace(arrays[0].dtype)
+    def job(i: int) -> tuple[int, list[np.ndarray]]:
+        mine = tiles[bounds[i] : bounds[i + 1]]
+        lo = min(t[0] for t in mine)  # the worker's rows: its own partial sums (a row split
+        hi = max(t[1] for t in mine)  # across workers gets a share from each)
+        acc = out if whole else [np.zeros(hi - lo, dtype=dtype) for _ in range(n_out)]
+        shift = 0 if whole else lo
+        ns = TileNamespace(dtype)
+        # rows of a few outcomes are gathered outcome by outcome: every operation then runs
+        # along memory (a column of a row-major tile is read across cache lines)
+        gather = [np.empty((n, mine[0][1] - mine[0][0]), dtype=dtype) for _ in arrays] \
+            if whole and not columns and n <= _SHORT else None
         with np.errstate(all="ignore"):
-            for r0, r1, c0, c1 in tiles[bounds[i] : bounds[i + 1]]:
-                ns.reset((r1 - r0, c1 - c0), columns)
+            for r0, r1, c0, c1 in mine:
+                ns.reset((r1 - r0, c1 - c0), columns or gather is not None)
                 pieces = [take(a, f, r0, r1, c0, c1) for a, f in zip(arrays, flat, strict=True)]
+                if gather is not None:
+                    pieces = [_gathered(g, x) for g, x in zip(gather, pieces, strict=True)]
                 for j, part in enumerate(work(ns, pieces)):
-                    acc[j][r0:r1] += part
-        return acc
+                    if whole:
+                        acc[j][r0:r1] = part
+                    else:
+                        acc[j][r0 - shift : r1 - shift] += part
+        return lo, acc
 
     partials = [job(0)] if k == 1 else list(_pool().map(job, range(k)))
-    out = partials[0]
-    for extra in partials[1:]:
-        for j in range(n_out):
-            out[j] = out[j] + extra[j]
+    if not whole:
+        for lo, acc in partials:  # in a fixed order: the result does not depend on timing
+            for j in range(n_out):
+                out[j][lo : lo + acc[j].shape[0]] += acc[j]
     return [o.reshape(lead) for o in out]
+
+
+_SHORT = 16
+
+
+def _gathered(buffer: np.ndarray, tile: np.ndarray) -> np.ndarray:
+    """``tile`` copied into ``buffer`` (outcome-major), returned as a (rows, n) view."""
+    view = buffer[:, : tile.shape[0]].T
+    np.copyto(view, tile)
+    return view
 
 
 def one_pass(
@@ -163,39 +214,143 @@ def one_pass(
 ) -> dict[str, Any]:
     """Masses, minima and the raw (unnormalised) sums, in a single pass over the input.
 
-    Returns row sums ``sp`` (and ``sq``), global minima ``min_p`` (``min_q``), the global
-    maxima ``max_p`` (``max_q``) where a finishing step needs them, and for each measure with
-    a ``raw_finish`` its tile kernel's row sums on the unnormalised operands (under the
-    measure's name). One pass reads the input once, which matters: the logarithms run on
-    every core, but memory bandwidth is shared.
+    Returns row sums ``sp`` (and ``sq``), global minima ``min_p`` (``min_q``) and for each
+    measure with a ``raw_finish`` its single-pass kernel's row sums on the unnormalised
+    operands (under the measure's name). One pass reads the input once, which matters: the
+    logarithms run on every core, but memory bandwidth is shared.
+
+    Where every tile holds whole rows (``finished`` is then True in the result), each tile
+    also finishes its rows: the sums of the normalised terms of *every* measure, the rows a
+    finish rejects recomputed at once from the tile in cache (see :func:`_finish_tile`), so
+    that no second pass and no per-row work over the whole batch follows.
+
+    Entropy alone needs no minimum: its kernel's sum is finite exactly when every entry is
+    positive and finite (a zero or a negative entry gives NaN), so only a tile whose sum is
+    not finite is searched for its minimum and summed again with the careful kernel; there
+    the reported minimum is +inf when every entry was seen to be positive.
     """
     arrays = [p] if q is None else [p, q]
-    stats: list[tuple[float, ...]] = []
-    raw = [m for m in measures if m.raw_finish is not None]
-    # the largest entries bound the raw sums' terms of the other sign (counts above 1)
-    tops = [any(m.name == "entropy" for m in raw), any(m.name == "cross_entropy" for m in raw)]
+    stats: list[list[float]] = []
+    whole = _whole_rows(arrays)
+    raw = [m for m in measures if m.raw_finish is not None or whole]
+    # the minima choose each tile's kernel when q is read; without a raw sum (a JS-only
+    # call) they come from the second pass instead
+    upfront = (bool(raw) and q is not None) or (minima and not raw)
+    ratios = any(m.raw_tile is not None for m in raw)  # kernels that divide q by p
 
     def work(ns: TileNamespace, tiles: list[np.ndarray]) -> list[np.ndarray]:
-        # the minima also choose each tile's fast path, so they are computed whenever a raw
-        # sum is; without one (a JS-only call) they come from the second pass instead
-        mins = [float(t.min()) for t in tiles] if minima or raw else [0.0] * len(tiles)
-        maxs = [float(t.max()) if want else np.inf for t, want in zip(tiles, tops, strict=False)]
-        stats.append((*mins, *maxs))
         out = [rowsum(t) for t in tiles]
-        out += [m.tile(ns, *tiles[: m.arity], min(mins[: m.arity]) <= 0) for m in raw]
-        return out
+        mins = [float(t.min()) for t in tiles] if upfront else [np.inf] * len(tiles)
+        careful = min(mins) <= 0 or (ratios and _extreme_ratio(mins, out))
+        single = [m for m in raw if m.raw_finish is not None]
+        sums = [(m.raw_tile or m.tile)(ns, *tiles[: m.arity], careful) for m in single]
+        if not upfront and sums and not math.isfinite(
+                sum(float(np.add.reduce(x)) for x in sums)):
+            mins = [float(t.min()) for t in tiles]
+            sums = [(m.raw_tile or m.tile)(ns, *tiles[: m.arity], True) for m in single]
+        stats.append(mins)
+        if whole:
+            named = {m.name: x for m, x in zip(single, sums, strict=True)}
+            sums = _finish_tile(ns, raw, tiles, out, named)
+        return out + sums
 
     sums = _run(arrays, work, len(arrays) + len(raw))
     k = len(arrays)
     res: dict[str, Any] = {"sp": sums[0], "min_p": min(s[0] for s in stats),
-                           "max_p": max(s[k] for s in stats)}
+                           "finished": whole}
     if q is not None:
         res["sq"] = sums[1]
         res["min_q"] = min(s[1] for s in stats)
-        res["max_q"] = max(s[k + 1] for s in stats)
     for m, r in zip(raw, sums[k:], strict=True):
         res[m.name] = r
     return res
+
+
+def _finish_tile(ns: TileNamespace, measures: Sequence[Measure], tiles: list[np.ndarray],
+                 totals: list[np.ndarray], raw: dict[str, np.ndarray]) -> list[np.ndarray]:
+    """Sums of each measure's normalised terms on a tile of whole rows (``totals`` are their
+    totals): a single-pass measure finished from its ``raw`` sums; the rows it rejects, and
+    every row of a measure without a single pass, by the exact kernels on the tile's rows
+    (:func:`_exact_rows`). A measure ``composed_of`` others keeps its NaN rows (the caller
+    composes them)."""
+    sp, sq = totals[0], totals[1] if len(totals) == 2 else None
+    out = []
+    for m in measures:
+        if m.name not in raw:
+            out.append(_exact_tile_rows(ns, m, tiles, sp, sq))
+            continue
+        value = m.raw_finish(raw[m.name], RawTotals(sp, sq))
+        bad = np.isnan(value)
+        if not m.composed_of and bad.any():
+            idx = np.flatnonzero(bad)
+            rows = [t[idx] for t in tiles[: m.arity]]
+            rsp, rsq = sp[idx], None if sq is None else sq[idx]
+            if value.dtype == np.float32:  # float64 vouches for far more rows, at once
+                value[idx] = _single_pass_rows(m, [r.astype(np.float64) for r in rows])
+            elif m.raw_sum is not None:  # entropy: a dominant entry is compensated there
+                value[idx] = _exact_rows(m, rows, rsp, rsq)
+            else:
+                sub = TileNamespace(rows[0].dtype)
+                sub.reset(rows[0].shape)
+                value[idx] = _exact_tile_rows(sub, m, rows, rsp, rsq)
+        out.append(value)
+    return out
+
+
+def _single_pass_rows(m: Measure, rows: list[np.ndarray]) -> np.ndarray:
+    """``m`` on a few whole rows (float64 copies of float32 rows that the float32 single pass
+    rejected): the single pass again, its rejected rows by the generic kernels."""
+    ns = TileNamespace(rows[0].dtype)
+    ns.reset(rows[0].shape)
+    totals = [rowsum(r) for r in rows]
+    careful = min(float(r.min()) for r in rows) <= 0 or (
+        len(rows) == 2 and _extreme_ratio([float(r.min()) for r in rows], totals))
+    raw = {m.name: (m.raw_tile or m.tile)(ns, *rows[: m.arity], careful)}
+    return _finish_tile(ns, [m], rows, totals, raw)[0]
+
+
+def _exact_tile_rows(ns: TileNamespace, m: Measure, tiles: list[np.ndarray], sp: np.ndarray,
+                     sq: np.ndarray | None) -> np.ndarray:
+    """A measure without a single pass on a tile of whole rows: its tile kernel on the rows
+    scaled (or normalised) by their own totals, in the tile's buffers."""
+    inv_p = (1.0 / sp)[:, None]
+    if sq is None:
+        return _exact_tile(ns, [m], tiles[0], None, inv_p, None, None, [])[0]
+    fp, fq, total, _ = _kernels.pair_factors(np, sp, sq)
+    value = _exact_tile(ns, [m], tiles[0], tiles[1], inv_p, (1.0 / sq)[:, None],
+                        [fp[:, None], fq[:, None]], [])[0]
+    if not m.homogeneous:
+        return value
+    value = value / total
+    # scaling rounds each entry by eps, which is most of q - p for nearly identical rows:
+    # those (a divergence below about (2**14 eps)**2) take the generic kernels, which
+    # recover the exact difference
+    near = np.flatnonzero(~(value >= _NEAR[value.dtype]))
+    if near.size:
+        value[near] = _exact_rows(m, [t[near] for t in tiles], sp[near], sq[near])
+    return value
+
+
+_NEAR = {np.dtype(np.float64): 2.0**-26, np.dtype(np.float32): 2.0**-10}
+
+
+def _exact_rows(m: Measure, rows: list[np.ndarray], sp: np.ndarray,
+                sq: np.ndarray | None) -> np.ndarray:
+    """Sums of ``m``'s normalised terms on a few whole rows (copies) that a single pass could
+    not vouch for, by the generic path's kernels (the reference: a series for nearly
+    identical inputs, the normalisers' rounding removed, a dominant entry compensated)."""
+    from kullback.measures.discrete import _term_sums  # the generic path (imports this one)
+
+    q = rows[1] if len(rows) == 2 else None
+    return _term_sums(np, (m.name,), rows[0], q, sp[:, None],
+                      None if sq is None else sq[:, None])[0]
+
+
+def _extreme_ratio(mins: list[float], sums: list[np.ndarray]) -> bool:
+    """Whether a ratio ``q/p`` of the tile may leave ``[2**-half, 2**half]``: bounded by the
+    smallest entry over the largest row total (no entry exceeds its row's total)."""
+    half = 2.0 ** (512 if sums[0].dtype == np.float64 else 64)
+    return bool(mins[1] * half < float(np.max(sums[0])) or mins[0] * half < float(np.max(sums[1])))
 
 
 def term_sums(
@@ -224,35 +379,18 @@ def term_sums(
 
     arrays = [p, column(1.0 / sp)]
     total = None
-    scale_p = scale_q = False
     if q is not None:
         fp, fq, total, _ = _kernels.pair_factors(np, sp, sq)  # the caller checked all are fine
-        scale_p, scale_q = bool(np.any(fp != 1)), bool(np.any(fq != 1))
+        scale = (bool(np.any(fp != 1)), bool(np.any(fq != 1)))
         arrays += [q, column(fp), column(fq), column(1.0 / sq)]
 
-    def normalised(ns: TileNamespace, tiles: list[np.ndarray]) -> list[np.ndarray]:
-        P = ns.multiply(tiles[0], tiles[1][:, :1])
-        return [P] if q is None else [P, ns.multiply(tiles[2], tiles[5][:, :1])]
-
-    def scaled(ns: TileNamespace, tiles: list[np.ndarray]) -> list[np.ndarray]:
-        A = ns.multiply(tiles[0], tiles[3][:, :1]) if scale_p else tiles[0]
-        B = ns.multiply(tiles[2], tiles[4][:, :1]) if scale_q else tiles[2]
-        return [A, B]
-
     def work(ns: TileNamespace, tiles: list[np.ndarray]) -> list[np.ndarray]:
-        out = []
-        operands: dict[bool, tuple[list[np.ndarray], list[float]]] = {}
-        for m in measures:
-            homogeneous = m.homogeneous and q is not None
-            if homogeneous not in operands:
-                ops = (scaled if homogeneous else normalised)(ns, tiles)
-                lows = [float(ns.min(a)) for a in ops]
-                minima.append((lows[0], lows[-1]))
-                operands[homogeneous] = (ops, lows)
-            ops, lows = operands[homogeneous]
-            zero = min(lows[: m.arity]) < np.finfo(p.dtype).tiny
-            out.append(m.tile(ns, *ops[: m.arity], zero))
-        return out
+        if q is None:
+            return _exact_tile(ns, measures, tiles[0], None, tiles[1][:, :1], None, None,
+                               minima)
+        factors = [tiles[i][:, :1] if on else None for i, on in zip((3, 4), scale, strict=True)]
+        return _exact_tile(ns, measures, tiles[0], tiles[2], tiles[1][:, :1], tiles[5][:, :1],
+                           factors, minima)
 
     minima: list[tuple[float, float]] = []
     sums = _run(arrays, work, len(measures))
@@ -261,6 +399,40 @@ def term_sums(
     out = {m.name: s for m, s in zip(measures, sums, strict=True)}
     out["min_p"] = min((m[0] for m in minima), default=0.0)  # the factors are positive:
     out["min_q"] = min((m[1] for m in minima), default=0.0)  # signs are those of p and q
+    return out
+
+
+def _exact_tile(ns: TileNamespace, measures: Sequence[Measure], p: np.ndarray,
+                q: np.ndarray | None, inv_p: np.ndarray, inv_q: np.ndarray | None,
+                factors: list[np.ndarray | None] | None,
+                minima: list[tuple[float, float]]) -> list[np.ndarray]:
+    """Row sums of each measure's tile kernel on one tile, given its rows' normalisers.
+
+    ``inv_p``, ``inv_q`` are the rows' ``1/S`` (columns); ``factors`` scale ``p`` and ``q``
+    to a common total for the homogeneous measures (None: a factor of 1 on every row), whose
+    sums the caller divides by that total. The minima of the operands are appended to
+    ``minima`` (for validation).
+    """
+    def operands(homogeneous: bool) -> list[np.ndarray]:
+        if homogeneous:
+            assert q is not None and factors is not None
+            return [x if f is None else ns.multiply(x, f)
+                    for x, f in zip((p, q), factors, strict=True)]
+        P = ns.multiply(p, inv_p)
+        return [P] if q is None else [P, ns.multiply(q, inv_q)]
+
+    out = []
+    seen: dict[bool, tuple[list[np.ndarray], list[float]]] = {}
+    for m in measures:
+        homogeneous = m.homogeneous and q is not None
+        if homogeneous not in seen:
+            ops = operands(homogeneous)
+            lows = [float(ns.min(a)) for a in ops]
+            minima.append((lows[0], lows[-1]))
+            seen[homogeneous] = (ops, lows)
+        ops, lows = seen[homogeneous]
+        zero = min(lows[: m.arity]) < np.finfo(p.dtype).tiny
+        out.append(m.tile(ns, *ops[: m.arity], zero))
     return out
 
 
@@ -308,14 +480,16 @@ def evaluate(pr: Prepared, measures: Sequence[Measure]) -> dict[str, Any] | None
             check_masses("q", pr.q_orig, sq, xp, minimum=first["min_q"] if raw else 0.0)
     if q is not None and not _all_direct(sp, sq):
         return None  # totals far apart or near the float range: the generic path (log space)
-    totals = RawTotals(sp, sq, first["max_p"], first.get("max_q", np.inf))
+    if first["finished"]:
+        return {m.name: first[m.name] for m in measures}
+    totals = RawTotals(sp, sq)
     out: dict[str, Any] = {}
     with np.errstate(all="ignore"):
         for m in raw:
             out[m.name] = m.raw_finish(first[m.name], totals)  # NaN: rows to redo
         rest = [m for m in measures if m.name not in out]
         if rest:
-            if any(m.raw_sum is not None for m in rest) and _dominant(p, first["max_p"], sp):
+            if any(m.raw_sum is not None for m in rest) and _dominant(p, np.inf, sp):
                 return None  # a row holds one dominant entry: the generic path compensates it
             second = term_sums(rest, p, q, sp, sq)
             if pr.validate and not raw:

@@ -96,6 +96,11 @@ class Measure:
         The blocked driver's tile kernel ``tile(ns, A[, B], has_zero) -> row sums`` of the same
         terms. ``None`` opts out explicitly: the measure is then always evaluated by the
         generic path, whatever the input size.
+    raw_tile : callable or None
+        The tile kernel of the single pass (on unnormalised operands) when it differs from
+        ``tile``: ``raw_tile(ns, A[, B], careful)``, with ``careful`` set on a tile holding a
+        zero or ratios near the float range. KL's single pass sums ``p log(q/p)`` (three
+        operations a tile) and is finished from the totals; ``tile`` keeps the Bregman terms.
     raw_finish : callable or None
         The blocked driver's single-pass shortcut: the tile kernel runs on the *unnormalised*
         operands together with the totals, and ``raw_finish(raw, totals)`` (a
@@ -131,6 +136,7 @@ class Measure:
     takes_difference: bool = False
     total_correction: Callable[[Any, Any], Any] | None = None
     tile: Callable[..., Any] | None = None
+    raw_tile: Callable[..., Any] | None = None
     raw_finish: Callable[..., Any] | None = None
     fast: Mapping[str, Callable[..., Any]] = field(default_factory=dict)
     params: tuple[str, ...] = ()
@@ -198,6 +204,7 @@ register(Measure(
     takes_difference=True,
     total_correction=_kernels.log1pmx,
     tile=_tiles.tile_kl,
+    raw_tile=_tiles.tile_log_ratio,
     raw_finish=_tiles.finish_raw_kl,
 ))
 register(Measure(

@@ -10,6 +10,7 @@ the generic one's.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -28,6 +29,7 @@ __all__ = [
     "tile_entropy",
     "tile_js",
     "tile_kl",
+    "tile_log_ratio",
 ]
 
 
@@ -269,18 +271,11 @@ def tile_cross_entropy(ns: TileNamespace, A: np.ndarray, B: np.ndarray,
 
 @dataclass(frozen=True)
 class RawTotals:
-    """What the single pass knows of each row besides the raw sums: the totals ``sp``, ``sq``
-    and (per row or for the whole call) the largest entries ``top_p``, ``top_q``."""
+    """What the single pass knows of each row besides the raw sums: the totals ``sp`` (and
+    ``sq``)."""
 
     sp: Any
     sq: Any = None
-    top_p: Any = np.inf
-    top_q: Any = np.inf
-
-
-def _log_plus(x: Any) -> Any:
-    """``max(log x, 0)``: what the entries above 1 add to ``sum |p log x|`` per unit of mass."""
-    return np.log(np.maximum(x, 1.0))
 
 
 def _normal(s: np.ndarray) -> np.ndarray:
@@ -289,59 +284,114 @@ def _normal(s: np.ndarray) -> np.ndarray:
     return s >= 2.0 ** -_HALF[s.dtype]
 
 
+def _extent(x: np.ndarray) -> float:
+    """``max |x|`` (NaN if any ``x`` is)."""
+    return max(float(np.max(x)), -float(np.min(x)))
+
+
+def _threshold(fixed: float, dtype: np.dtype) -> float:
+    """The smallest value accepted when its error bound is ``8 (value + fixed)`` units of
+    eps: ``8 eps (v + fixed) <= tol v`` (NaN if ``fixed`` is)."""
+    eps, tol = _EPS[dtype], _TOL[dtype]
+    return 8.0 * eps * fixed / (tol - 8.0 * eps)
+
+
+def _above(value: np.ndarray, low: float) -> np.ndarray:
+    """``value`` where it is at least ``low`` (+inf included), NaN elsewhere (and NaN)."""
+    return np.where(value >= low, value, np.nan)
+
+
 def _accepted(value: np.ndarray, bound: Any, fine: Any, dtype: np.dtype) -> np.ndarray:
     """``value`` on the rows where it is within the contract (see :func:`_rows_ok`), NaN on
     the others (the caller recomputes them)."""
     return np.where(_rows_ok(value, bound, dtype) & fine, value, np.nan)
 
 
+def _room(s: np.ndarray, dtype: np.dtype) -> tuple[bool, float]:
+    """Whether every total is normal enough (``>= 2**-half``) and leaves room for a product
+    with a logarithm (``|log x| < 2**11``) below the overflow; and the largest ``|log s|``."""
+    lo, hi = float(np.min(s)), float(np.max(s))
+    ok = 2.0 ** -_HALF[dtype] <= lo and hi <= float(np.finfo(dtype).max) * 2.0**-11
+    return ok, max(abs(math.log(lo)), abs(math.log(hi))) if ok else math.inf
+
+
 def finish_raw_entropy(raw: np.ndarray, tot: RawTotals) -> np.ndarray:
     """The sum of the normalised terms (``-H``) from the raw sum ``sum p log p`` of
-    unnormalised ``p``: ``H = log S + t``, ``t = -raw/S``; NaN on rows where that is not
+    unnormalised ``p``: ``H = log S - t``, ``t = raw/S``; NaN on rows where that is not
     within the contract (the caller recomputes them with the exact normalisers).
 
     The raw sum errs by a few ``eps sum |p log p|``, and ``sum |p log p| <= |raw| + 2 S
-    log+(max p)`` (the entries above 1, counts, are the terms of the other sign); a row is
-    accepted when that error, with ``log S``'s, is far below ``H``.
+    log+(max p)`` (the entries above 1, counts, are the terms of the other sign; ``max p``
+    is at most ``S``), so with ``|t| <= H + |log S|`` the error is a few
+    ``eps (H + 4 |log S| + 1)``: one threshold from the largest ``|log S|`` decides.
     """
     sp = tot.sp
-    log_s, t = np.log(sp), -raw / sp
-    h = log_s + t
-    bound = 8.0 * (np.abs(log_s) + np.abs(t) + 2.0 * _log_plus(tot.top_p) + 1.0)
-    return -_accepted(h, bound, _normal(sp), np.dtype(sp.dtype))
+    dtype = np.dtype(sp.dtype)
+    h = np.log(sp) - raw / sp
+    ok, big = _room(sp, dtype)
+    if ok:
+        return -_above(h, _threshold(4.0 * big + 1.0, dtype))
+    big = 4.0 * np.abs(np.log(sp)) + 1.0
+    return -_accepted(h, 8.0 * (h + big), _normal(sp), dtype)
 
 
 def finish_raw_cross_entropy(raw: np.ndarray, tot: RawTotals) -> np.ndarray:
     """The sum of the normalised terms (``-H(P, Q)``) from the raw ``sum p log q``:
     ``H(P, Q) = log S_q - raw/S_p``; NaN where that is not within the contract.
 
-    The terms ``-P log Q`` are of one sign, so the value is far above its rounding
-    (``eps (|log S_q| + |raw|/S_p + 2 log+ max q)``) except for a nearly one-hot pair whose
-    cross-entropy is nearly 0; those rows are NaN (the caller takes ``H + KL`` there). A raw
-    sum of -inf (``p > 0 = q``) is a cross-entropy of +inf, unless it overflowed: rows whose
-    ``S_p`` times a logarithm may overflow are NaN too.
+    The terms ``-P log Q`` are of one sign, so the value is far above its rounding (a few
+    ``eps (H(P, Q) + 4 |log S_q| + 1)``, as for the entropy) except for a nearly one-hot
+    pair whose cross-entropy is nearly 0; those rows are NaN (the caller takes ``H + KL``
+    there). A raw sum of -inf (``p > 0 = q``) is a cross-entropy of +inf, when no product
+    can have overflowed (``S_p`` leaves room); otherwise NaN too.
     """
     sp, sq = tot.sp, tot.sq
     dtype = np.dtype(sp.dtype)
-    log_s, t = np.log(sq), -raw / sp
-    ce = log_s + t
-    bound = 8.0 * (np.abs(log_s) + np.abs(t) + 2.0 * _log_plus(tot.top_q) + 1.0)
-    room = sp <= np.finfo(dtype).max * 2.0**-11  # |log q| < 2**10: no product overflows
-    ce = np.where((raw == -np.inf) & room, np.inf, _accepted(ce, bound, _normal(sp) & room,
-                                                             dtype))
+    ce = np.log(sq) - raw / sp
+    ok, _ = _room(sp, dtype)
+    fine_q, big = _room(sq, dtype)
+    if ok and fine_q:
+        return -_above(ce, _threshold(4.0 * big + 1.0, dtype))
+    big = 4.0 * np.abs(np.log(sq)) + 1.0
+    fits = sp <= np.finfo(dtype).max * 2.0**-11  # |log q| < 2**11: no product overflows
+    ce = np.where((raw == -np.inf) & fits, np.inf,
+                  _accepted(ce, 8.0 * (ce + big), _normal(sp) & fits, dtype))
     return -ce
 
 
 def finish_raw_kl(raw: np.ndarray, tot: RawTotals) -> np.ndarray:
-    """KL from the raw Bregman sum of unnormalised ``(p, q)``: ``raw/S_p - phi(S_q/S_p)``.
+    """KL from the raw ``sum p log(q/p)`` of unnormalised ``(p, q)``:
+    ``KL = log(S_q/S_p) - raw/S_p``; NaN where that is not within the contract.
 
-    ``phi(c) = c - 1 - log c >= 0`` is what the unnormalised sum adds. The raw tile sums err
-    by at most a few ``eps (S_p + S_q)``; a row is accepted where that (in units of ``S_p``),
-    plus the rounding of the subtraction, is far below the result; NaN elsewhere (the caller
-    recomputes those rows with the exact normalisers).
+    Each term errs by a few ``eps p (1 + |log(q/p)|)``, and ``sum P |log(Q/P)| <= KL + 2``
+    (the terms with ``Q > P`` add at most ``2 sum (Q - P)^+ <= 2``), so the error is a few
+    ``eps (KL + 3 + 2 |log(S_q/S_p)|)``: a row is accepted where that is far below its KL.
+    Nearly identical inputs (KL below about ``2**-12`` in float64, ``0.2`` in float32) are
+    NaN: the caller recomputes them with the Bregman terms (a series near ``q = p``). A raw
+    sum of -inf (``p > 0 = q``) is a KL of +inf, unless a product may have overflowed.
     """
     sp, sq = tot.sp, tot.sq
-    offset = _kernels.log1pmx(np, (sq - sp) / sp)  # phi(sq/sp), accurate when sq ~ sp
-    kl = raw / sp - offset
-    bound = 16.0 * (sp + sq) / sp + 4.0 * offset
-    return np.where(_rows_ok(kl, bound, np.dtype(sp.dtype)), np.maximum(kl, 0.0), np.nan)
+    dtype = np.dtype(sp.dtype)
+    log_c = np.log(sq / sp)  # the caller checked that the totals are within 2**half
+    kl = log_c - raw / sp
+    ok, _ = _room(sp, dtype)
+    if ok:
+        return _above(kl, _threshold(3.0 + 2.0 * max(float(np.max(log_c)),
+                                                     -float(np.min(log_c))), dtype))
+    fits = sp <= np.finfo(dtype).max * 2.0**-11
+    bound = 8.0 * (kl + 3.0 + 2.0 * np.abs(log_c))
+    return np.where((raw == -np.inf) & fits, np.inf,
+                    _accepted(kl, bound, _normal(sp) & fits, dtype))
+
+
+def tile_log_ratio(ns: TileNamespace, A: np.ndarray, B: np.ndarray,
+                   careful: bool) -> np.ndarray:
+    """Row sums of ``A log(B/A)`` (0 where ``A = 0``, -inf where ``A > 0 = B``): a division,
+    a log and a fused multiply-sum. A ``careful`` tile (a zero, or a ratio that may leave the
+    normal range) takes ``log B - log A`` instead, on the positive entries."""
+    if not careful:
+        return _rowdot(A, ns.log(ns.divide(B, A)))
+    pos = ns.greater(A, 0.0)
+    lb = ns.log(ns.where(pos, B, 1.0))   # B = 0 under A > 0: -inf, an infinite KL
+    la = ns.log(ns.where(pos, A, 1.0))
+    return rowsum(ns.where(pos, ns.multiply(A, ns.subtract(lb, la)), 0.0))
