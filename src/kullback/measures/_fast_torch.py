@@ -165,8 +165,8 @@ def _outside(*totals: Any) -> Any:
 def _entropy(ops: Any, p: Any, q: Any, axis: int, zeros: bool, keep: bool) -> tuple:
     """``H = log S_p - A/S_p``, ``A = sum p log p``. ``sum |p log p| <= S_p (H + |log S_p|)``
     bounds the cancellation (a dominant entry: small ``H``)."""
-    sp = ops.total(p, axis)
     lp = ops.floor(ops.log(p), zeros)
+    sp = ops.total(p, axis)  # right after a pass that read p: in cache
     a = ops.dot(p, lp, axis, keep) / sp
     lsp = ops.log(sp)
     h = lsp - a
@@ -182,9 +182,11 @@ def _cross_entropy(ops: Any, p: Any, q: Any, axis: int, zeros: bool, keep: bool)
     """``H(P, Q) = log S_q - B/S_p``, ``B = sum p log q``; ``sum |p log q| <= S_p (H(P, Q) +
     |log S_q|)``. Zeros of ``p`` need no floor (``log q`` is finite); a zero of ``q`` makes its
     row NaN or infinite, as does a negative ``q``."""
-    sp, sq = ops.total(p, axis), ops.total(q, axis)
     lq = ops.log(q)
-    b = ops.dot(p, lq, axis, keep) / sp
+    sq = ops.total(q, axis)  # each operand summed right after a pass that read it: in cache
+    b = ops.dot(p, lq, axis, keep)
+    sp = ops.total(p, axis)
+    b = b / sp
     lsq = ops.log(sq)
     ce = lsq - b
     return ce, 1.0 + ce + 2.0 * abs(lsq) + _outside(sp, sq), (sp, sq, b, lq) if keep else ()
@@ -201,8 +203,9 @@ def _kl(ops: Any, p: Any, q: Any, axis: int, zeros: bool, keep: bool) -> tuple:
     absolute sum is at most ``|A| + 2 S_q`` (``p log(q/p) <= q - p``), which bounds the
     cancellation (nearly identical inputs: small KL). An entry negative in both operands
     (a positive ratio) is found by the sign check of ``q``."""
-    sp, sq = ops.total(p, axis), ops.total(q, axis)
-    lr = ops.floor(ops.log_(p / q), zeros)
+    r = p / q
+    sp, sq = ops.total(p, axis), ops.total(q, axis)  # right after the pass that read them
+    lr = ops.floor(ops.log_(r), zeros)
     a = ops.dot(p, lr, axis, keep) / sp
     sr = sq / sp
     lsr = ops.log(sr)
