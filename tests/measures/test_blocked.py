@@ -143,3 +143,16 @@ def test_entropy_alone_finds_zeros_and_negatives_without_a_minimum_pass():
     p[6, 40] = -1.0
     with pytest.raises(ValueError, match=r"p has a negative entry at position \(6, 40\)"):
         _blocked_value("entropy", p)
+
+
+@pytest.mark.parametrize("n", [700, 40])  # rows split across tiles; whole rows in a tile
+@pytest.mark.parametrize("name", ["kl_divergence", "js_divergence"])
+def test_nearly_identical_pairs_with_other_totals_keep_their_accuracy(name, n):
+    """q = 3 p (1 + 1e-9 u): scaling to a common total rounds every entry by eps, most of
+    q - p; the exact difference (two-product) keeps the divergence to the contract."""
+    rng = np.random.default_rng(n)
+    p = rng.random((3, n)) + 0.5
+    q = 3.0 * p * (1 + rng.uniform(-1e-9, 1e-9, (3, n)))
+    got = _blocked_value(name, p, q)
+    for i in range(3):
+        assert_close(float(got[i]), oracle(name, p[i], q[i]), rtol=1e-10)

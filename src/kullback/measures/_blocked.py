@@ -39,7 +39,7 @@ from kullback.measures._table import Measure
 from kullback.measures._tiles import RawTotals, TileNamespace, rowsum
 from kullback.validation import check_masses
 
-__all__ = ["MIN_BLOCKED", "evaluate", "one_pass", "term_sums", "use_blocked"]
+__all__ = ["MIN_BLOCKED", "evaluate", "one_pass", "precise_sums", "term_sums", "use_blocked"]
 
 MIN_BLOCKED = 1 << 18   # below this many elements one generic call is as fast
 _MIN_TILE, _MAX_TILE = 16384, 65536
@@ -144,8 +144,11 @@ def _run(
     arrays: Sequence[np.ndarray],
     work: Callable[[TileNamespace, list[np.ndarray]], list[np.ndarray]],
     n_out: int,
+    widen: bool = False,
 ) -> list[np.ndarray]:
     """Apply ``work`` to every tile of ``arrays`` (same shape, axis last); return row sums.
+
+    ``widen``: short float32 rows are computed in float64 (see ``job``).
 
     Rows are whole or split across tiles; either way each tile adds its rows' partial sums.
     """
@@ -173,14 +176,19 @@ def _run(
         hi = max(t[1] for t in mine)  # across workers gets a share from each)
         acc = out if whole else [np.zeros(hi - lo, dtype=dtype) for _ in range(n_out)]
         shift = 0 if whole else lo
-        ns = TileNamespace(dtype)
         # rows of a few outcomes are gathered outcome by outcome: every operation then runs
-        # along memory (a column of a row-major tile is read across cache lines)
-        gather = [np.empty((n, mine[0][1] - mine[0][0]), dtype=dtype) for _ in arrays] \
-            if whole and not columns and n <= _SHORT else None
+        # along memory (a column of a row-major tile is read across cache lines); float32
+        # ones in float64, whose single pass vouches for nearly every short row (float32's
+        # rounding of a short row's KL is often too close to it)
+        short = whole and n <= _SHORT
+        work_dtype = np.dtype(np.float64) if widen and short and dtype == np.float32 \
+            else dtype
+        gather = [np.empty((n, mine[0][1] - mine[0][0]), dtype=work_dtype) for _ in arrays] \
+            if short else None
+        ns = TileNamespace(work_dtype)
         with np.errstate(all="ignore"):
             for r0, r1, c0, c1 in mine:
-                ns.reset((r1 - r0, c1 - c0), columns or gather is not None)
+                ns.reset((r1 - r0, c1 - c0), columns or short)
                 pieces = [take(a, f, r0, r1, c0, c1) for a, f in zip(arrays, flat, strict=True)]
                 if gather is not None:
                     pieces = [_gathered(g, x) for g, x in zip(gather, pieces, strict=True)]
@@ -251,10 +259,10 @@ def one_pass(
         stats.append(mins)
         if whole:
             named = {m.name: x for m, x in zip(single, sums, strict=True)}
-            sums = _finish_tile(ns, raw, tiles, out, named)
+            sums = _finish_tile(ns, raw, tiles, out, named, defer=True)
         return out + sums
 
-    sums = _run(arrays, work, len(arrays) + len(raw))
+    sums = _run(arrays, work, len(arrays) + len(raw), widen=any(m.homogeneous for m in raw))
     k = len(arrays)
     res: dict[str, Any] = {"sp": sums[0], "min_p": min(s[0] for s in stats),
                            "finished": whole}
@@ -267,12 +275,15 @@ def one_pass(
 
 
 def _finish_tile(ns: TileNamespace, measures: Sequence[Measure], tiles: list[np.ndarray],
-                 totals: list[np.ndarray], raw: dict[str, np.ndarray]) -> list[np.ndarray]:
+                 totals: list[np.ndarray], raw: dict[str, np.ndarray], *,
+                 defer: bool = False) -> list[np.ndarray]:
     """Sums of each measure's normalised terms on a tile of whole rows (``totals`` are their
     totals): a single-pass measure finished from its ``raw`` sums; the rows it rejects, and
     every row of a measure without a single pass, by the exact kernels on the tile's rows
-    (:func:`_exact_rows`). A measure ``composed_of`` others keeps its NaN rows (the caller
-    composes them)."""
+    (:func:`_redo_whole_rows`). A measure ``composed_of`` others keeps its NaN rows (the
+    caller composes them); with ``defer``, so do the others when only a few rows of the tile
+    are rejected (the caller redoes those of every tile at once: one call, not one a tile).
+    """
     sp, sq = totals[0], totals[1] if len(totals) == 2 else None
     out = []
     for m in measures:
@@ -283,18 +294,38 @@ def _finish_tile(ns: TileNamespace, measures: Sequence[Measure], tiles: list[np.
         bad = np.isnan(value)
         if not m.composed_of and bad.any():
             idx = np.flatnonzero(bad)
-            rows = [t[idx] for t in tiles[: m.arity]]
-            rsp, rsq = sp[idx], None if sq is None else sq[idx]
-            if value.dtype == np.float32:  # float64 vouches for far more rows, at once
-                value[idx] = _single_pass_rows(m, [r.astype(np.float64) for r in rows])
-            elif m.raw_sum is not None:  # entropy: a dominant entry is compensated there
-                value[idx] = _exact_rows(m, rows, rsp, rsq)
-            else:
-                sub = TileNamespace(rows[0].dtype)
-                sub.reset(rows[0].shape)
-                value[idx] = _exact_tile_rows(sub, m, rows, rsp, rsq)
+            if not (defer and 16 * idx.size < value.size):
+                rows = [t[idx] for t in tiles[: m.arity]]
+                value[idx] = _redo_whole_rows(m, rows, sp[idx], None if sq is None else sq[idx])
         out.append(value)
     return out
+
+
+def _redo_whole_rows(m: Measure, rows: list[np.ndarray], sp: np.ndarray,
+                     sq: np.ndarray | None) -> np.ndarray:
+    """``m`` on whole rows (copies) a single pass rejected: float32 rows by the float64
+    single pass (which vouches for far more rows), entropy by its generic sum (a dominant
+    entry compensated), the others by the exact tile kernels."""
+    if rows[0].dtype == np.float32:
+        return _single_pass_rows(m, [r.astype(np.float64) for r in rows])
+    if m.raw_sum is not None:
+        return _exact_rows(m, rows, sp, sq)
+    sub = TileNamespace(rows[0].dtype)
+    sub.reset(rows[0].shape)
+    return _exact_tile_rows(sub, m, rows, sp, sq)
+
+
+def _redo_deferred(m: Measure, value: np.ndarray, p: np.ndarray, q: np.ndarray | None,
+                   sp: np.ndarray, sq: np.ndarray | None) -> np.ndarray:
+    """``value`` with the NaN rows that tiles of whole rows deferred, redone at once."""
+    bad = np.isnan(value)
+    if not bad.any():
+        return value
+    value = np.array(value)
+    idx = np.nonzero(bad)
+    rows = [a[idx] for a in (p, q)[: m.arity]]
+    value[idx] = _redo_whole_rows(m, rows, sp[idx], None if sq is None else sq[idx])
+    return value
 
 
 def _single_pass_rows(m: Measure, rows: list[np.ndarray]) -> np.ndarray:
@@ -481,7 +512,8 @@ def evaluate(pr: Prepared, measures: Sequence[Measure]) -> dict[str, Any] | None
     if q is not None and not _all_direct(sp, sq):
         return None  # totals far apart or near the float range: the generic path (log space)
     if first["finished"]:
-        return {m.name: first[m.name] for m in measures}
+        return {m.name: first[m.name] if m.composed_of else
+                _redo_deferred(m, first[m.name], p, q, sp, sq) for m in measures}
     totals = RawTotals(sp, sq)
     out: dict[str, Any] = {}
     with np.errstate(all="ignore"):
@@ -496,7 +528,7 @@ def evaluate(pr: Prepared, measures: Sequence[Measure]) -> dict[str, Any] | None
                 check_masses("p", pr.p_orig, sp, xp, minimum=second["min_p"])
                 if q is not None:
                     check_masses("q", pr.q_orig, sq, xp, minimum=second["min_q"])
-            out.update({m.name: second[m.name] for m in rest})
+            out.update({m.name: _near_rows(m, second[m.name], p, q, sp, sq) for m in rest})
         for m in raw:
             if not m.composed_of:
                 out[m.name] = _redo_rows(m, out[m.name], p, q, sp, sq)
@@ -528,6 +560,51 @@ def _redo_rows(m: Measure, value: np.ndarray, p: np.ndarray, q: np.ndarray | Non
     rsp, rsq = sp[idx], None if sq is None else sq[idx]
     if m.raw_sum is not None and _dominant(rows_p, float(np.max(rows_p)), rsp):
         value[idx] = m.raw_sum(np, rows_p, rsp[..., None])
+    elif m.homogeneous and rows_q is not None:  # nearly identical rows, mostly: exactly
+        value[idx] = precise_sums(m, rows_p, rows_q, rsp, rsq)
     else:
         value[idx] = term_sums([m], rows_p, rows_q, rsp, rsq)[m.name]
     return value
+
+
+def _near_rows(m: Measure, value: np.ndarray, p: np.ndarray, q: np.ndarray | None,
+               sp: np.ndarray, sq: np.ndarray | None) -> np.ndarray:
+    """``value`` (a homogeneous measure from :func:`term_sums`) with the rows of a nearly
+    identical pair recomputed by :func:`precise_sums` (scaling rounds each entry by eps,
+    which is most of ``q - p`` there: a divergence below about ``(2**14 eps)**2``)."""
+    if not m.homogeneous or q is None:
+        return value
+    near = ~(np.asarray(value) >= _NEAR[np.dtype(p.dtype)])
+    if not near.any():
+        return value
+    value = np.array(value)
+    idx: Any = ... if near.all() else np.nonzero(near)
+    value[idx] = precise_sums(m, p[idx], q[idx], sp[idx], sq[idx])
+    return value
+
+
+def precise_sums(m: Measure, p: np.ndarray, q: np.ndarray, sp: np.ndarray,
+                 sq: np.ndarray) -> np.ndarray:
+    """Sums of a homogeneous measure's normalised terms by its generic kernel, with the
+    difference of the scaled pair recovered exactly (Dekker's two-product, as the generic
+    path does) and the normalisers' rounding removed (``total_correction``): the accuracy of
+    the generic path for nearly identical inputs, tile by tile."""
+    shape, lead = p.shape, p.shape[:-1]
+    fp, fq, total, _ = _kernels.pair_factors(np, sp, sq)
+
+    def column(v: Any) -> np.ndarray:
+        return np.broadcast_to(np.reshape(np.asarray(v, dtype=p.dtype), (*lead, 1)), shape)
+
+    def work(ns: TileNamespace, tiles: list[np.ndarray]) -> list[np.ndarray]:
+        a, b, cp, cq = tiles[0], tiles[1], tiles[2][:, :1], tiles[3][:, :1]
+        A, B = ns.multiply(a, cp), ns.multiply(b, cq)
+        D = (B - A) + (_kernels._product_error(np, cq, b, B)
+                       - _kernels._product_error(np, cp, a, A))
+        terms = m.terms(ns, A, B, diff=D) if m.takes_difference else m.terms(ns, A, B)
+        return [rowsum(terms), rowsum(D)]
+
+    summed, diff = _run([p, q, column(fp), column(fq)], work, 2)
+    value = summed / total
+    if m.total_correction is not None:
+        value = value - m.total_correction(np, diff / total)
+    return np.maximum(value, 0.0)

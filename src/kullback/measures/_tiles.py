@@ -10,7 +10,6 @@ the generic one's.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -296,8 +295,16 @@ def _threshold(fixed: float, dtype: np.dtype) -> float:
     return 8.0 * eps * fixed / (tol - 8.0 * eps)
 
 
-def _above(value: np.ndarray, low: float) -> np.ndarray:
-    """``value`` where it is at least ``low`` (+inf included), NaN elsewhere (and NaN)."""
+def _above(value: np.ndarray, log_s: np.ndarray, weight: float, fixed: float,
+           dtype: np.dtype) -> np.ndarray:
+    """``value`` where it is at least its threshold for an error bound of
+    ``8 (value + weight |log_s| + fixed)`` units of eps (+inf included), NaN elsewhere: one
+    threshold from the largest ``|log_s|`` decides when every row passes it, the rows' own
+    thresholds otherwise (short rows' totals, and so ``log_s``, vary widely)."""
+    big = max(float(np.max(log_s)), -float(np.min(log_s)))
+    if bool(np.all(value >= _threshold(weight * big + fixed, dtype))):
+        return value
+    low = _threshold(1.0, dtype) * (weight * np.abs(log_s) + fixed)
     return np.where(value >= low, value, np.nan)
 
 
@@ -307,12 +314,11 @@ def _accepted(value: np.ndarray, bound: Any, fine: Any, dtype: np.dtype) -> np.n
     return np.where(_rows_ok(value, bound, dtype) & fine, value, np.nan)
 
 
-def _room(s: np.ndarray, dtype: np.dtype) -> tuple[bool, float]:
+def _room(s: np.ndarray, dtype: np.dtype) -> bool:
     """Whether every total is normal enough (``>= 2**-half``) and leaves room for a product
-    with a logarithm (``|log x| < 2**11``) below the overflow; and the largest ``|log s|``."""
+    with a logarithm (``|log x| < 2**11``) below the overflow."""
     lo, hi = float(np.min(s)), float(np.max(s))
-    ok = 2.0 ** -_HALF[dtype] <= lo and hi <= float(np.finfo(dtype).max) * 2.0**-11
-    return ok, max(abs(math.log(lo)), abs(math.log(hi))) if ok else math.inf
+    return 2.0 ** -_HALF[dtype] <= lo and hi <= float(np.finfo(dtype).max) * 2.0**-11
 
 
 def finish_raw_entropy(raw: np.ndarray, tot: RawTotals) -> np.ndarray:
@@ -327,12 +333,11 @@ def finish_raw_entropy(raw: np.ndarray, tot: RawTotals) -> np.ndarray:
     """
     sp = tot.sp
     dtype = np.dtype(sp.dtype)
-    h = np.log(sp) - raw / sp
-    ok, big = _room(sp, dtype)
-    if ok:
-        return -_above(h, _threshold(4.0 * big + 1.0, dtype))
-    big = 4.0 * np.abs(np.log(sp)) + 1.0
-    return -_accepted(h, 8.0 * (h + big), _normal(sp), dtype)
+    log_s = np.log(sp)
+    h = log_s - raw / sp
+    if _room(sp, dtype):
+        return -_above(h, log_s, 4.0, 1.0, dtype)
+    return -_accepted(h, 8.0 * (h + 4.0 * np.abs(log_s) + 1.0), _normal(sp), dtype)
 
 
 def finish_raw_cross_entropy(raw: np.ndarray, tot: RawTotals) -> np.ndarray:
@@ -347,12 +352,11 @@ def finish_raw_cross_entropy(raw: np.ndarray, tot: RawTotals) -> np.ndarray:
     """
     sp, sq = tot.sp, tot.sq
     dtype = np.dtype(sp.dtype)
-    ce = np.log(sq) - raw / sp
-    ok, _ = _room(sp, dtype)
-    fine_q, big = _room(sq, dtype)
-    if ok and fine_q:
-        return -_above(ce, _threshold(4.0 * big + 1.0, dtype))
-    big = 4.0 * np.abs(np.log(sq)) + 1.0
+    log_s = np.log(sq)
+    ce = log_s - raw / sp
+    if _room(sp, dtype) and _room(sq, dtype):
+        return -_above(ce, log_s, 4.0, 1.0, dtype)
+    big = 4.0 * np.abs(log_s) + 1.0
     fits = sp <= np.finfo(dtype).max * 2.0**-11  # |log q| < 2**11: no product overflows
     ce = np.where((raw == -np.inf) & fits, np.inf,
                   _accepted(ce, 8.0 * (ce + big), _normal(sp) & fits, dtype))
@@ -374,10 +378,8 @@ def finish_raw_kl(raw: np.ndarray, tot: RawTotals) -> np.ndarray:
     dtype = np.dtype(sp.dtype)
     log_c = np.log(sq / sp)  # the caller checked that the totals are within 2**half
     kl = log_c - raw / sp
-    ok, _ = _room(sp, dtype)
-    if ok:
-        return _above(kl, _threshold(3.0 + 2.0 * max(float(np.max(log_c)),
-                                                     -float(np.min(log_c))), dtype))
+    if _room(sp, dtype):
+        return _above(kl, log_c, 2.0, 3.0, dtype)
     fits = sp <= np.finfo(dtype).max * 2.0**-11
     bound = 8.0 * (kl + 3.0 + 2.0 * np.abs(log_c))
     return np.where((raw == -np.inf) & fits, np.inf,
