@@ -79,6 +79,8 @@ class Ops:
 _ADD = np.add.reduce
 _MIN = np.minimum.reduce
 _LOW = 2.0**-512
+_LN2 = math.log(2.0)
+Found = tuple[float, float] | None  # a kernel's (value, error bound in eps), or None
 _SHORT = 256  # below this, scipy.special's scalar loops cost less than np.log's errstate
 
 
@@ -103,12 +105,19 @@ def _xlogy_long(x: np.ndarray, y: np.ndarray) -> np.ndarray:
     return x * np.log(y)  # 0 log 0 is NaN here: the row goes to the general path
 
 
-def _kept(value: float, bound: float) -> float | None:
-    """``value`` if finite and its error (``bound`` units of eps) is under 2**-40 of it."""
-    return value if value >= bound * 2.0**-12 and value < math.inf else None
+def _kept(found: tuple[float, float] | None, out: Any) -> float | None:
+    """The value of a kernel's ``(value, bound)`` if finite and its float64 error (``bound``
+    units of 2**-52) is under 2**-40 of it for a float64 result, 2**-14 for float32."""
+    if found is None:
+        return None
+    value, bound = found
+    return value if value >= bound * _FAR[out] and value < math.inf else None
 
 
-def _vector_entropy(p: np.ndarray, q: None, xlogy: Callable[..., Any]) -> float | None:
+_FAR = {np.float64: 2.0**-12, np.float32: 2.0**-38}
+
+
+def _vector_entropy(p: np.ndarray, q: None, xlogy: Callable[..., Any]) -> Found:
     """``H = log S - (sum p log p)/S`` (no normalising pass); ``sum |p log p| / S <= H +
     |log S|``, so the bound is ``8 (H + |log S| + 1)``."""
     sp = float(_ADD(p))
@@ -116,21 +125,22 @@ def _vector_entropy(p: np.ndarray, q: None, xlogy: Callable[..., Any]) -> float 
         return None
     ls = math.log(sp)
     h = ls - float(_ADD(xlogy(p, p))) / sp  # a negative entry: NaN: rejected
-    return _kept(h, 8.0 * (h + abs(ls) + 1.0)) if h >= 0.0 else None
+    return (h, 8.0 * (h + abs(ls) + 1.0)) if h >= 0.0 else None
 
 
 def _vector_cross_entropy(p: np.ndarray, q: np.ndarray,
-                          xlogy: Callable[..., Any]) -> float | None:
+                          xlogy: Callable[..., Any]) -> Found:
     """``H(P, Q) = log S_q - (sum p log q)/S_p``; no log of ``p``: its sign is checked."""
     sp, sq = float(_ADD(p)), float(_ADD(q))
-    if not (_LOW <= sp < math.inf and _LOW <= sq < math.inf) or _MIN(p) < 0.0:
-        return None
+    if not (_LOW <= sp < math.inf and _LOW <= sq < math.inf) or _MIN(p) < 0.0 \
+            or _MIN(q) < 0.0:
+        return None  # (p log q is 0 where p = 0, whatever q's sign)
     lq = math.log(sq)
     ce = lq - float(_ADD(xlogy(p, q))) / sp
-    return _kept(ce, 4.0 * (abs(ce) + 2.0 * abs(lq) + 1.0))
+    return (ce, 4.0 * (abs(ce) + 2.0 * abs(lq) + 1.0))
 
 
-def _vector_kl(p: np.ndarray, q: np.ndarray, xlogy: Callable[..., Any]) -> float | None:
+def _vector_kl(p: np.ndarray, q: np.ndarray, xlogy: Callable[..., Any]) -> Found:
     """``KL = H(P, Q) - H(P)`` from two sums; nearly identical inputs fail the bound."""
     sp, sq = float(_ADD(p)), float(_ADD(q))
     if not (_LOW <= sp < math.inf and _LOW <= sq < math.inf) or _MIN(q) < 0.0:
@@ -139,10 +149,10 @@ def _vector_kl(p: np.ndarray, q: np.ndarray, xlogy: Callable[..., Any]) -> float
     a = float(_ADD(xlogy(p, p))) / sp - lp
     b = float(_ADD(xlogy(p, q))) / sp - lq
     kl = a - b
-    return _kept(kl, 4.0 * (abs(a) + abs(b) + abs(lp) + abs(lq) + 1.0))
+    return (kl, 4.0 * (abs(a) + abs(b) + abs(lp) + abs(lq) + 1.0))
 
 
-def _vector_js(p: np.ndarray, q: np.ndarray, xlogy: Callable[..., Any]) -> float | None:
+def _vector_js(p: np.ndarray, q: np.ndarray, xlogy: Callable[..., Any]) -> Found:
     """``JS = H(M) - (H(P) + H(Q))/2``; bound ``8 (H(M) + 1)``."""
     sp, sq = float(_ADD(p)), float(_ADD(q))
     if not (_LOW <= sp < math.inf and _LOW <= sq < math.inf):
@@ -152,30 +162,31 @@ def _vector_js(p: np.ndarray, q: np.ndarray, xlogy: Callable[..., Any]) -> float
     hp, hq, hm = (-float(_ADD(xlogy(x, x))) for x in (P, Q, M))
     if not (hp >= 0.0 and hq >= 0.0):
         return None
-    return _kept(hm - (hp + hq) * 0.5, 8.0 * (hm + 1.0))
+    return hm - (hp + hq) * 0.5, 8.0 * (hm + 1.0)
 
 
 # A few outcomes: Python floats and math.fsum (correctly rounded sums) beat any ufunc call.
 # A zero or negative value under a log raises ValueError: the general path takes the call.
 
-def _few_entropy(p: list[float], q: None) -> float | None:
+def _few_entropy(p: list[float], q: None) -> tuple[float, float] | None:
     sp = math.fsum(p)
     if not _LOW <= sp < math.inf or min(p) < 0.0:
         return None
     h = -math.fsum([x / sp * math.log(x / sp) for x in p if x > 0.0])
-    return _kept(h, 8.0 * (h + 1.0))
+    return (h, 8.0 * (h + 1.0))
 
 
-def _few_cross_entropy(p: list[float], q: list[float]) -> float | None:
+def _few_cross_entropy(p: list[float], q: list[float]) -> tuple[float, float] | None:
     sp, sq = math.fsum(p), math.fsum(q)
-    if not (_LOW <= sp < math.inf and _LOW <= sq < math.inf) or min(p) < 0.0:
+    if not (_LOW <= sp < math.inf and _LOW <= sq < math.inf) or min(p) < 0.0 \
+            or min(q) < 0.0:
         return None
     lq = math.log(sq)
     ce = lq - math.fsum([x * math.log(y) for x, y in zip(p, q, strict=True) if x > 0.0]) / sp
-    return _kept(ce, 4.0 * (abs(ce) + 2.0 * abs(lq) + 1.0))
+    return (ce, 4.0 * (abs(ce) + 2.0 * abs(lq) + 1.0))
 
 
-def _few_kl(p: list[float], q: list[float]) -> float | None:
+def _few_kl(p: list[float], q: list[float]) -> tuple[float, float] | None:
     sp, sq = math.fsum(p), math.fsum(q)
     if not (_LOW <= sp < math.inf and _LOW <= sq < math.inf) or min(p) < 0.0 \
             or min(q) < 0.0:
@@ -184,10 +195,10 @@ def _few_kl(p: list[float], q: list[float]) -> float | None:
     a = math.fsum([x * math.log(x) for x in p if x > 0.0]) / sp - lp
     b = math.fsum([x * math.log(y) for x, y in zip(p, q, strict=True) if x > 0.0]) / sp - lq
     kl = a - b
-    return _kept(kl, 4.0 * (abs(a) + abs(b) + abs(lp) + abs(lq) + 1.0))
+    return (kl, 4.0 * (abs(a) + abs(b) + abs(lp) + abs(lq) + 1.0))
 
 
-def _few_js(p: list[float], q: list[float]) -> float | None:
+def _few_js(p: list[float], q: list[float]) -> tuple[float, float] | None:
     sp, sq = math.fsum(p), math.fsum(q)
     if not (_LOW <= sp < math.inf and _LOW <= sq < math.inf) or min(p) < 0.0 \
             or min(q) < 0.0:
@@ -195,7 +206,7 @@ def _few_js(p: list[float], q: list[float]) -> float | None:
     P, Q = [x / sp for x in p], [y / sq for y in q]
     M = [(x + y) * 0.5 for x, y in zip(P, Q, strict=True)]
     hp, hq, hm = (-math.fsum([x * math.log(x) for x in v if x > 0.0]) for v in (P, Q, M))
-    return _kept(hm - (hp + hq) * 0.5, 8.0 * (hm + 1.0))
+    return hm - (hp + hq) * 0.5, 8.0 * (hm + 1.0)
 
 
 _FEW = {
@@ -217,9 +228,11 @@ _F32 = np.dtype(np.float32)
 
 def _vector(name: str, p: Any, q: Any) -> Any:
     """The measure of one vector by its lean kernel (NumPy scalar in the output dtype), or
-    None. Integers and float32 are computed in float64."""
+    None. Integers and float32 are computed in float64 (so a float32 result is accepted
+    wherever the float64 error is within float32's contract)."""
     if type(p) is not np.ndarray or p.ndim != 1 or p.dtype.kind not in _LEAN_KINDS \
-            or p.size == 0 or (q is not None and (type(q) is not np.ndarray
+            or p.size == 0 or p.size >= _FAST_MAX \
+            or (q is not None and (type(q) is not np.ndarray
                                                   or q.shape != p.shape
                                                   or q.dtype != p.dtype)):
         return None
@@ -228,21 +241,29 @@ def _vector(name: str, p: Any, q: Any) -> Any:
         return None  # float32 logs are twice as fast: the generic formulas, in float32
     if p.size <= _FEW_MAX:
         try:
-            value = _FEW[name](p.tolist(), None if q is None else q.tolist())
+            found = _FEW[name](p.tolist(), None if q is None else q.tolist())
         except (ValueError, OverflowError):  # log(0) where p > 0 (an infinite measure), or
             return None  # of a negative; fsum of infinities or beyond the float range
-        return None if value is None else out(value)
+        return _finished(name, found, out)
     if p.dtype != np.float64:
         if p.dtype.kind == "f" and p.dtype != _F32:
             return None  # float16 and longdouble: the general path
         p = p.astype(np.float64)
         q = None if q is None else q.astype(np.float64)
     if p.size <= _SHORT:
-        value = _VECTOR[name](p, q, _xlogy_short)
+        found = _VECTOR[name](p, q, _xlogy_short)
     else:
         with np.errstate(all="ignore"):
-            value = _VECTOR[name](p, q, _xlogy_long)
-    return None if value is None else out(value)
+            found = _VECTOR[name](p, q, _xlogy_long)
+    return _finished(name, found, out)
+
+
+def _finished(name: str, found: Found, out: Any) -> Any:
+    """The accepted value in the output dtype (JS capped at its bound ln 2), or None."""
+    value = _kept(found, out)
+    if value is None:
+        return None
+    return out(min(value, _LN2) if name == "js_divergence" else value)
 
 def _path(formula: Any) -> Any:
     def run(entry: Any, p: Any, q: Any, axis: int) -> Any:
