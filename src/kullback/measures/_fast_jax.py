@@ -152,7 +152,7 @@ def _cross_entropy_slopes(p: Any, q: Any, rows: tuple, axis: int) -> tuple:
     import jax.numpy as jnp
 
     sp, sq, lq, ce = (jnp.expand_dims(r, axis) for r in rows)
-    return (lq - ce - jnp.log(q)) / sp, 1.0 / sq - p / (q * sp)  # (-log Q - H)/S_p, ...
+    return (lq - ce - jnp.log(q)) / sp, 1.0 / sq - (p / q) / sp  # (-log Q - H)/S_p, ...
 
 
 def _js_parts(p: Any, q: Any, axis: int) -> tuple[Any, ...]:
@@ -216,9 +216,10 @@ def _traced(name: str, axis: int) -> Any:
     Derivatives are written out (``custom_vjp``) rather than traced through the ``lax.cond``:
     JAX's reverse mode of a ``cond`` makes the branch taken fill the other branch's
     residuals with zeros, operand-sized arrays that cost more than the measure. The fast
-    branch's gradient is the closed-form slope of each entry times the row's cotangent (its
-    rows not vouched for masked to 0: ``0 * inf`` is NaN); the exact branch's is the general
-    path's own, recomputed in the backward pass only when that branch served."""
+    branch's gradient is the closed-form slope of each entry times the row's cotangent (that
+    branch runs only when every row is vouched for, so every slope is finite); the exact
+    branch's is the general path's own, recomputed in the backward pass only when that branch
+    served."""
     import jax
     import jax.numpy as jnp
 
@@ -238,21 +239,19 @@ def _traced(name: str, axis: int) -> Any:
         ok = jnp.all(kept)
         safe = jnp.where(kept, value, 0.0)  # the branch taken returns a finite value
         out = jax.lax.cond(ok, lambda *_: safe, general, *xs)
-        return (out, ok), (xs, rows, kept, ok)
+        return (out, ok), (xs, rows, ok)
 
     @jax.custom_vjp
     def measure(*xs: Any) -> tuple[Any, Any]:
         return forward(*xs)[0]
 
     def backward(res: tuple, cts: tuple) -> tuple:
-        xs, rows, kept, ok = res
+        xs, rows, ok = res
         ct = cts[0]
 
-        def fast() -> tuple:
-            row = jnp.expand_dims(jnp.where(kept, ct, 0.0), axis)
-            keep = jnp.expand_dims(kept, axis)
-            slopes = formula.slopes(*_padded(xs), rows, axis)
-            return tuple(row * jnp.where(keep, s, 0.0) for s in slopes)
+        def fast() -> tuple:  # taken only when every row is kept: every slope is finite
+            row = jnp.expand_dims(ct, axis)
+            return tuple(row * s for s in formula.slopes(*_padded(xs), rows, axis))
 
         def exact() -> tuple:
             return jax.vjp(general, *xs)[1](ct)
