@@ -478,14 +478,16 @@ def _contiguous(x: np.ndarray) -> np.ndarray:
 
 
 def _dominant(p: np.ndarray, max_p: float, sp: np.ndarray) -> bool:
-    """Whether some row's largest entry holds all but ``2**-16`` of its mass (the global
+    """Whether some row's largest entry holds all but ``2**-16`` of its mass (``2**-7`` in
+    float32: :func:`~kullback.measures._kernels.dominant`; the global
     maximum decides for most inputs; the row maxima, one cheap pass, for the rest)."""
-    if max_p <= _kernels.DOMINANT * float(np.min(sp)):
+    share = _kernels.dominant(float(np.finfo(p.dtype).eps))
+    if max_p <= share * float(np.min(sp)):
         return False
     n = p.shape[-1]
     top = np.max(p, axis=-1) if n > 16 else functools.reduce(
         np.maximum, (p[..., j] for j in range(n)))  # short rows: columns, not a slow reduce
-    return bool(np.any(top > _kernels.DOMINANT * sp))
+    return bool(np.any(top > share * sp))
 
 
 def evaluate(pr: Prepared, measures: Sequence[Measure]) -> dict[str, Any] | None:

@@ -40,6 +40,7 @@ __all__ = [
     "LN2",
     "cross_entropy_terms",
     "direct_rows",
+    "dominant",
     "entropy_sum",
     "entropy_terms",
     "expm1mx",
@@ -135,7 +136,7 @@ def entropy_sum(xp: Any, p: Any, s: Any) -> Any:
     """
     terms = entropy_terms(xp, p / s)
     top = xp.max(p, axis=-1, keepdims=True)
-    lead = top > _DOMINANT * s
+    lead = top > dominant(float(xp.finfo(p.dtype).eps)) * s
 
     def compensated() -> Any:
         is_top = (p == top) & lead
@@ -148,6 +149,18 @@ def entropy_sum(xp: Any, p: Any, s: Any) -> Any:
 
 
 DOMINANT = _DOMINANT = 1.0 - 2.0**-16
+
+
+def dominant(eps: float) -> float:
+    """The share of a row's mass above which its largest entry's entropy term is compensated,
+    for a dtype of machine epsilon ``eps``: the plain term's relative error, about
+    ``eps / (1 - share)``, must stay far inside the contract (``2**-36`` for float64, whose
+    share is :data:`DOMINANT`; ``2**-16`` for float32, whose share is ``1 - 2**-7``).
+
+    >>> dominant(2.0**-52) == DOMINANT, dominant(2.0**-23)
+    (True, 0.9921875)
+    """
+    return _DOMINANT if eps < 1e-10 else 1.0 - 2.0**-7
 
 
 def cross_entropy_terms(xp: Any, P: Any, Q: Any) -> Any:
