@@ -217,3 +217,16 @@ def test_a_row_of_identical_inputs_beside_others_keeps_finite_gradients():
         (want,) = torch.autograd.grad(_general(name, p, q).sum(), (p,))
         assert torch.isfinite(g).all()
         assert float((g - want).abs().max()) <= 1e-12 * float(want.abs().max())
+
+
+@pytest.mark.parametrize("n", [5, 300])
+def test_second_derivatives_through_the_fast_path(n):
+    """create_graph=True (Hessians, Fisher information): the gradient itself differentiable.
+    KL(P||Q) in q has the closed-form Hessian -1/S_q**2 + diag(P/q**2)."""
+    gen = torch.Generator().manual_seed(n)
+    p = torch.rand(n, dtype=torch.float64, generator=gen) + 0.1
+    q = torch.rand(n, dtype=torch.float64, generator=gen) + 0.1
+    hess = torch.autograd.functional.hessian(lambda x: kb.kl_divergence(p, x), q)
+    P = p / p.sum()
+    want = -torch.ones(n, n, dtype=torch.float64) / q.sum() ** 2 + torch.diag(P / q**2)
+    torch.testing.assert_close(hess, want, rtol=1e-10, atol=1e-12)

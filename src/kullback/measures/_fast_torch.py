@@ -258,13 +258,14 @@ class _Body(NamedTuple):
     forward: Callable[..., tuple[Any, Any, tuple]]
     backward: Callable[..., tuple[Any, Any]]
     signs: tuple[int, ...]
+    name: str
 
 
 _BODIES = {
-    "entropy": _Body(_entropy, _entropy_grad, ()),
-    "cross_entropy": _Body(_cross_entropy, _cross_entropy_grad, (0,)),
-    "kl_divergence": _Body(_kl, _kl_grad, (1,)),
-    "js_divergence": _Body(_js, _js_grad, (1,)),
+    "entropy": _Body(_entropy, _entropy_grad, (), "entropy"),
+    "cross_entropy": _Body(_cross_entropy, _cross_entropy_grad, (0,), "cross_entropy"),
+    "kl_divergence": _Body(_kl, _kl_grad, (1,), "kl_divergence"),
+    "js_divergence": _Body(_js, _js_grad, (1,), "js_divergence"),
 }
 
 # ------------------------------------------------------------------------- the runner
@@ -391,7 +392,7 @@ def _function() -> Any:
 
         @staticmethod
         def forward(ctx: Any, body: _Body, axis: int, zeros: bool, *operands: Any) -> Any:
-            ctx.body, ctx.small = body, _small(operands)
+            ctx.body, ctx.small, ctx.axis = body, _small(operands), axis
             ctx.save_for_backward(*operands)
             if not ctx.small:
                 value, slack, ctx.saved = _checked(body, _Torch, operands, axis, zeros, True)
@@ -407,6 +408,9 @@ def _function() -> Any:
         def backward(ctx: Any, g: Any, _: Any) -> Any:
             operands = ctx.saved_tensors
             need = (*ctx.needs_input_grad[3:], False)
+            if torch.is_grad_enabled():  # create_graph: a gradient that is differentiable
+                return (None, None, None, *_general_grads(ctx.body.name, operands, ctx.axis,
+                                                          g, need))
             if not ctx.small:
                 grads = ctx.body.backward(_Torch, *operands, *(None,) * (2 - len(operands)),
                                           ctx.saved, g, need)
@@ -419,6 +423,22 @@ def _function() -> Any:
             return (None, None, None, *grads[:len(operands)])
 
     return Function
+
+
+def _general_grads(name: str, operands: tuple, axis: int, g: Any, need: tuple) -> list:
+    """The gradients by autograd through the general path, with a graph of their own (for
+    second derivatives: ``create_graph=True``, Hessians, Fisher information)."""
+    import torch
+
+    from kullback.measures._prepare import prepare
+    from kullback.measures.discrete import _evaluate
+
+    p, q = operands if len(operands) == 2 else (operands[0], None)
+    pr = prepare(p, q, axis, "probs", "probs", False)
+    value = _evaluate(pr, (name,))[name]
+    wrt = [x for x, n in zip(operands, need, strict=False) if n]
+    found = iter(torch.autograd.grad(value, wrt, g.squeeze(axis), create_graph=True))
+    return [next(found) if n else None for n in need[:len(operands)]]
 
 
 def _path(name: str) -> Callable[..., Any]:
