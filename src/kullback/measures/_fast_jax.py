@@ -15,10 +15,10 @@ exact general path when any row is not vouched for, and only then. Concrete (eag
 the value and the flag, and the caller's general path serves (and validates, with its messages)
 when the flag is down.
 
-Derivatives (reverse mode, ``jax.grad``/``jax.vjp``) are written out with ``custom_vjp``:
-on the fast branch the closed-form slope of each entry times its row's cotangent, on the exact
-branch the general path's own gradient. Forward mode (``jax.jvp``, ``jax.jacfwd``) does not
-apply to ``custom_vjp``: call the general path for it (``keepdims=True`` skips the fast paths).
+Derivatives are written out with ``custom_jvp``: on the fast branch the closed-form slope of
+each entry, on the exact branch the general path's own gradient, times the operands' tangents.
+Reverse mode (``jax.grad``) transposes that linear rule; forward mode (``jax.jvp``,
+``jacfwd``) and second derivatives (``jax.hessian``) differentiate it.
 
 JAX is imported only when a JAX array arrives.
 """
@@ -213,13 +213,14 @@ def _traced(name: str, axis: int) -> Any:
     """The measure on traced operands: the fast value where every row is vouched for, else
     (``lax.cond`` on one flag: only the branch taken runs) the general path's; and ``ok``.
 
-    Derivatives are written out (``custom_vjp``) rather than traced through the ``lax.cond``:
+    Derivatives are written out (``custom_jvp``) rather than traced through the ``lax.cond``:
     JAX's reverse mode of a ``cond`` makes the branch taken fill the other branch's
-    residuals with zeros, operand-sized arrays that cost more than the measure. The fast
-    branch's gradient is the closed-form slope of each entry times the row's cotangent (that
-    branch runs only when every row is vouched for, so every slope is finite); the exact
-    branch's is the general path's own, recomputed in the backward pass only when that branch
-    served."""
+    residuals with zeros, operand-sized arrays that cost more than the measure. The rule
+    computes each entry's slope beside the value (the closed form on the fast branch, which
+    runs only when every row is vouched for, so every slope is finite; the general path's own
+    gradient on the exact branch) and the tangent is their product with the operands'
+    tangents, summed along the axis: linear, so reverse mode transposes it, and forward mode
+    (``jax.jvp``, ``jacfwd``, ``hessian``) differentiates the rule itself."""
     import jax
     import jax.numpy as jnp
 
@@ -233,33 +234,35 @@ def _traced(name: str, axis: int) -> Any:
         pr = prepare(p, q, axis, "probs", "probs", False)
         return jnp.asarray(_evaluate(pr, (name,))[name], dtype=p.dtype)
 
-    def forward(*xs: Any) -> tuple[Any, Any]:
+    def served(*xs: Any) -> tuple[Any, ...]:
         value, rows = formula.value(*_padded(xs), axis, False)
         kept = value == value
-        ok = jnp.all(kept)
-        safe = jnp.where(kept, value, 0.0)  # the branch taken returns a finite value
-        out = jax.lax.cond(ok, lambda *_: safe, general, *xs)
-        return (out, ok), (xs, rows, ok)
+        return jnp.where(kept, value, 0.0), rows, jnp.all(kept)  # the taken branch is finite
 
-    @jax.custom_vjp
-    def measure(*xs: Any) -> tuple[Any, Any]:
-        return forward(*xs)[0]
+    @jax.custom_jvp
+    def measure(*xs: Any) -> Any:
+        safe, _, ok = served(*xs)
+        return jax.lax.cond(ok, lambda *_: safe, general, *xs)
 
-    def backward(res: tuple, cts: tuple) -> tuple:
-        xs, rows, ok = res
-        ct = cts[0]
+    @measure.defjvp
+    def _jvp(xs: tuple, ts: tuple) -> tuple[Any, Any]:
+        safe, rows, ok = served(*xs)
 
-        def fast() -> tuple:  # taken only when every row is kept: every slope is finite
-            row = jnp.expand_dims(ct, axis)
-            return tuple(row * s for s in formula.slopes(*_padded(xs), rows, axis))
+        def fast(*xs: Any) -> tuple:
+            slopes = formula.slopes(*_padded(xs), rows, axis)[:len(xs)]
+            return safe, tuple(s.astype(x.dtype) for s, x in zip(slopes, xs, strict=True))
 
-        def exact() -> tuple:
-            return jax.vjp(general, *xs)[1](ct)
+        def exact(*xs: Any) -> tuple:
+            out, pullback = jax.vjp(general, *xs)
+            return out, pullback(jnp.ones_like(out))
 
-        return jax.lax.cond(ok, fast, exact)
+        out, slopes = jax.lax.cond(ok, fast, exact, *xs)
+        return out, sum(jnp.sum(s * t, axis=axis) for s, t in zip(slopes, ts, strict=True))
 
-    measure.defvjp(forward, backward)
-    return measure
+    def run(*xs: Any) -> tuple[Any, Any]:
+        return measure(*xs), jnp.asarray(True)  # (the caller reads ok for concrete operands)
+
+    return run
 
 
 def _concrete(name: str, axis: int) -> Any:
