@@ -32,6 +32,7 @@ from torch.nn import functional as F
 from kullback.losses._common import raise_bad_class_index
 
 __all__ = [
+    "DOORS",
     "binary_cross_entropy",
     "binary_cross_entropy_with_logits",
     "cross_entropy",

@@ -80,7 +80,7 @@ _ADD = np.add.reduce
 _MIN = np.minimum.reduce
 _LOW = 2.0**-512
 _LN2 = math.log(2.0)
-Found = tuple[float, float] | None  # a kernel's (value, error bound in eps), or None
+_Found = tuple[float, float] | None  # a kernel's (value, error bound in eps), or None
 _SHORT = 256  # below this, scipy.special's scalar loops cost less than np.log's errstate
 
 
@@ -117,7 +117,7 @@ def _kept(found: tuple[float, float] | None, out: Any) -> float | None:
 _FAR = {np.float64: 2.0**-12, np.float32: 2.0**-38}
 
 
-def _vector_entropy(p: np.ndarray, q: None, xlogy: Callable[..., Any]) -> Found:
+def _vector_entropy(p: np.ndarray, q: None, xlogy: Callable[..., Any]) -> _Found:
     """``H = log S - (sum p log p)/S`` (no normalising pass); ``sum |p log p| / S <= H +
     |log S|``, so the bound is ``8 (H + |log S| + 1)``."""
     sp = float(_ADD(p))
@@ -129,7 +129,7 @@ def _vector_entropy(p: np.ndarray, q: None, xlogy: Callable[..., Any]) -> Found:
 
 
 def _vector_cross_entropy(p: np.ndarray, q: np.ndarray,
-                          xlogy: Callable[..., Any]) -> Found:
+                          xlogy: Callable[..., Any]) -> _Found:
     """``H(P, Q) = log S_q - (sum p log q)/S_p``; no log of ``p``: its sign is checked."""
     sp, sq = float(_ADD(p)), float(_ADD(q))
     if not (_LOW <= sp < math.inf and _LOW <= sq < math.inf) or _MIN(p) < 0.0 \
@@ -140,7 +140,7 @@ def _vector_cross_entropy(p: np.ndarray, q: np.ndarray,
     return (ce, 4.0 * (abs(ce) + 2.0 * abs(lq) + 1.0))
 
 
-def _vector_kl(p: np.ndarray, q: np.ndarray, xlogy: Callable[..., Any]) -> Found:
+def _vector_kl(p: np.ndarray, q: np.ndarray, xlogy: Callable[..., Any]) -> _Found:
     """``KL = H(P, Q) - H(P)`` from two sums; nearly identical inputs fail the bound."""
     sp, sq = float(_ADD(p)), float(_ADD(q))
     if not (_LOW <= sp < math.inf and _LOW <= sq < math.inf) or _MIN(q) < 0.0:
@@ -152,7 +152,7 @@ def _vector_kl(p: np.ndarray, q: np.ndarray, xlogy: Callable[..., Any]) -> Found
     return (kl, 4.0 * (abs(a) + abs(b) + abs(lp) + abs(lq) + 1.0))
 
 
-def _vector_js(p: np.ndarray, q: np.ndarray, xlogy: Callable[..., Any]) -> Found:
+def _vector_js(p: np.ndarray, q: np.ndarray, xlogy: Callable[..., Any]) -> _Found:
     """``JS = H(M) - (H(P) + H(Q))/2``; bound ``8 (H(M) + 1)``."""
     sp, sq = float(_ADD(p)), float(_ADD(q))
     if not (_LOW <= sp < math.inf and _LOW <= sq < math.inf):
@@ -258,7 +258,7 @@ def _vector(name: str, p: Any, q: Any) -> Any:
     return _finished(name, found, out)
 
 
-def _finished(name: str, found: Found, out: Any) -> Any:
+def _finished(name: str, found: _Found, out: Any) -> Any:
     """The accepted value in the output dtype (JS capped at its bound ln 2), or None."""
     value = _kept(found, out)
     if value is None:
