@@ -22,6 +22,8 @@ from typing import Any
 
 import numpy as np
 
+from kullback.units import resolve_unit
+
 __all__ = [
     "accept",
     "cross_entropy",
@@ -179,7 +181,8 @@ def run(name: str, p: Any, q: Any, axis: Any, unit: Any) -> Any:
         p, q = _float_array(p), None if q is None else _float_array(q)
         if p is None or (q is None and name != "entropy"):
             return None
-    backend = _BACKENDS.get(type(p).__module__.partition(".")[0])
+    kind = type(p)
+    backend = "numpy" if kind is np.ndarray else _BACKENDS.get(kind.__module__.partition(".")[0])
     if backend is None or type(axis) is not int or not -p.ndim <= axis < p.ndim:
         return None
     path = _paths(name).get(backend)
@@ -188,7 +191,7 @@ def run(name: str, p: Any, q: Any, axis: Any, unit: Any) -> Any:
     value = path(_ENTRIES[name], p, q, axis)
     if value is None:
         return None
-    if unit.name != "nats":
+    if unit is not _NATS:
         value = unit.from_nats(value)
     if name == "js_distance":
         value = value**0.5  # accepted rows have JS > 0; exact ones (JAX) 0 and above
@@ -196,6 +199,7 @@ def run(name: str, p: Any, q: Any, axis: Any, unit: Any) -> Any:
 
 
 _ENTRIES: dict[str, Any] = {}
+_NATS = resolve_unit(None)
 
 
 def _paths(name: str) -> Any:

@@ -222,35 +222,35 @@ _VECTOR = {
     "kl_divergence": _vector_kl,
     "js_divergence": _vector_js,
 }
-_LEAN_KINDS = frozenset("fiu")
-_F32 = np.dtype(np.float32)
+_F64 = np.dtype(np.float64)
+# the output type of each input dtype the lean kernels take (float16 and longdouble: not)
+_OUT = {np.dtype(t): np.float32 if t is np.float32 else np.float64
+        for t in (np.float64, np.float32, np.int8, np.int16, np.int32, np.int64, np.uint8,
+                  np.uint16, np.uint32, np.uint64)}
 
 
 def _vector(name: str, p: Any, q: Any) -> Any:
     """The measure of one vector by its lean kernel (NumPy scalar in the output dtype), or
     None. Integers and float32 are computed in float64 (so a float32 result is accepted
     wherever the float64 error is within float32's contract)."""
-    if type(p) is not np.ndarray or p.ndim != 1 or p.dtype.kind not in _LEAN_KINDS \
-            or p.size == 0 or p.size >= _FAST_MAX \
-            or (q is not None and (type(q) is not np.ndarray
-                                                  or q.shape != p.shape
-                                                  or q.dtype != p.dtype)):
+    dtype = p.dtype
+    out = _OUT.get(dtype)
+    n = p.size
+    if out is None or p.ndim != 1 or n == 0 or n >= _FAST_MAX or (q is not None and (
+            type(q) is not np.ndarray or q.dtype != dtype or q.shape != p.shape)):
         return None
-    out = np.float32 if p.dtype == _F32 else np.float64
-    if out is np.float32 and p.size > _SHORT:
-        return None  # float32 logs are twice as fast: the generic formulas, in float32
-    if p.size <= _FEW_MAX:
+    if n <= _FEW_MAX:
         try:
             found = _FEW[name](p.tolist(), None if q is None else q.tolist())
         except (ValueError, OverflowError):  # log(0) where p > 0 (an infinite measure), or
             return None  # of a negative; fsum of infinities or beyond the float range
         return _finished(name, found, out)
-    if p.dtype != np.float64:
-        if p.dtype.kind == "f" and p.dtype != _F32:
-            return None  # float16 and longdouble: the general path
+    if out is np.float32 and n > _SHORT:
+        return None  # float32 logs are twice as fast: the generic formulas, in float32
+    if dtype != _F64:
         p = p.astype(np.float64)
         q = None if q is None else q.astype(np.float64)
-    if p.size <= _SHORT:
+    if n <= _SHORT:
         found = _VECTOR[name](p, q, _xlogy_short)
     else:
         with np.errstate(all="ignore"):
@@ -265,9 +265,10 @@ def _finished(name: str, found: _Found, out: Any) -> Any:
         return None
     return out(min(value, _LN2) if name == "js_divergence" else value)
 
+
 def _path(formula: Any) -> Any:
     def run(entry: Any, p: Any, q: Any, axis: int) -> Any:
-        if p.ndim == 1:
+        if type(p) is np.ndarray and p.ndim == 1:
             value = _vector(entry.name, p, q)
             if value is not None:
                 return value
