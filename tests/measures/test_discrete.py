@@ -575,3 +575,37 @@ def test_empty_batch_gives_empty_result(backend):
     assert tuple(got.shape) == (0,)
     with pytest.raises(ValueError, match="p has an empty axis"):
         kb.entropy(np.zeros((0, 3)), axis=0)
+
+
+@pytest.mark.parametrize("keepdims", [False, True])
+@pytest.mark.parametrize("library", ["torch", "jax"])
+def test_cross_entropy_gradient_at_a_zero_probability(library, keepdims):
+    """Cross-entropy takes no log of p: at p_j = 0 it is smooth, with slope
+    (-log Q_j - H(P, Q)) / S_p (the guards of H + KL gave -H(P, Q) / S_p there)."""
+    p = np.array([[1.0, 0.0, 1.0, 0.5], [0.2, 0.3, 0.0, 0.5]])
+    q = np.array([[0.2, 0.3, 0.5, 0.4], [0.1, 0.6, 0.2, 0.1]])
+    sp, sq = p.sum(-1, keepdims=True), q.sum(-1, keepdims=True)
+    P, Q = p / sp, q / sq
+    H = -(P * np.log(Q)).sum(-1, keepdims=True)
+    want_p = (-np.log(Q) - H) / sp
+    want_q = 1.0 / sq - P / q
+
+    def total(a, b):
+        return kb.cross_entropy(a, b, keepdims=keepdims).sum()
+
+    if library == "torch":
+        torch = pytest.importorskip("torch")
+        a, b = (torch.tensor(x, requires_grad=True) for x in (p, q))
+        total(a, b).backward()
+        got_p, got_q = a.grad.numpy(), b.grad.numpy()
+    else:
+        jax = pytest.importorskip("jax")
+        old = jax.config.read("jax_enable_x64")
+        jax.config.update("jax_enable_x64", True)
+        try:
+            got_p, got_q = (np.asarray(g) for g in jax.grad(total, argnums=(0, 1))(
+                jax.numpy.asarray(p), jax.numpy.asarray(q)))
+        finally:
+            jax.config.update("jax_enable_x64", old)
+    np.testing.assert_allclose(got_p, want_p, rtol=1e-12)
+    np.testing.assert_allclose(got_q, want_q, rtol=1e-12)

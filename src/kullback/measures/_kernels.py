@@ -164,8 +164,13 @@ def dominant(eps: float) -> float:
 
 
 def cross_entropy_terms(xp: Any, P: Any, Q: Any) -> Any:
-    """``P log Q`` (``<= 0``); 0 where ``P = 0`` whatever Q is, -inf where ``P > 0 = Q``."""
-    return xp.multiply(P, xp.log(_safe_positive(xp, P, Q)))
+    """``P log Q`` (``<= 0``); 0 where ``P = 0`` whatever Q is, -inf where ``P > 0 = Q``.
+
+    The log is guarded only where both are 0, so that at ``P = 0 < Q`` the derivative in
+    ``P`` is ``log Q`` (cross-entropy is smooth there), not the guard's 0.
+    """
+    either = xp.greater(xp.maximum(P, Q), 0.0)  # P, Q >= 0
+    return xp.multiply(P, xp.log(xp.where(either, Q, 1.0)))
 
 
 def log1pmx(xp: Any, u: Any) -> Any:

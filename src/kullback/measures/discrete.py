@@ -51,6 +51,7 @@ from typing import Any
 
 import numpy as np
 
+from kullback import _xp
 from kullback._xp import compiled
 from kullback.measures import _blocked, _fast, _kernels
 from kullback.measures._prepare import Prepared, log_operand, masses, prepare
@@ -201,8 +202,47 @@ def _evaluate(pr: Prepared, names: tuple[str, ...]) -> dict[str, Any]:
             if m.composed_of and m.name in values:
                 values[m.name] = _compose_rows(pr, m, values[m.name])
             elif m.composed_of:
-                values[m.name] = sum(values[part] for part in m.composed_of)
+                values[m.name] = _with_own_slopes(
+                    pr, m, sum(values[part] for part in m.composed_of))
         return {n: values[n] for n in names}
+
+
+def _with_own_slopes(pr: Prepared, m: Measure, value: Any) -> Any:
+    """``value`` (the sum of ``m``'s parts) with the derivative of ``m``'s own terms.
+
+    The parts' zero guards do not cancel in a derivative: at ``P_j = 0`` cross-entropy's
+    slope in ``p_j`` is ``(-log Q_j - H(P, Q)) / S_p``, while the guarded H + KL gave another
+    number. The value is unchanged (``own - stop_gradient(own)`` is exactly 0); only where a
+    library differentiates (torch tensors that need a gradient, JAX tracers). A row whose value
+    is not finite keeps its parts' derivative.
+    """
+    stop = _stop_gradient(pr)
+    if stop is None:
+        return value
+    xp = pr.xp
+    ok = xp.isfinite(value)
+    row = xp.expand_dims(ok, axis=-1)
+    P, Q = (xp.where(row, x, 1.0) for x in (pr.p, pr.q))
+    P, Q = (x / xp.sum(x, axis=-1, keepdims=True) for x in (P, Q))
+    own = m.value(xp, xp.sum(m.terms(xp, P, Q), axis=-1))
+    return xp.where(ok, stop(value) + (own - stop(own)), value)
+
+
+def _stop_gradient(pr: Prepared) -> Any:
+    """The library's ``stop_gradient`` if these operands may be differentiated, else None."""
+    import array_api_compat
+
+    operands = [x for x in (pr.p, pr.q) if x is not None]
+    if array_api_compat.is_torch_namespace(pr.xp):
+        import torch
+
+        if torch.is_grad_enabled() and any(x.requires_grad for x in operands):
+            return lambda x: x.detach()
+    elif array_api_compat.is_jax_namespace(pr.xp) and any(_xp.is_lazy(x) for x in operands):
+        import jax
+
+        return jax.lax.stop_gradient
+    return None
 
 
 def _compose_rows(pr: Prepared, m: Measure, value: Any) -> Any:
