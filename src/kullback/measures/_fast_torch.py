@@ -86,12 +86,6 @@ class _NumPy:
         return np.fmax(lx, _FLOOR[lx.dtype.itemsize], out=lx) if zeros else lx
 
     @staticmethod
-    def axpy(p: Any, q: Any, c: Any) -> Any:
-        """``p + c q``, fresh."""
-        m = np.multiply(q, c)
-        return np.add(m, p, out=m)
-
-    @staticmethod
     def over_(x: Any, y: Any) -> Any:
         """``y := x / y`` in place."""
         return np.divide(x, y, out=y)
@@ -120,11 +114,6 @@ class _Torch:
         """``lx`` with NaN and -inf set to the floor, in place, if ``zeros``."""
         floor = _FLOOR[lx.dtype.itemsize]
         return lx.nan_to_num_(floor, math.inf, floor) if zeros else lx
-
-    @staticmethod
-    def axpy(p: Any, q: Any, c: Any) -> Any:
-        """``p + c q``, fresh."""
-        return q.mul(c).add_(p)
 
     @staticmethod
     def over_(x: Any, y: Any) -> Any:
@@ -226,7 +215,7 @@ def _js(ops: Any, p: Any, q: Any, axis: int, zeros: bool, keep: bool) -> tuple:
     the cancellation against ``log 2`` (nearly identical inputs: small JS). An entry negative
     in both operands (a ratio in (0, 1)) is found by the sign check of ``q``."""
     sp, sq = ops.total(p, axis), ops.total(q, axis)
-    r = ops.over_(p, ops.axpy(p, q, sp / sq))
+    r = ops.over_(p, ops.addcmul(p, q, sp / sq))  # p / (p + (S_p/S_q) q)
     ls = ops.floor(ops.log1m(r), zeros)
     b = ops.dot(q, ls, axis, keep) / sq
     lr = ops.floor(ops.log_(r), zeros)
