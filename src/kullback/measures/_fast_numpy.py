@@ -45,7 +45,8 @@ class Ops:
     @staticmethod
     def xlogx(x: Any, axis: int) -> Any:
         """Row sums of ``x log x`` (NaN where any ``x <= 0``: the caller falls back). The
-        same operations for one row as for a batch, so a batch equals its rows exactly."""
+        same operations for every row of a batch (one vector takes the lean kernels below:
+        equal to rounding, within the acceptance rule)."""
         return np.add.reduce(x * np.log(x), axis=axis)
 
     @staticmethod
