@@ -13,7 +13,6 @@ formulas of :mod:`kullback.measures._fast` over :class:`Ops`.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -71,11 +70,9 @@ class Ops:
 
 # ----------------------------------------------------------------------------- one vector
 #
-# Each kernel takes two float64 vectors (``q`` None for entropy) and returns the measure in nats
-# as a Python float, or None where the general path must serve: a total outside
-# [2**-512, inf) (NaN and infinite entries land here), a non-finite result (a negative entry,
-# or a zero under np.log), or a rounding-error bound (in units of eps) that is not far inside
-# the contract (``_fast.accept``'s rule: value * 2**-40 >= bound * 2**-52).
+# One set of kernels on three namespaces (a few outcomes as Python floats, short and long
+# vectors); the value is kept by ``_fast.accept``'s rule: value * 2**-40 >= bound * 2**-52
+# (2**-14 for a float32 result).
 
 _ADD = np.add.reduce
 _MIN = np.minimum.reduce
@@ -83,10 +80,6 @@ _LOW = 2.0**-512
 _LN2 = math.log(2.0)
 _Found = tuple[float, float] | None  # a kernel's (value, error bound in eps), or None
 _SHORT = 256  # below this, scipy.special's scalar loops cost less than np.log's errstate
-
-
-def _xlogy_short(x: np.ndarray, y: np.ndarray) -> np.ndarray:
-    return _special().xlogy(x, y)
 
 
 def _special() -> Any:
@@ -102,11 +95,7 @@ def _special() -> Any:
 _SPECIAL: Any = None
 
 
-def _xlogy_long(x: np.ndarray, y: np.ndarray) -> np.ndarray:
-    return x * np.log(y)  # 0 log 0 is NaN here: the row goes to the general path
-
-
-def _kept(found: tuple[float, float] | None, out: Any) -> float | None:
+def _kept(found: _Found, out: Any) -> float | None:
     """The value of a kernel's ``(value, bound)`` if finite and its float64 error (``bound``
     units of 2**-52) is under 2**-40 of it for a float64 result, 2**-14 for float32."""
     if found is None:
@@ -118,111 +107,107 @@ def _kept(found: tuple[float, float] | None, out: Any) -> float | None:
 _FAR = {np.float64: 2.0**-12, np.float32: 2.0**-38}
 
 
-def _vector_entropy(p: np.ndarray, q: None, xlogy: Callable[..., Any]) -> _Found:
+class _Floats:
+    """A few outcomes as Python floats: ``math.fsum`` (correctly rounded) beats any ufunc
+    call. A zero or negative ``y`` under a log where ``x != 0`` raises ValueError: the general
+    path serves."""
+
+    total = staticmethod(math.fsum)
+    least = staticmethod(min)
+    scale = staticmethod(lambda x, c: [a / c for a in x])
+    mean = staticmethod(lambda x, y: [(a + b) * 0.5 for a, b in zip(x, y, strict=True)])
+
+    @staticmethod
+    def xlogy_sum(x: list[float], y: list[float]) -> float:
+        return math.fsum([a * math.log(b) for a, b in zip(x, y, strict=True) if a != 0.0])
+
+
+class _Short:
+    """A short vector: ``scipy.special.xlogy`` (0 log 0 = 0, no warnings)."""
+
+    total = staticmethod(lambda x: float(_ADD(x)))
+    least = staticmethod(lambda x: float(_MIN(x)))
+    scale = staticmethod(np.divide)
+    mean = staticmethod(lambda x, y: (x + y) * 0.5)
+    xlogy_sum = staticmethod(lambda x, y: float(_ADD(_special().xlogy(x, y))))
+
+
+class _Long(_Short):
+    """A long vector: SIMD ``np.log`` (0 log 0 is NaN here: the general path takes it)."""
+
+    xlogy_sum = staticmethod(lambda x, y: float(_ADD(x * np.log(y))))
+
+
+# Each kernel takes two vectors in one of the namespaces above (``q`` None for entropy) and
+# returns the measure in nats with its rounding-error bound in units of 2**-52, or None where
+# the general path must serve: a total outside [2**-512, inf) (NaN and infinite entries land
+# here), a negative entry, or a non-finite result.
+
+def _totals(ns: Any, p: Any, q: Any = None, signs: tuple = ()) -> tuple[float, float] | None:
+    """The vectors' totals (``q``'s 1.0 if None), or None if one is out of range or one of
+    ``signs`` holds a negative entry (an operand whose every entry is under a log needs no
+    check: a negative one makes the sum NaN, or raises ValueError on Python floats)."""
+    sp = ns.total(p)
+    sq = 1.0 if q is None else ns.total(q)
+    if not (_LOW <= sp < math.inf and _LOW <= sq < math.inf):
+        return None
+    for x in signs:
+        if ns.least(x) < 0.0:
+            return None
+    return sp, sq
+
+
+def _entropy(ns: Any, p: Any, q: None) -> _Found:
     """``H = log S - (sum p log p)/S`` (no normalising pass); ``sum |p log p| / S <= H +
     |log S|``, so the bound is ``8 (H + |log S| + 1)``."""
-    sp = float(_ADD(p))
-    if not _LOW <= sp < math.inf:
+    totals = _totals(ns, p)
+    if totals is None:
         return None
-    ls = math.log(sp)
-    h = ls - float(_ADD(xlogy(p, p))) / sp  # a negative entry: NaN: rejected
+    ls = math.log(totals[0])
+    h = ls - ns.xlogy_sum(p, p) / totals[0]
     return (h, 8.0 * (h + abs(ls) + 1.0)) if h >= 0.0 else None
 
 
-def _vector_cross_entropy(p: np.ndarray, q: np.ndarray,
-                          xlogy: Callable[..., Any]) -> _Found:
-    """``H(P, Q) = log S_q - (sum p log q)/S_p``; no log of ``p``: its sign is checked."""
-    sp, sq = float(_ADD(p)), float(_ADD(q))
-    if not (_LOW <= sp < math.inf and _LOW <= sq < math.inf) or _MIN(p) < 0.0 \
-            or _MIN(q) < 0.0:
-        return None  # (p log q is 0 where p = 0, whatever q's sign)
-    lq = math.log(sq)
-    ce = lq - float(_ADD(xlogy(p, q))) / sp
-    return (ce, 4.0 * (abs(ce) + 2.0 * abs(lq) + 1.0))
+def _cross_entropy(ns: Any, p: Any, q: Any) -> _Found:
+    """``H(P, Q) = log S_q - (sum p log q)/S_p``; bound ``4 (|H| + 2 |log S_q| + 1)``."""
+    totals = _totals(ns, p, q, (p, q))  # p log q is 0 at p = 0: no log of p
+    if totals is None:
+        return None
+    lq = math.log(totals[1])
+    ce = lq - ns.xlogy_sum(p, q) / totals[0]
+    return ce, 4.0 * (abs(ce) + 2.0 * abs(lq) + 1.0)
 
 
-def _vector_kl(p: np.ndarray, q: np.ndarray, xlogy: Callable[..., Any]) -> _Found:
+def _kl(ns: Any, p: Any, q: Any) -> _Found:
     """``KL = H(P, Q) - H(P)`` from two sums; nearly identical inputs fail the bound."""
-    sp, sq = float(_ADD(p)), float(_ADD(q))
-    if not (_LOW <= sp < math.inf and _LOW <= sq < math.inf) or _MIN(q) < 0.0:
-        return None  # (xlogy(0, y) is 0 for a negative y: q's sign is checked)
+    totals = _totals(ns, p, q, (q,))  # q's log is skipped where p = 0
+    if totals is None:
+        return None
+    sp, sq = totals
     lp, lq = math.log(sp), math.log(sq)
-    a = float(_ADD(xlogy(p, p))) / sp - lp
-    b = float(_ADD(xlogy(p, q))) / sp - lq
-    kl = a - b
-    return (kl, 4.0 * (abs(a) + abs(b) + abs(lp) + abs(lq) + 1.0))
+    a = ns.xlogy_sum(p, p) / sp - lp
+    b = ns.xlogy_sum(p, q) / sp - lq
+    return a - b, 4.0 * (abs(a) + abs(b) + abs(lp) + abs(lq) + 1.0)
 
 
-def _vector_js(p: np.ndarray, q: np.ndarray, xlogy: Callable[..., Any]) -> _Found:
-    """``JS = H(M) - (H(P) + H(Q))/2``; bound ``8 (H(M) + 1)``."""
-    sp, sq = float(_ADD(p)), float(_ADD(q))
-    if not (_LOW <= sp < math.inf and _LOW <= sq < math.inf):
+def _js(ns: Any, p: Any, q: Any) -> _Found:
+    """``JS = H(M) - (H(P) + H(Q))/2`` on the normalised vectors; bound ``8 (H(M) + 1)``."""
+    totals = _totals(ns, p, q)
+    if totals is None:
         return None
-    P, Q = p / sp, q / sq
-    M = (P + Q) * 0.5
-    hp, hq, hm = (-float(_ADD(xlogy(x, x))) for x in (P, Q, M))
-    if not (hp >= 0.0 and hq >= 0.0):
-        return None
+    P, Q = ns.scale(p, totals[0]), ns.scale(q, totals[1])
+    M = ns.mean(P, Q)
+    hp, hq, hm = (-ns.xlogy_sum(x, x) for x in (P, Q, M))
     return hm - (hp + hq) * 0.5, 8.0 * (hm + 1.0)
 
 
-# A few outcomes: Python floats and math.fsum (correctly rounded sums) beat any ufunc call.
-# A zero or negative value under a log raises ValueError: the general path takes the call.
-
-def _few_entropy(p: list[float], q: None) -> tuple[float, float] | None:
-    sp = math.fsum(p)
-    if not _LOW <= sp < math.inf or min(p) < 0.0:
-        return None
-    h = -math.fsum([x / sp * math.log(x / sp) for x in p if x > 0.0])
-    return (h, 8.0 * (h + 1.0))
-
-
-def _few_cross_entropy(p: list[float], q: list[float]) -> tuple[float, float] | None:
-    sp, sq = math.fsum(p), math.fsum(q)
-    if not (_LOW <= sp < math.inf and _LOW <= sq < math.inf) or min(p) < 0.0 \
-            or min(q) < 0.0:
-        return None
-    lq = math.log(sq)
-    ce = lq - math.fsum([x * math.log(y) for x, y in zip(p, q, strict=True) if x > 0.0]) / sp
-    return (ce, 4.0 * (abs(ce) + 2.0 * abs(lq) + 1.0))
-
-
-def _few_kl(p: list[float], q: list[float]) -> tuple[float, float] | None:
-    sp, sq = math.fsum(p), math.fsum(q)
-    if not (_LOW <= sp < math.inf and _LOW <= sq < math.inf) or min(p) < 0.0 \
-            or min(q) < 0.0:
-        return None
-    lp, lq = math.log(sp), math.log(sq)
-    a = math.fsum([x * math.log(x) for x in p if x > 0.0]) / sp - lp
-    b = math.fsum([x * math.log(y) for x, y in zip(p, q, strict=True) if x > 0.0]) / sp - lq
-    kl = a - b
-    return (kl, 4.0 * (abs(a) + abs(b) + abs(lp) + abs(lq) + 1.0))
-
-
-def _few_js(p: list[float], q: list[float]) -> tuple[float, float] | None:
-    sp, sq = math.fsum(p), math.fsum(q)
-    if not (_LOW <= sp < math.inf and _LOW <= sq < math.inf) or min(p) < 0.0 \
-            or min(q) < 0.0:
-        return None
-    P, Q = [x / sp for x in p], [y / sq for y in q]
-    M = [(x + y) * 0.5 for x, y in zip(P, Q, strict=True)]
-    hp, hq, hm = (-math.fsum([x * math.log(x) for x in v if x > 0.0]) for v in (P, Q, M))
-    return hm - (hp + hq) * 0.5, 8.0 * (hm + 1.0)
-
-
-_FEW = {
-    "entropy": _few_entropy,
-    "cross_entropy": _few_cross_entropy,
-    "kl_divergence": _few_kl,
-    "js_divergence": _few_js,
+_KERNELS = {
+    "entropy": _entropy,
+    "cross_entropy": _cross_entropy,
+    "kl_divergence": _kl,
+    "js_divergence": _js,
 }
 _FEW_MAX = 12
-_VECTOR = {
-    "entropy": _vector_entropy,
-    "cross_entropy": _vector_cross_entropy,
-    "kl_divergence": _vector_kl,
-    "js_divergence": _vector_js,
-}
 _F64 = np.dtype(np.float64)
 # the output type of each input dtype the lean kernels take (float16 and longdouble: not)
 _OUT = {np.dtype(t): np.float32 if t is np.float32 else np.float64
@@ -242,7 +227,7 @@ def _vector(name: str, p: Any, q: Any) -> Any:
         return None
     if n <= _FEW_MAX:
         try:
-            found = _FEW[name](p.tolist(), None if q is None else q.tolist())
+            found = _KERNELS[name](_Floats, p.tolist(), None if q is None else q.tolist())
         except (ValueError, OverflowError):  # log(0) where p > 0 (an infinite measure), or
             return None  # of a negative; fsum of infinities or beyond the float range
         return _finished(name, found, out)
@@ -252,10 +237,10 @@ def _vector(name: str, p: Any, q: Any) -> Any:
         p = p.astype(np.float64)
         q = None if q is None else q.astype(np.float64)
     if n <= _SHORT:
-        found = _VECTOR[name](p, q, _xlogy_short)
+        found = _KERNELS[name](_Short, p, q)
     else:
         with np.errstate(all="ignore"):
-            found = _VECTOR[name](p, q, _xlogy_long)
+            found = _KERNELS[name](_Long, p, q)
     return _finished(name, found, out)
 
 
