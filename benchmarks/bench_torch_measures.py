@@ -1,6 +1,7 @@
 """kullback's measures on torch tensors vs the hand-written torch expressions, side by side.
 
-Run:  python benchmarks/bench_torch_measures.py [--repeat N] [--quick] [--threads N] [--clock cpu]
+Run:  python benchmarks/bench_torch_measures.py [--repeat N] [--quick] [--shapes 64x10 ...]
+                                                 [--threads N] [--clock cpu]
 
 For each shape (rows x outcomes, normalised probabilities along the last axis), dtype
 (float32, float64) and mode (forward; forward+backward through ``p``), the best of ``--repeat``
@@ -65,6 +66,8 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--repeat", type=int, default=5)
     ap.add_argument("--quick", action="store_true", help="skip 1024 x 32000")
+    ap.add_argument("--shapes", nargs="+", metavar="ROWSxN",
+                    help="only these shapes (default 64x10 4096x1000 1024x32000)")
     ap.add_argument("--threads", type=int, help="torch threads (default: torch's own)")
     ap.add_argument("--clock", choices=("wall", "cpu"), default="wall",
                     help="wall-clock time, or this process's CPU time (stable under load)")
@@ -73,6 +76,8 @@ def main() -> None:
         torch.set_num_threads(args.threads)
     clock = time.process_time if args.clock == "cpu" else time.perf_counter
     shapes = [(64, 10), (4096, 1000)] + ([] if args.quick else [(1024, 32000)])
+    if args.shapes:
+        shapes = [tuple(int(x) for x in s.split("x")) for s in args.shapes]
     print(f"# {describe()}")
     print(f"# kullback {kb.__version__}, torch {torch.__version__}, Python "
           f"{platform.python_version()}, {torch.get_num_threads()} torch threads, "
