@@ -36,7 +36,7 @@ import numpy as np
 from kullback.measures import _kernels
 from kullback.measures._prepare import Prepared
 from kullback.measures._table import Measure
-from kullback.measures._tiles import RawTotals, TileNamespace, rowsum
+from kullback.measures._tiles import RawTotals, TileNamespace, extremes, rowsum
 from kullback.validation import check_masses
 
 __all__ = ["MIN_BLOCKED", "evaluate", "one_pass", "precise_sums", "term_sums", "use_blocked"]
@@ -74,12 +74,13 @@ def use_blocked(*arrays: Any) -> bool:
 
 
 def _tile_size(total: int) -> int:
-    """Elements per tile: a power of two near 1/128 of the input, from 16 Ki to 64 Ki.
+    """Elements per tile: a power of two near 1/8 of the input, from 16 Ki to 64 Ki.
 
-    Bounded below by the Python overhead per tile and above by memory: a worker holds about a
-    dozen tile buffers, which stays under 10 % of the input at every size.
+    Bounded below by the Python overhead per tile (some 30 us: a 16 Ki tile's logarithms
+    take about as long, so small tiles spend half their time in overhead) and above by memory
+    and cache: a worker holds about a dozen tile buffers (6 MB at 64 Ki in float64).
     """
-    return int(min(_MAX_TILE, max(_MIN_TILE, 1 << max(0, (total // 128).bit_length() - 1))))
+    return int(min(_MAX_TILE, max(_MIN_TILE, 1 << max(0, (total // 8).bit_length() - 1))))
 
 
 def _as_rows(x: np.ndarray) -> np.ndarray | None:
@@ -140,17 +141,19 @@ def _whole_rows(arrays: Sequence[np.ndarray]) -> bool:
     return _whole_columns(n, tile) if columns else n < tile
 
 
-def _run(
-    arrays: Sequence[np.ndarray],
-    work: Callable[[TileNamespace, list[np.ndarray]], list[np.ndarray]],
-    n_out: int,
-    widen: bool = False,
-) -> list[np.ndarray]:
+Work = Callable[[TileNamespace, list[np.ndarray], "list[np.ndarray] | None"], list[np.ndarray]]
+
+
+def _run(arrays: Sequence[np.ndarray], work: Work, n_out: int,
+         widen: bool = False) -> list[np.ndarray]:
     """Apply ``work`` to every tile of ``arrays`` (same shape, axis last); return row sums.
 
     ``widen``: short float32 rows are computed in float64 (see ``job``).
 
     Rows are whole or split across tiles; either way each tile adds its rows' partial sums.
+    ``work(ns, tiles, dest)`` returns the tile's ``n_out`` row sums; where tiles hold whole
+    rows, ``dest`` are the outputs' slices of those rows, which ``work`` may fill and return
+    itself (no copy), else None.
     """
     shape = arrays[0].shape
     n = shape[-1]
@@ -180,11 +183,12 @@ def _run(
         # along memory (a column of a row-major tile is read across cache lines); float32
         # ones in float64, whose single pass vouches for nearly every short row (float32's
         # rounding of a short row's KL is often too close to it)
+        # (an input reduced along its first axis is stored that way already)
         short = whole and n <= _SHORT
         work_dtype = np.dtype(np.float64) if widen and short and dtype == np.float32 \
             else dtype
         gather = [np.empty((n, mine[0][1] - mine[0][0]), dtype=work_dtype) for _ in arrays] \
-            if short else None
+            if short and (not columns or work_dtype != dtype) else None
         ns = TileNamespace(work_dtype)
         with np.errstate(all="ignore"):
             for r0, r1, c0, c1 in mine:
@@ -192,9 +196,11 @@ def _run(
                 pieces = [take(a, f, r0, r1, c0, c1) for a, f in zip(arrays, flat, strict=True)]
                 if gather is not None:
                     pieces = [_gathered(g, x) for g, x in zip(gather, pieces, strict=True)]
-                for j, part in enumerate(work(ns, pieces)):
+                dest = [o[r0:r1] for o in out] if whole and work_dtype == dtype else None
+                for j, part in enumerate(work(ns, pieces, dest)):
                     if whole:
-                        acc[j][r0:r1] = part
+                        if dest is None or part is not dest[j]:
+                            out[j][r0:r1] = part
                     else:
                         acc[j][r0 - shift : r1 - shift] += part
         return lo, acc
@@ -236,9 +242,14 @@ def one_pass(
     positive and finite (a zero or a negative entry gives NaN), so only a tile whose sum is
     not finite is searched for its minimum and summed again with the careful kernel; there
     the reported minimum is +inf when every entry was seen to be positive.
+
+    Tiles of whole rows also report the extremes of their rows' totals (``ranges``: ``(min,
+    max)`` of ``sp``, then of ``sq``, over every row; the validation and the choice of path
+    need no pass over the totals then) and the measures whose rejected rows they left NaN
+    for the caller (``deferred``).
     """
     arrays = [p] if q is None else [p, q]
-    stats: list[list[float]] = []
+    stats: list[tuple[list[float], list[tuple[float, float]], set[str]]] = []
     whole = _whole_rows(arrays)
     raw = [m for m in measures if m.raw_finish is not None or whole]
     # the minima choose each tile's kernel when q is read; without a raw sum (a JS-only
@@ -246,8 +257,9 @@ def one_pass(
     upfront = (bool(raw) and q is not None) or (minima and not raw)
     ratios = any(m.raw_tile is not None for m in raw)  # kernels that divide q by p
 
-    def work(ns: TileNamespace, tiles: list[np.ndarray]) -> list[np.ndarray]:
-        out = [rowsum(t) for t in tiles]
+    def work(ns: TileNamespace, tiles: list[np.ndarray],
+             dest: list[np.ndarray] | None) -> list[np.ndarray]:
+        out = [rowsum(t, None if dest is None else dest[i]) for i, t in enumerate(tiles)]
         mins = [float(t.min()) for t in tiles] if upfront else [np.inf] * len(tiles)
         careful = min(mins) <= 0 or (ratios and _extreme_ratio(mins, out))
         single = [m for m in raw if m.raw_finish is not None]
@@ -256,45 +268,55 @@ def one_pass(
                 sum(float(np.add.reduce(x)) for x in sums)):
             mins = [float(t.min()) for t in tiles]
             sums = [(m.raw_tile or m.tile)(ns, *tiles[: m.arity], True) for m in single]
-        stats.append(mins)
+        ranges: list[tuple[float, float]] = []
+        deferred: set[str] = set()
         if whole:
+            ranges = [extremes(s) for s in out]
             named = {m.name: x for m, x in zip(single, sums, strict=True)}
-            sums = _finish_tile(ns, raw, tiles, out, named, defer=True)
+            sums = _finish_tile(ns, raw, tiles, RawTotals(*out, ranges=tuple(ranges)), named,
+                                deferred=deferred, mins=mins if upfront else None)
+        stats.append((mins, ranges, deferred))
         return out + sums
 
     sums = _run(arrays, work, len(arrays) + len(raw), widen=any(m.homogeneous for m in raw))
     k = len(arrays)
-    res: dict[str, Any] = {"sp": sums[0], "min_p": min(s[0] for s in stats),
-                           "finished": whole}
+    res: dict[str, Any] = {"sp": sums[0], "min_p": min(s[0][0] for s in stats),
+                           "finished": whole, "deferred": set().union(*(s[2] for s in stats))}
+    if whole:  # every row's total is in some tile: the extremes over the tiles
+        res["ranges"] = tuple((min(s[1][i][0] for s in stats), max(s[1][i][1] for s in stats))
+                              for i in range(k))
     if q is not None:
         res["sq"] = sums[1]
-        res["min_q"] = min(s[1] for s in stats)
+        res["min_q"] = min(s[0][1] for s in stats)
     for m, r in zip(raw, sums[k:], strict=True):
         res[m.name] = r
     return res
 
 
 def _finish_tile(ns: TileNamespace, measures: Sequence[Measure], tiles: list[np.ndarray],
-                 totals: list[np.ndarray], raw: dict[str, np.ndarray], *,
-                 defer: bool = False) -> list[np.ndarray]:
+                 totals: RawTotals, raw: dict[str, np.ndarray], *,
+                 deferred: set[str] | None = None,
+                 mins: list[float] | None = None) -> list[np.ndarray]:
     """Sums of each measure's normalised terms on a tile of whole rows (``totals`` are their
     totals): a single-pass measure finished from its ``raw`` sums; the rows it rejects, and
     every row of a measure without a single pass, by the exact kernels on the tile's rows
     (:func:`_redo_whole_rows`). A measure ``composed_of`` others keeps its NaN rows (the
-    caller composes them); with ``defer``, so do the others when only a few rows of the tile
-    are rejected (the caller redoes those of every tile at once: one call, not one a tile).
+    caller composes them); given a set ``deferred``, so do the others when only a few rows
+    of the tile are rejected, their names added to it (the caller redoes those of every tile
+    at once: one call, not one a tile). ``mins``: the tiles' smallest entries, if known.
     """
-    sp, sq = totals[0], totals[1] if len(totals) == 2 else None
+    sp, sq = totals.sp, totals.sq
     out = []
     for m in measures:
         if m.name not in raw:
-            out.append(_exact_tile_rows(ns, m, tiles, sp, sq))
+            out.append(_exact_tile_rows(ns, m, tiles, sp, sq, mins))
             continue
-        value = m.raw_finish(raw[m.name], RawTotals(sp, sq))
-        bad = np.isnan(value)
-        if not m.composed_of and bad.any():
-            idx = np.flatnonzero(bad)
-            if not (defer and 16 * idx.size < value.size):
+        value = m.raw_finish(raw[m.name], totals)
+        if not m.composed_of and math.isnan(float(np.min(value))):  # NaN: rows to redo
+            idx = np.flatnonzero(np.isnan(value))
+            if deferred is not None and 16 * idx.size < value.size:
+                deferred.add(m.name)
+            else:
                 rows = [t[idx] for t in tiles[: m.arity]]
                 value[idx] = _redo_whole_rows(m, rows, sp[idx], None if sq is None else sq[idx])
         out.append(value)
@@ -337,22 +359,26 @@ def _single_pass_rows(m: Measure, rows: list[np.ndarray]) -> np.ndarray:
     careful = min(float(r.min()) for r in rows) <= 0 or (
         len(rows) == 2 and _extreme_ratio([float(r.min()) for r in rows], totals))
     raw = {m.name: (m.raw_tile or m.tile)(ns, *rows[: m.arity], careful)}
-    return _finish_tile(ns, [m], rows, totals, raw)[0]
+    return _finish_tile(ns, [m], rows, RawTotals(*totals), raw)[0]
 
 
 def _exact_tile_rows(ns: TileNamespace, m: Measure, tiles: list[np.ndarray], sp: np.ndarray,
-                     sq: np.ndarray | None) -> np.ndarray:
+                     sq: np.ndarray | None, mins: list[float] | None = None) -> np.ndarray:
     """A measure without a single pass on a tile of whole rows: its tile kernel on the rows
-    scaled (or normalised) by their own totals, in the tile's buffers."""
-    inv_p = (1.0 / sp)[:, None]
+    scaled (or normalised) by their own totals, in the tile's buffers. ``mins``: the tiles'
+    smallest entries, if known (a homogeneous measure then scales ``q`` alone where it can,
+    see :func:`_scaled_to_p`)."""
     if sq is None:
-        return _exact_tile(ns, [m], tiles[0], None, inv_p, None, None, [])[0]
-    fp, fq, total, _ = _kernels.pair_factors(np, sp, sq)
-    value = _exact_tile(ns, [m], tiles[0], tiles[1], inv_p, (1.0 / sq)[:, None],
-                        [fp[:, None], fq[:, None]], [])[0]
-    if not m.homogeneous:
-        return value
-    value = value / total
+        return _exact_tile(ns, [m], tiles[0], None, (1.0 / sp)[:, None], None, None, [])[0]
+    value = _scaled_to_p(ns, m, tiles, sp, sq, mins) if m.homogeneous and mins else None
+    if value is None:
+        inv_p = (1.0 / sp)[:, None]
+        fp, fq, total, _ = _kernels.pair_factors(np, sp, sq)
+        value = _exact_tile(ns, [m], tiles[0], tiles[1], inv_p, (1.0 / sq)[:, None],
+                            [fp[:, None], fq[:, None]], [])[0]
+        if not m.homogeneous:
+            return value
+        value = value / total
     # scaling rounds each entry by eps, which is most of q - p for nearly identical rows:
     # those (a divergence below about (2**14 eps)**2) take the generic kernels, which
     # recover the exact difference
@@ -363,6 +389,22 @@ def _exact_tile_rows(ns: TileNamespace, m: Measure, tiles: list[np.ndarray], sp:
 
 
 _NEAR = {np.dtype(np.float64): 2.0**-26, np.dtype(np.float32): 2.0**-10}
+
+
+def _scaled_to_p(ns: TileNamespace, m: Measure, tiles: list[np.ndarray], sp: np.ndarray,
+                 sq: np.ndarray, mins: list[float]) -> np.ndarray | None:
+    """A homogeneous measure's normalised sums on a tile of whole rows whose entries are all
+    normal: its kernel on ``p`` and ``q sp/sq`` (one multiply; no entry of that can overflow,
+    ``q <= sq``), divided by ``sp``. None where a scaled entry could leave the normal range
+    (the caller then scales the smaller total up, :func:`_kernels.pair_factors`)."""
+    tiny = 2.0 * float(np.finfo(sp.dtype).tiny)  # (a margin for the rounding of the bound)
+    c = sp / sq
+    if not (mins[0] >= tiny and mins[1] * float(np.minimum.reduce(c, axis=None)) >= tiny):
+        return None  # (NaN fails too)
+    B = ns.multiply(tiles[1], c[:, None])
+    value = m.tile(ns, tiles[0], B, False)
+    value /= sp
+    return value
 
 
 def _exact_rows(m: Measure, rows: list[np.ndarray], sp: np.ndarray,
@@ -415,7 +457,7 @@ def term_sums(
         scale = (bool(np.any(fp != 1)), bool(np.any(fq != 1)))
         arrays += [q, column(fp), column(fq), column(1.0 / sq)]
 
-    def work(ns: TileNamespace, tiles: list[np.ndarray]) -> list[np.ndarray]:
+    def work(ns: TileNamespace, tiles: list[np.ndarray], _: Any) -> list[np.ndarray]:
         if q is None:
             return _exact_tile(ns, measures, tiles[0], None, tiles[1][:, :1], None, None,
                                minima)
@@ -507,16 +549,17 @@ def evaluate(pr: Prepared, measures: Sequence[Measure]) -> dict[str, Any] | None
     # with no measure finished in the first pass, the minima come from the second
     first = one_pass(measures, p, q, minima=bool(raw))
     sp, sq = first["sp"], first.get("sq")
+    ranges = first.get("ranges") or tuple(extremes(s) for s in (sp, sq) if s is not None)
     if pr.validate:
-        check_masses("p", pr.p_orig, sp, xp, minimum=first["min_p"] if raw else 0.0)
+        _check(pr, "p", sp, ranges[0], first["min_p"] if raw else 0.0)
         if q is not None:
-            check_masses("q", pr.q_orig, sq, xp, minimum=first["min_q"] if raw else 0.0)
-    if q is not None and not _all_direct(sp, sq):
+            _check(pr, "q", sq, ranges[1], first["min_q"] if raw else 0.0)
+    if q is not None and not _all_direct(sp, sq, ranges):
         return None  # totals far apart or near the float range: the generic path (log space)
     if first["finished"]:
-        return {m.name: first[m.name] if m.composed_of else
-                _redo_deferred(m, first[m.name], p, q, sp, sq) for m in measures}
-    totals = RawTotals(sp, sq)
+        return {m.name: _redo_deferred(m, first[m.name], p, q, sp, sq)
+                if m.name in first["deferred"] else first[m.name] for m in measures}
+    totals = RawTotals(sp, sq, ranges=tuple(ranges))
     out: dict[str, Any] = {}
     with np.errstate(all="ignore"):
         for m in raw:
@@ -537,10 +580,20 @@ def evaluate(pr: Prepared, measures: Sequence[Measure]) -> dict[str, Any] | None
     return out
 
 
-def _all_direct(sp: np.ndarray, sq: np.ndarray) -> bool:
+def _check(pr: Prepared, name: str, s: np.ndarray, extent: tuple[float, float],
+           minimum: float) -> None:
+    """Validate an operand from its row totals ``s``, their extremes ``extent`` and its
+    smallest entry: totals all positive and finite and no entry negative need no look at the
+    totals; anything else, :func:`check_masses` (which locates and names the problem)."""
+    lo, hi = extent
+    if not (lo > 0.0 and hi < math.inf and minimum >= 0.0):  # NaN fails too
+        check_masses(name, pr.p_orig if name == "p" else pr.q_orig, s, pr.xp, minimum=minimum)
+
+
+def _all_direct(sp: np.ndarray, sq: np.ndarray, ranges: Sequence[tuple[float, float]]) -> bool:
     """Whether every row's totals are scaled directly (:func:`_kernels.direct_rows`): the
     extremes decide for nearly every input, the rows only when they do not."""
-    lo, hi = min(float(np.min(sp)), float(np.min(sq))), max(float(np.max(sp)), float(np.max(sq)))
+    lo, hi = min(ranges[0][0], ranges[1][0]), max(ranges[0][1], ranges[1][1])
     if bool(_kernels.direct_rows(np, np.asarray([hi, lo], dtype=sp.dtype),
                                  np.asarray([lo, hi], dtype=sp.dtype)).all()):
         return True
@@ -597,7 +650,7 @@ def precise_sums(m: Measure, p: np.ndarray, q: np.ndarray, sp: np.ndarray,
     def column(v: Any) -> np.ndarray:
         return np.broadcast_to(np.reshape(np.asarray(v, dtype=p.dtype), (*lead, 1)), shape)
 
-    def work(ns: TileNamespace, tiles: list[np.ndarray]) -> list[np.ndarray]:
+    def work(ns: TileNamespace, tiles: list[np.ndarray], _: Any) -> list[np.ndarray]:
         a, b, cp, cq = tiles[0], tiles[1], tiles[2][:, :1], tiles[3][:, :1]
         A, B = ns.multiply(a, cp), ns.multiply(b, cq)
         D = (B - A) + (_kernels._product_error(np, cq, b, B)

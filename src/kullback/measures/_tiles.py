@@ -10,6 +10,7 @@ the generic one's.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,6 +21,7 @@ from kullback.measures import _kernels
 __all__ = [
     "RawTotals",
     "TileNamespace",
+    "extremes",
     "finish_raw_cross_entropy",
     "finish_raw_entropy",
     "finish_raw_kl",
@@ -154,23 +156,25 @@ class TileNamespace:
 
 
 def _rowdot(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Row-wise dot product. Not ``np.vecdot``: that calls BLAS, whose own thread pool fights
-    the driver's threads for the cores (2x slower with two threads). Short rows multiply and
-    add columns (a reduction along a short last axis is several times slower than a log)."""
+    """Row-wise dot product; ``b`` is a scratch buffer (short rows overwrite it). Not
+    ``np.vecdot``: that calls BLAS, whose own thread pool fights the driver's threads for the
+    cores (2x slower with two threads). Short rows multiply in place and add columns (a
+    reduction along a short last axis is several times slower than a log)."""
     if a.shape[-1] <= _SHORT:
-        return rowsum(a * b)
+        return rowsum(np.multiply(a, b, out=b))
     return np.einsum("ij,ij->i", a, b)
 
 
 _SHORT = 16
 
 
-def rowsum(a: np.ndarray) -> np.ndarray:
-    """Sums along the last axis of a 2-D tile; rows of at most 16 entries add columns."""
+def rowsum(a: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+    """Sums along the last axis of a 2-D tile (into ``out`` if given); rows of at most 16
+    entries add columns."""
     n = a.shape[-1]
     if n > _SHORT or n == 1:
-        return np.add.reduce(a, axis=-1)
-    out = a[:, 0] + a[:, 1]
+        return np.add.reduce(a, axis=-1, out=out)
+    out = np.add(a[:, 0], a[:, 1], out=out)
     for j in range(2, n):
         out += a[:, j]
     return out
@@ -271,21 +275,30 @@ def tile_cross_entropy(ns: TileNamespace, A: np.ndarray, B: np.ndarray,
 @dataclass(frozen=True)
 class RawTotals:
     """What the single pass knows of each row besides the raw sums: the totals ``sp`` (and
-    ``sq``)."""
+    ``sq``), and where the caller has them already, their extremes ``ranges`` (``(min, max)``
+    of ``sp``, then of ``sq``)."""
 
     sp: Any
     sq: Any = None
+    ranges: tuple[tuple[float, float], ...] | None = None
+
+    def extremes(self, i: int) -> tuple[float, float]:
+        """``(min, max)`` of ``sp`` (``i = 0``) or ``sq`` (``i = 1``); NaN if any total is."""
+        if self.ranges is not None:
+            return self.ranges[i]
+        return extremes((self.sp, self.sq)[i])
+
+
+def extremes(s: np.ndarray) -> tuple[float, float]:
+    """``(min, max)`` of ``s`` (NaN if any entry is; the ufuncs' own reductions: the
+    ``np.min`` wrapper costs as much again on a tile's rows)."""
+    return float(np.minimum.reduce(s, axis=None)), float(np.maximum.reduce(s, axis=None))
 
 
 def _normal(s: np.ndarray) -> np.ndarray:
     """Totals from which products of the masses with logarithms stay normal numbers (a
     subnormal term keeps few bits; 2**-half leaves room for any row length)."""
     return s >= 2.0 ** -_HALF[s.dtype]
-
-
-def _extent(x: np.ndarray) -> float:
-    """``max |x|`` (NaN if any ``x`` is)."""
-    return max(float(np.max(x)), -float(np.min(x)))
 
 
 def _threshold(fixed: float, dtype: np.dtype) -> float:
@@ -295,17 +308,18 @@ def _threshold(fixed: float, dtype: np.dtype) -> float:
     return 8.0 * eps * fixed / (tol - 8.0 * eps)
 
 
-def _above(value: np.ndarray, log_s: np.ndarray, weight: float, fixed: float,
-           dtype: np.dtype) -> np.ndarray:
-    """``value`` where it is at least its threshold for an error bound of
+def _above(v: np.ndarray, sign: float, log_s: np.ndarray, big: float, weight: float,
+           fixed: float, dtype: np.dtype) -> np.ndarray:
+    """``v = sign * value`` where ``value`` is at least its threshold for an error bound of
     ``8 (value + weight |log_s| + fixed)`` units of eps (+inf included), NaN elsewhere: one
-    threshold from the largest ``|log_s|`` decides when every row passes it, the rows' own
-    thresholds otherwise (short rows' totals, and so ``log_s``, vary widely)."""
-    big = max(float(np.max(log_s)), -float(np.min(log_s)))
-    if bool(np.all(value >= _threshold(weight * big + fixed, dtype))):
-        return value
+    threshold from ``big >= max |log_s|`` decides when every row passes it (one reduction),
+    the rows' own thresholds otherwise (short rows' totals, and so ``log_s``, vary widely)."""
+    worst = -float(np.maximum.reduce(v, axis=None)) if sign < 0 \
+        else float(np.minimum.reduce(v, axis=None))  # NaN if any v is
+    if worst >= _threshold(weight * big + fixed, dtype):
+        return v
     low = _threshold(1.0, dtype) * (weight * np.abs(log_s) + fixed)
-    return np.where(value >= low, value, np.nan)
+    return np.where(sign * v >= low, v, np.nan)
 
 
 def _accepted(value: np.ndarray, bound: Any, fine: Any, dtype: np.dtype) -> np.ndarray:
@@ -314,35 +328,42 @@ def _accepted(value: np.ndarray, bound: Any, fine: Any, dtype: np.dtype) -> np.n
     return np.where(_rows_ok(value, bound, dtype) & fine, value, np.nan)
 
 
-def _room(s: np.ndarray, dtype: np.dtype) -> bool:
-    """Whether every total is normal enough (``>= 2**-half``) and leaves room for a product
-    with a logarithm (``|log x| < 2**11``) below the overflow."""
-    lo, hi = float(np.min(s)), float(np.max(s))
+def _room(lo: float, hi: float, dtype: np.dtype) -> bool:
+    """Whether totals from ``lo`` to ``hi`` are all normal enough (``>= 2**-half``) and
+    leave room for a product with a logarithm (``|log x| < 2**11``) below the overflow."""
     return 2.0 ** -_HALF[dtype] <= lo and hi <= float(np.finfo(dtype).max) * 2.0**-11
+
+
+def _log_extent(lo: float, hi: float) -> float:
+    """``max |log s|`` over totals from ``lo > 0`` to ``hi``."""
+    return max(abs(math.log(lo)), abs(math.log(hi)))
 
 
 def finish_raw_entropy(raw: np.ndarray, tot: RawTotals) -> np.ndarray:
     """The sum of the normalised terms (``-H``) from the raw sum ``sum p log p`` of
-    unnormalised ``p``: ``H = log S - t``, ``t = raw/S``; NaN on rows where that is not
-    within the contract (the caller recomputes them with the exact normalisers).
+    unnormalised ``p``: ``-H = raw/S - log S``; NaN on rows where that is not within the
+    contract (the caller recomputes them with the exact normalisers).
 
     The raw sum errs by a few ``eps sum |p log p|``, and ``sum |p log p| <= |raw| + 2 S
     log+(max p)`` (the entries above 1, counts, are the terms of the other sign; ``max p``
-    is at most ``S``), so with ``|t| <= H + |log S|`` the error is a few
+    is at most ``S``), so with ``|raw/S| <= H + |log S|`` the error is a few
     ``eps (H + 4 |log S| + 1)``: one threshold from the largest ``|log S|`` decides.
     """
     sp = tot.sp
     dtype = np.dtype(sp.dtype)
     log_s = np.log(sp)
-    h = log_s - raw / sp
-    if _room(sp, dtype):
-        return -_above(h, log_s, 4.0, 1.0, dtype)
+    v = raw / sp
+    v -= log_s  # in place (a new scalar for one row)
+    lo, hi = tot.extremes(0)
+    if _room(lo, hi, dtype):
+        return _above(v, -1.0, log_s, _log_extent(lo, hi), 4.0, 1.0, dtype)
+    h = -v
     return -_accepted(h, 8.0 * (h + 4.0 * np.abs(log_s) + 1.0), _normal(sp), dtype)
 
 
 def finish_raw_cross_entropy(raw: np.ndarray, tot: RawTotals) -> np.ndarray:
     """The sum of the normalised terms (``-H(P, Q)``) from the raw ``sum p log q``:
-    ``H(P, Q) = log S_q - raw/S_p``; NaN where that is not within the contract.
+    ``-H(P, Q) = raw/S_p - log S_q``; NaN where that is not within the contract.
 
     The terms ``-P log Q`` are of one sign, so the value is far above its rounding (a few
     ``eps (H(P, Q) + 4 |log S_q| + 1)``, as for the entropy) except for a nearly one-hot
@@ -353,9 +374,12 @@ def finish_raw_cross_entropy(raw: np.ndarray, tot: RawTotals) -> np.ndarray:
     sp, sq = tot.sp, tot.sq
     dtype = np.dtype(sp.dtype)
     log_s = np.log(sq)
-    ce = log_s - raw / sp
-    if _room(sp, dtype) and _room(sq, dtype):
-        return -_above(ce, log_s, 4.0, 1.0, dtype)
+    v = raw / sp
+    v -= log_s  # in place (a new scalar for one row)
+    (lo_p, hi_p), (lo_q, hi_q) = tot.extremes(0), tot.extremes(1)
+    if _room(lo_p, hi_p, dtype) and _room(lo_q, hi_q, dtype):
+        return _above(v, -1.0, log_s, _log_extent(lo_q, hi_q), 4.0, 1.0, dtype)
+    ce = -v
     big = 4.0 * np.abs(log_s) + 1.0
     fits = sp <= np.finfo(dtype).max * 2.0**-11  # |log q| < 2**11: no product overflows
     ce = np.where((raw == -np.inf) & fits, np.inf,
@@ -378,8 +402,10 @@ def finish_raw_kl(raw: np.ndarray, tot: RawTotals) -> np.ndarray:
     dtype = np.dtype(sp.dtype)
     log_c = np.log(sq / sp)  # the caller checked that the totals are within 2**half
     kl = log_c - raw / sp
-    if _room(sp, dtype):
-        return _above(kl, log_c, 2.0, 3.0, dtype)
+    lo, hi = tot.extremes(0)
+    if _room(lo, hi, dtype):
+        big = max(float(np.max(log_c)), -float(np.min(log_c)))
+        return _above(kl, 1.0, log_c, big, 2.0, 3.0, dtype)
     fits = sp <= np.finfo(dtype).max * 2.0**-11
     bound = 8.0 * (kl + 3.0 + 2.0 * np.abs(log_c))
     return np.where((raw == -np.inf) & fits, np.inf,
