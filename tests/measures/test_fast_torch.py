@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 
+import mpmath
 import pytest
 from helpers import oracle
 
@@ -230,3 +231,155 @@ def test_second_derivatives_through_the_fast_path(n):
     P = p / p.sum()
     want = -torch.ones(n, n, dtype=torch.float64) / q.sum() ** 2 + torch.diag(P / q**2)
     torch.testing.assert_close(hess, want, rtol=1e-10, atol=1e-12)
+
+
+# ------------------------------------------------------------------ the lean path (short rows)
+
+
+def _lean(name, p, q):
+    """The lean path's value (None where it does not serve)."""
+    lean = _fast_torch._LEANS["js_divergence" if name == "js_distance" else name]
+    return _fast_torch._lean(lean, p, None if name == "entropy" else q, -1)
+
+
+def _strided(x):
+    """``x`` as a view with stride 2 along its last axis."""
+    wide = torch.zeros(*x.shape[:-1], 2 * x.shape[-1], dtype=x.dtype)
+    wide[..., ::2] = x
+    return wide[..., ::2]
+
+
+def _closed_form_gradients(name, p, q):
+    """d measure / d p and d q of one row, from the closed forms in mpmath (30 digits):
+    with P = p/S_p, Q = q/S_q, M = (P + Q)/2, the gradient of a normalised measure is
+    (G_j - sum_k P_k G_k)/S_p, G its partial derivative in P; in q, KL and cross-entropy have
+    (1 - P_j/Q_j)/S_q, JS (log(Q_j/M_j) - KL(Q||M))/(2 S_q)."""
+    mp = mpmath.mp
+    with mpmath.workdps(30):
+        p = [mp.mpf(float(x)) for x in p]
+        q = [mp.mpf(float(x)) for x in q]
+        sp, sq = mp.fsum(p), mp.fsum(q)
+        P, Q = [x / sp for x in p], [x / sq for x in q]
+        M = [(a + b) / 2 for a, b in zip(P, Q, strict=True)]
+        lp = {"entropy": [-mp.log(a) for a in P],
+              "cross_entropy": [-mp.log(b) for b in Q],
+              "kl_divergence": [mp.log(a / b) for a, b in zip(P, Q, strict=True)],
+              "js_divergence": [mp.log(a / m) / 2 for a, m in zip(P, M, strict=True)]}[name]
+        mean = mp.fsum(a * g for a, g in zip(P, lp, strict=True))
+        gp = [(g - mean) / sp for g in lp]
+        if name == "js_divergence":
+            lq = [mp.log(b / m) / 2 for b, m in zip(Q, M, strict=True)]
+            mean_q = mp.fsum(b * g for b, g in zip(Q, lq, strict=True))
+            gq = [(g - mean_q) / sq for g in lq]
+        else:
+            gq = [(1 - a / b) / sq for a, b in zip(P, Q, strict=True)]
+        return [float(x) for x in gp], [float(x) for x in gq]
+
+
+LEAN_NAMES = ["entropy", "cross_entropy", "kl_divergence", "js_divergence"]
+LEAN_RTOL = {torch.float64: 1e-13, torch.float32: 2.0**-23}  # float32: its rounding alone
+
+
+@pytest.mark.parametrize("dtype", [torch.float64, torch.float32])
+@pytest.mark.parametrize("name", NAMES)
+def test_lean_values_against_mpmath(name, dtype):
+    """64 x 10, the call-overhead shape: every row against mpmath, in the input's dtype."""
+    p, q = _batch((64, 10), dtype, seed=11)
+    p[5] *= 1e3  # counts beside probabilities: the totals need not be 1, nor equal
+    q[9] *= 1e-4
+    assert _lean(name, p, q) is not None
+    got = getattr(kb, name)(*_args(name, p, q))
+    assert got.dtype == dtype and got.shape == (64,)
+    for i in range(64):
+        want = oracle(name, p[i].double().tolist(), q[i].double().tolist(), digits=40)
+        assert abs(float(got[i]) - want) <= LEAN_RTOL[dtype] * want, (i, float(got[i]), want)
+
+
+@pytest.mark.parametrize("shape", [(10,), (3, 4, 7), (1, 256)])
+@pytest.mark.parametrize("name", NAMES)
+def test_lean_shapes_and_strides(name, shape):
+    """A vector (0-d result), a 3-d batch, the longest row, and transposed (strided) views."""
+    p, q = _batch(shape, torch.float64, seed=12)
+    for a, b in ((p, q), (_strided(p), _strided(q))):
+        assert _lean(name, a, b) is not None
+        got = getattr(kb, name)(*_args(name, a, b))
+        assert got.shape == shape[:-1]
+        flat_p, flat_q = a.reshape(-1, shape[-1]), b.reshape(-1, shape[-1])
+        for i, v in enumerate(got.reshape(-1).tolist()):
+            want = oracle(name, flat_p[i].tolist(), flat_q[i].tolist(), digits=40)
+            assert abs(v - want) <= 1e-13 * want
+
+
+@pytest.mark.parametrize("dtype", [torch.float64, torch.float32])
+@pytest.mark.parametrize("name", LEAN_NAMES)
+def test_lean_gradients_against_closed_forms(name, dtype):
+    p, q = _batch((64, 10), dtype, seed=13)
+    p[3, 2] = 0.0 if name == "cross_entropy" else p[3, 2]  # (-log Q_j - H(P, Q))/S_p there
+    p[7] *= 50.0
+    p.requires_grad_()
+    q.requires_grad_()
+    args = _args(name, p, q)
+    w = torch.linspace(0.5, 1.5, 64, dtype=dtype)  # distinct weights per row
+    value = getattr(kb, name)(*args)
+    assert type(value.grad_fn).__name__ == "LeanBackward"  # the lean path served
+    grads = torch.autograd.grad((value * w).sum(), args)
+    assert all(g.dtype == dtype for g in grads)
+    for i in (0, 3, 7, 63):
+        gp, gq = _closed_form_gradients(name, p[i].tolist(), q[i].tolist())
+        want = [gp] if name == "entropy" else [gp, gq]
+        for g, exact in zip(grads, want, strict=True):
+            exact = torch.tensor(exact, dtype=torch.float64) * float(w[i])
+            err = float((g[i].double() - exact).abs().max() / exact.abs().max())
+            assert err <= 1e3 * LEAN_RTOL[dtype], (i, err)
+
+
+def test_lean_backward_twice_and_after_an_in_place_change():
+    """retain_graph: the second backward equals the first (the backward changes nothing it
+    saved); an operand changed in place after the forward does not change the gradient of
+    the value that was computed."""
+    p, q = _batch((64, 10), torch.float64, seed=14)
+    p.requires_grad_()
+    value = kb.kl_divergence(p, q).sum()
+    (first,) = torch.autograd.grad(value, (p,), retain_graph=True)
+    with torch.no_grad():
+        q.mul_(2.0).add_(0.1)
+    (second,) = torch.autograd.grad(value, (p,))
+    assert torch.equal(first, second)
+    gp, _ = _closed_form_gradients("kl_divergence", p[0].tolist(),
+                                   _batch((64, 10), torch.float64, seed=14)[1][0].tolist())
+    torch.testing.assert_close(first[0], torch.tensor(gp, dtype=torch.float64), rtol=1e-12,
+                               atol=0.0)
+
+
+@pytest.mark.parametrize("shape", [(64, 10), (24, 1000)])
+@pytest.mark.parametrize("name", NAMES)
+def test_lean_rejects_what_no_log_reveals(name, shape):
+    """Rows negative throughout (every ratio positive), a negative entry in both operands,
+    and ratios that overflow: never a value from the lean path (nor from the runner's bodies,
+    on longer rows); the general path's error or value instead."""
+    p, q = _batch(shape, torch.float64, seed=15)
+    cases = []
+    for which in (0, 1):
+        a, b = p.clone(), q.clone()
+        (a, b)[which][4] *= -1.0
+        cases.append((a, b))
+    a, b = p.clone(), q.clone()
+    a[2, 1], b[2, 1] = -0.3, -0.2
+    cases.append((a, b))
+    for a, b in cases:
+        if name != "entropy" or bool((a < 0).any()):
+            assert _lean(name, a, b) is None
+        try:
+            want = _general(name, *_args(name, a, b))
+        except ValueError as exc:
+            with pytest.raises(ValueError, match=None) as got:
+                getattr(kb, name)(*_args(name, a, b))
+            assert str(got.value) == str(exc)
+        else:
+            assert _rel(getattr(kb, name)(*_args(name, a, b)), want) < 1e-13
+    a, b = p.clone(), q.clone()
+    b[6, 0] = 1e-320  # p/q overflows: the row goes the general way (finite KL, CE, JS)
+    a[6, 0] = 1e-320 if name == "entropy" else a[6, 0]
+    got = getattr(kb, name)(*_args(name, a, b))
+    want = oracle(name, a[6].tolist(), b[6].tolist())
+    assert abs(float(got[6]) - want) <= 1e-10 * want

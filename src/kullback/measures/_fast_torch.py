@@ -215,7 +215,7 @@ def _js(ops: Any, p: Any, q: Any, axis: int, zeros: bool, keep: bool) -> tuple:
     the cancellation against ``log 2`` (nearly identical inputs: small JS). An entry negative
     in both operands (a ratio in (0, 1)) is found by the sign check of ``q``."""
     sp, sq = ops.total(p, axis), ops.total(q, axis)
-    r = ops.over_(p, ops.addcmul(p, q, sp / sq))  # p / (p + (S_p/S_q) q)
+    r = ops.over_(p, ops.addcmul(p, q, abs(sp) / sq))  # p / (p + (|S_p|/S_q) q): NaN at p < 0
     ls = ops.floor(ops.log1m(r), zeros)
     b = ops.dot(q, ls, axis, keep) / sq
     lr = ops.floor(ops.log_(r), zeros)
