@@ -20,8 +20,10 @@ RTOL = {np.float64: 1e-10, np.float32: 1e-4}
 
 @pytest.fixture(autouse=True)
 def small_tiles(monkeypatch):
-    """Every input of 64 elements or more is blocked, in tiles of 64 to 256 elements."""
+    """Every input of 64 elements or more is blocked, in tiles of 64 to 256 elements (an
+    outcome-major tile holds whole rows from runs of 64 rows on)."""
     monkeypatch.setattr(_blocked, "MIN_BLOCKED", 64)
+    monkeypatch.setattr(_blocked, "_COLUMN_RUN", 64)
     monkeypatch.setattr(_blocked, "_MIN_TILE", 64)
     monkeypatch.setattr(_blocked, "_MAX_TILE", 256)
 
@@ -156,3 +158,75 @@ def test_nearly_identical_pairs_with_other_totals_keep_their_accuracy(name, n):
     got = _blocked_value(name, p, q)
     for i in range(3):
         assert_close(float(got[i]), oracle(name, p[i], q[i]), rtol=1e-10)
+
+
+def _generic_value(name, p, q=None, axis=-1, monkeypatch=None):
+    monkeypatch.setattr(_blocked, "MIN_BLOCKED", 1 << 62)
+    pr = prepare(p, q, axis, "probs", "probs", True)
+    return _evaluate(pr, (name,))[name]
+
+
+def _error(fn):
+    with pytest.raises(ValueError) as info:
+        fn()
+    return str(info.value)
+
+
+@pytest.mark.parametrize("axis", [-1, 0])
+@pytest.mark.parametrize("bad", ["nan", "inf", "negative", "zero row", "overflow"])
+@pytest.mark.parametrize("name", ["entropy", "cross_entropy", "kl_divergence", "js_divergence"])
+def test_whole_row_tiles_report_invalid_input_as_the_general_path(name, bad, axis,
+                                                                  monkeypatch):
+    """Tiles of whole rows validate from their totals' extremes; any invalid entry, in p or
+    in q, still gets the general path's message (argument, problem, position)."""
+    rng = np.random.default_rng(3)
+    shape = (200, 4) if axis == -1 else (4, 200)
+    p, q = rng.random(shape), rng.random(shape)
+    target = q if name != "entropy" and bad in ("nan", "negative") else p
+    at = (37, 2) if axis == -1 else (2, 37)
+    if bad == "zero row":
+        target[(37, slice(None)) if axis == -1 else (slice(None), 37)] = 0.0
+    else:
+        target[at] = {"nan": np.nan, "inf": np.inf, "negative": -0.5,
+                      "overflow": 1.7e308}[bad]
+        if bad == "overflow":
+            target[(at[0], 1) if axis == -1 else (1, at[1])] = 1.7e308
+    args = (p,) if name == "entropy" else (p, q)
+    blocked = _error(lambda: _blocked_value(name, *args, axis=axis))
+    general = _error(lambda: _generic_value(name, *args, axis=axis, monkeypatch=monkeypatch))
+    assert blocked == general
+    assert str(37) in blocked
+
+
+@pytest.mark.parametrize("name", ["kl_divergence", "js_divergence"])
+def test_whole_rows_scaled_to_p_keep_tiny_q_entries(name):
+    """On whole rows the pair is put on p's total by scaling q alone (q sp/sq); where that
+    would push a q entry below the normal range (sq far above sp, a tiny q entry), the
+    smaller total is scaled up instead. Both routes agree with the oracle."""
+    rng = np.random.default_rng(8)
+    p = rng.random((120, 5)) + 0.1
+    q = rng.random((120, 5)) + 0.1
+    q[7] = [3e-300, 2e5, 1e5, 3e5, 1.0]        # sq/sp ~ 1e5: q sp/sq has a subnormal entry
+    p[8], q[8] = p[8] * 1e-200, q[8] * 1e100   # totals 2**-600 ... 2**400: far apart
+    got = _blocked_value(name, p, q)
+    assert not np.isnan(got).any()
+    for i in [0, 1, 7, 8, 50, 119]:
+        assert_close(float(got[i]), oracle(name, p[i], q[i]), rtol=1e-10, atol=1e-300)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_outcome_major_tiles_with_short_runs_are_not_whole(dtype, monkeypatch):
+    """A first-axis input whose tile would hold runs of fewer than _COLUMN_RUN rows (each
+    operation then a thousand short loops) is tiled by outcomes instead; same values."""
+    monkeypatch.setattr(_blocked, "_COLUMN_RUN", 256)
+    rng = np.random.default_rng(4)
+    p = rng.random((60, 30)).astype(dtype)
+    q = rng.random((60, 30)).astype(dtype)
+    assert not _blocked._whole_rows([np.moveaxis(p, 0, -1)])
+    for name in ["entropy", "cross_entropy", "kl_divergence", "js_divergence"]:
+        args = (p,) if name == "entropy" else (p, q)
+        got = _blocked_value(name, *args, axis=0)
+        for j in range(0, 30, 7):
+            want = oracle(name, p[:, j].astype(np.float64),
+                          None if name == "entropy" else q[:, j].astype(np.float64))
+            assert_close(float(got[j]), want, rtol=RTOL[dtype])

@@ -97,7 +97,7 @@ def _tiles(rows: int, n: int, tile: int, columns: bool) -> list[tuple[int, int, 
     outcomes) split only when one is longer than a tile; in row order, so that a worker's
     run of tiles covers a run of rows."""
     if columns:  # stored outcome by outcome: a tile is a block of rows for a few outcomes
-        if _whole_columns(n, tile):  # or for every outcome, each a run of >= 64 rows
+        if _whole_columns(n, tile):  # or for every outcome, each a run of rows
             per = tile // n
             return [(r, min(r + per, rows), 0, n) for r in range(0, rows, per)]
         if rows >= tile:
@@ -127,9 +127,13 @@ def _plan(arrays: Sequence[np.ndarray]) -> tuple[list[np.ndarray | None], int, b
 
 
 def _whole_columns(n: int, tile: int) -> bool:
-    """Whether tiles of an outcome-major input hold whole rows: runs of at least 64 rows of
-    each of the ``n`` outcomes fit in a tile."""
-    return 64 * n <= tile
+    """Whether tiles of an outcome-major input hold whole rows: runs of at least
+    ``_COLUMN_RUN`` rows of each of the ``n`` outcomes fit in a tile (shorter runs make every
+    operation a thousand short loops: (1000, 1000) along axis 0 took twice as long)."""
+    return _COLUMN_RUN * n <= tile
+
+
+_COLUMN_RUN = 256
 
 
 def _whole_rows(arrays: Sequence[np.ndarray]) -> bool:
@@ -280,14 +284,15 @@ def one_pass(
 
     sums = _run(arrays, work, len(arrays) + len(raw), widen=any(m.homogeneous for m in raw))
     k = len(arrays)
-    res: dict[str, Any] = {"sp": sums[0], "min_p": min(s[0][0] for s in stats),
+    # (NumPy's reductions, not Python's min and max, which drop a NaN)
+    res: dict[str, Any] = {"sp": sums[0], "min_p": float(np.min([s[0][0] for s in stats])),
                            "finished": whole, "deferred": set().union(*(s[2] for s in stats))}
     if whole:  # every row's total is in some tile: the extremes over the tiles
-        res["ranges"] = tuple((min(s[1][i][0] for s in stats), max(s[1][i][1] for s in stats))
-                              for i in range(k))
+        res["ranges"] = tuple((float(np.min([s[1][i][0] for s in stats])),
+                               float(np.max([s[1][i][1] for s in stats]))) for i in range(k))
     if q is not None:
         res["sq"] = sums[1]
-        res["min_q"] = min(s[0][1] for s in stats)
+        res["min_q"] = float(np.min([s[0][1] for s in stats]))
     for m, r in zip(raw, sums[k:], strict=True):
         res[m.name] = r
     return res
@@ -550,10 +555,11 @@ def evaluate(pr: Prepared, measures: Sequence[Measure]) -> dict[str, Any] | None
     first = one_pass(measures, p, q, minima=bool(raw))
     sp, sq = first["sp"], first.get("sq")
     ranges = first.get("ranges") or tuple(extremes(s) for s in (sp, sq) if s is not None)
-    if pr.validate:
-        _check(pr, "p", sp, ranges[0], first["min_p"] if raw else 0.0)
+    if pr.validate:  # the first pass saw the minima if it summed a measure (a JS-only call
+        seen = bool(raw) or first["finished"]  # on whole rows too: no second pass follows)
+        _check(pr, "p", sp, ranges[0], first["min_p"] if seen else 0.0)
         if q is not None:
-            _check(pr, "q", sq, ranges[1], first["min_q"] if raw else 0.0)
+            _check(pr, "q", sq, ranges[1], first["min_q"] if seen else 0.0)
     if q is not None and not _all_direct(sp, sq, ranges):
         return None  # totals far apart or near the float range: the generic path (log space)
     if first["finished"]:
