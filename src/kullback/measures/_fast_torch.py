@@ -21,9 +21,10 @@ comes out NaN (the call is then redone with ``0 log 0 = 0``).
 
 Gradients come from a :class:`torch.autograd.Function` with the analytic backward of the
 normalised measure, ``(G_i - sum_j P_j G_j)/S_p`` (``G`` the partial derivative in ``P``), one
-pass per operand on the logs kept from the forward. Small CPU tensors without gradients are
-computed in NumPy on zero-copy views (a NumPy call on a few hundred numbers costs half a torch
-call). torch is imported only when a tensor arrives.
+pass per operand on the logs kept from the forward. Small CPU tensors are computed in NumPy
+on zero-copy views (a NumPy call on a few hundred numbers costs half a torch call): short rows
+(at most 256 outcomes) by the lean path at the end of this module, forward and backward, the
+others without gradients by the runner. torch is imported only when a tensor arrives.
 
 Examples
 --------
@@ -446,13 +447,14 @@ def _general_grads(name: str, operands: tuple, axis: int, g: Any, need: tuple) -
 # reveals is checked by one minimum); then, or if a row is below ``tau``, the call goes to the
 # general runner above (``_serve``), which handles zeros and mixed rows.
 #
-# ``forward(a, b, o, keep)`` -> ``(value, w, saved)`` (the axis kept; ``o`` a column of ones:
-# ``x.dot(o)`` is the cheapest row sum) or None. ``w = value/S_p`` (plus the reciprocal of the
-# totals' ratio ``c`` where one scales an operand) is below ``2**970`` only where ``S_p`` is
-# far from the subnormal range (``value >= tau``: products of subnormal masses keep a few
-# bits), ``c`` is a normal number, and the value is finite. ``backward(g, saved, need)`` ->
-# the NumPy gradients (``g`` with the axis kept), from arrays of the forward only (never from
-# the operands' memory, which the caller may change in place).
+# ``forward(a, b, o, keep)`` -> ``(value, w, saved)`` with the axis kept, or None (``keep``:
+# False, or which operands need a gradient; ``o`` a column of ones: ``x.dot(o)`` is the
+# cheapest row sum). ``w = value/S_p`` (plus the reciprocal of the totals' ratio ``c`` where
+# one operand is scaled by it) is below ``2**970`` only where ``S_p`` is far from the
+# subnormal range (``value >= tau``: products of subnormal masses keep a few bits), ``c`` is
+# a normal number, and the value is finite. ``backward(g, saved, need)`` -> the NumPy
+# gradients (``g`` with the axis kept), from arrays of the forward only (never from the
+# operands' memory, which the caller may change in place).
 
 _LEAN_N = 256  # outcomes per row at most
 _EPS64 = 2.0**-52
@@ -463,7 +465,7 @@ _QUIET = np.errstate(all="ignore")  # as a decorator: half the cost of a ``with`
 
 
 @_QUIET
-def _h_lean(a: Any, b: None, o: Any, keep: bool) -> tuple | None:
+def _h_lean(a: Any, b: None, o: Any, keep: Any) -> tuple | None:
     """``H = sum P log(1/P)``; ``log(|S_p|/p)`` is NaN at a negative entry."""
     sp = a.dot(o)
     lr = np.log(np.divide(np.abs(sp), a))
@@ -478,7 +480,7 @@ def _h_lean_grad(g: Any, saved: tuple, need: tuple) -> tuple:
 
 
 @_QUIET
-def _ce_lean(a: Any, b: Any, o: Any, keep: bool) -> tuple | None:
+def _ce_lean(a: Any, b: Any, o: Any, keep: Any) -> tuple | None:
     """``H(P, Q) = sum P log(1/Q)``: ``log(|S_q|/q)`` reveals ``q``'s signs, ``p``'s are
     checked (no log of ``p`` is taken: a zero of ``p`` is a zero term)."""
     if not np.minimum.reduce(a, None) >= 0.0:
@@ -488,7 +490,8 @@ def _ce_lean(a: Any, b: Any, o: Any, keep: bool) -> tuple | None:
     lr = np.log(r) if keep else np.log(r, out=r)
     v = (lr * a if keep else np.multiply(lr, a, out=lr)).dot(o)
     v /= sp
-    return v, v / sp, (sp, sq, v, lr, np.multiply(r, a, out=r) / sp) if keep else None
+    ratio = np.multiply(r, a, out=r) / sp if keep and keep[1] else None  # P/Q, for d/dq
+    return v, v / sp, (sp, sq, v, lr, ratio) if keep else None
 
 
 def _ce_lean_grad(g: Any, saved: tuple, need: tuple) -> tuple:
@@ -498,7 +501,7 @@ def _ce_lean_grad(g: Any, saved: tuple, need: tuple) -> tuple:
 
 
 @_QUIET
-def _kl_lean(a: Any, b: Any, o: Any, keep: bool) -> tuple | None:
+def _kl_lean(a: Any, b: Any, o: Any, keep: Any) -> tuple | None:
     """``KL = sum P log(P/Q)`` with ``P/Q = (p/q) (S_q/|S_p|)``, whose log is NaN at a
     negative ``p`` once ``q``'s signs are checked."""
     if not np.minimum.reduce(b, None) >= 0.0:
@@ -520,7 +523,7 @@ def _kl_lean_grad(g: Any, saved: tuple, need: tuple) -> tuple:
 
 
 @_QUIET
-def _js_lean(a: Any, b: Any, o: Any, keep: bool) -> tuple | None:
+def _js_lean(a: Any, b: Any, o: Any, keep: Any) -> tuple | None:
     """``JS = log 2 + (sum P log(P/(P+Q)) + sum Q log(Q/(P+Q)))/2`` with ``P/(P+Q) = p/t``,
     ``Q/(P+Q) = c q/t``, ``t = p + c q``, ``c = |S_p|/S_q``: a negative ``p`` makes one of the
     two logs NaN once ``q``'s signs are checked."""
@@ -562,20 +565,22 @@ def _lean_ratio_grad(ratio: Any, scale: Any) -> Any:
 
 
 class _Lean(NamedTuple):
-    """A measure's lean forward and backward, and its error bound ``c1 value + c0``."""
+    """A measure's lean forward and backward, its error bound ``c1 value + c0``, and the
+    thresholds ``tau`` by row length and dtype (filled on first use)."""
 
     forward: Callable[..., tuple | None]
     backward: Callable[..., tuple]
     c1: float
     c0: float
     name: str
+    tau: dict
 
 
 _LEANS = {
-    "entropy": _Lean(_h_lean, _h_lean_grad, 1.0, 2.0, "entropy"),
-    "cross_entropy": _Lean(_ce_lean, _ce_lean_grad, 1.0, 2.0, "cross_entropy"),
-    "kl_divergence": _Lean(_kl_lean, _kl_lean_grad, 2.0, 6.0, "kl_divergence"),
-    "js_divergence": _Lean(_js_lean, _js_lean_grad, 1.0, 4.0, "js_divergence"),
+    "entropy": _Lean(_h_lean, _h_lean_grad, 1.0, 2.0, "entropy", {}),
+    "cross_entropy": _Lean(_ce_lean, _ce_lean_grad, 1.0, 2.0, "cross_entropy", {}),
+    "kl_divergence": _Lean(_kl_lean, _kl_lean_grad, 2.0, 6.0, "kl_divergence", {}),
+    "js_divergence": _Lean(_js_lean, _js_lean_grad, 1.0, 4.0, "js_divergence", {}),
 }
 
 
@@ -588,6 +593,7 @@ def _lean(lean: _Lean, p: Any, q: Any, axis: int) -> Any:
     if (dtype is not t.f64 and dtype is not t.f32) or (q is not None and q.dtype is not dtype):
         return None
     grad = (p.requires_grad or (q is not None and q.requires_grad)) and t.grad_enabled()
+    keep = grad and (p.requires_grad, q is not None and q.requires_grad)
     try:  # another device, or a tensor with a negative bit: TypeError, RuntimeError
         a = (p.detach() if p.requires_grad else p).numpy()
         b = None if q is None else (q.detach() if q.requires_grad else q).numpy()
@@ -603,13 +609,15 @@ def _lean(lean: _Lean, p: Any, q: Any, axis: int) -> Any:
     o = _ONES.get(n)
     if o is None:
         o = _ONES[n] = np.ones((n, 1))
-    found = lean.forward(a, b, o, grad)
+    found = lean.forward(a, b, o, keep)
     if found is None:
         return None
     v, w, saved = found
-    k = (3 + n.bit_length()) * _EPS64 / _TOL[dtype.itemsize]
-    if not (np.minimum.reduce(v, None) >= lean.c0 * k / (1.0 - lean.c1 * k)
-            and np.maximum.reduce(w, None) < _WIDE):
+    tau = lean.tau.get((n, dtype))
+    if tau is None:
+        k = (3 + n.bit_length()) * _EPS64 / _TOL[dtype.itemsize]
+        tau = lean.tau[n, dtype] = lean.c0 * k / (1.0 - lean.c1 * k)
+    if not (np.minimum.reduce(v, None) >= tau and np.maximum.reduce(w, None) < _WIDE):
         return None
     v = v[..., 0] if dtype is t.f64 else v[..., 0].astype(np.float32)
     if not grad:
