@@ -175,13 +175,16 @@ def _run(arrays: Sequence[np.ndarray], work: Work, n_out: int,
     bounds = [len(tiles) * i // k for i in range(k + 1)]
     whole = _whole_columns(n, tile) if columns else n < tile  # tiles of whole rows: in place
     dtype = arrays[0].dtype
-    out = [(np.empty if whole else np.zeros)(rows, dtype=dtype) for _ in range(n_out)]
+    # rows split across tiles add up one partial sum a tile: float32 ones in float64 (up to
+    # thousands of partials, whose float32 rounding could add up to the contract's 1e-4)
+    wide = np.dtype(np.float64) if dtype == np.float32 and not whole else dtype
+    out = [(np.empty if whole else np.zeros)(rows, dtype=wide) for _ in range(n_out)]
 
     def job(i: int) -> tuple[int, list[np.ndarray]]:
         mine = tiles[bounds[i] : bounds[i + 1]]
         lo = min(t[0] for t in mine)  # the worker's rows: its own partial sums (a row split
         hi = max(t[1] for t in mine)  # across workers gets a share from each)
-        acc = out if whole else [np.zeros(hi - lo, dtype=dtype) for _ in range(n_out)]
+        acc = out if whole else [np.zeros(hi - lo, dtype=wide) for _ in range(n_out)]
         shift = 0 if whole else lo
         # rows of a few outcomes are gathered outcome by outcome: every operation then runs
         # along memory (a column of a row-major tile is read across cache lines); float32
@@ -214,7 +217,7 @@ def _run(arrays: Sequence[np.ndarray], work: Work, n_out: int,
         for lo, acc in partials:  # in a fixed order: the result does not depend on timing
             for j in range(n_out):
                 out[j][lo : lo + acc[j].shape[0]] += acc[j]
-    return [o.reshape(lead) for o in out]
+    return [o.astype(dtype, copy=False).reshape(lead) for o in out]
 
 
 _SHORT = 16

@@ -156,11 +156,18 @@ class TileNamespace:
 
 
 def _rowdot(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Row-wise dot product; ``b`` is a scratch buffer (short rows overwrite it). Not
-    ``np.vecdot``: that calls BLAS, whose own thread pool fights the driver's threads for the
-    cores (2x slower with two threads). Short rows multiply in place and add columns (a
-    reduction along a short last axis is several times slower than a log)."""
-    if a.shape[-1] <= _SHORT:
+    """Row-wise dot product; ``b`` is a scratch buffer (short rows and float32 overwrite it).
+
+    Not ``np.vecdot``: that calls BLAS, whose own thread pool fights the driver's threads for
+    the cores (2x slower with two threads). Short rows multiply in place and add columns (a
+    reduction along a short last axis is several times slower than a log). float32 rows
+    multiply in place and add by NumPy's pairwise summation (``np.add.reduce`` along
+    memory), whose error is at most about ``(16 + log2 n) eps`` of the terms' magnitude:
+    within a few times the ``8 eps`` the finishing bounds allow, so within float32's contract
+    (1e-4) with their 2**-16 tolerance, whatever the rounding; ``einsum`` adds the products in
+    an order of its own, with no such bound (``n eps``: 65536 terms could err by 4e-3).
+    """
+    if a.shape[-1] <= _SHORT or a.dtype == np.float32:
         return rowsum(np.multiply(a, b, out=b))
     return np.einsum("ij,ij->i", a, b)
 
