@@ -155,15 +155,22 @@ def _cross_entropy_slopes(p: Any, q: Any, rows: tuple, axis: int) -> tuple:
     return (lq - ce - jnp.log(q)) / sp, 1.0 / sq - (p / q) / sp  # (-log Q - H)/S_p, ...
 
 
-def _js_parts(p: Any, q: Any, axis: int) -> tuple[Any, ...]:
-    """The totals and, with ``w = q S_p / S_q`` (``w / S_p = Q``), the logs of ``P/M`` and
-    ``Q/M``: ``2p / (p + w)`` and ``2w / (p + w)``."""
+def _js_parts(p: Any, q: Any, axis: int, sp: Any, sq: Any) -> tuple[Any, ...]:
+    """With the totals (``keepdims``) and ``w = q S_p / S_q`` (``w / S_p = Q``): ``w`` and the
+    logs of ``P/M`` and ``Q/M``, ``2p / (p + w)`` and ``2w / (p + w)``."""
     import jax.numpy as jnp
 
-    sp, sq = p.sum(axis, keepdims=True), q.sum(axis, keepdims=True)
     w = q * (sp / sq)
     d = 2.0 / (p + w)
-    return sp, sq, w, jnp.log(p * d), jnp.log(w * d)
+    return w, jnp.log(p * d), jnp.log(w * d)
+
+
+def _js_totals(p: Any, q: Any, axis: int) -> tuple[Any, Any]:
+    return p.sum(axis, keepdims=True), q.sum(axis, keepdims=True)
+
+
+def _js_kept(js: Any, p: Any, sp: Any, sq: Any) -> Any:
+    return _keep(js, 8.0 * (abs(js) + 1.0), p, _fine(p.dtype, sp, sq))
 
 
 def _js(p: Any, q: Any, axis: int, check: bool) -> tuple[Any, tuple]:
@@ -171,34 +178,47 @@ def _js(p: Any, q: Any, axis: int, check: bool) -> tuple[Any, tuple]:
     difference of entropies: each entry's pair of terms is ``>= 0``).
 
     Rounding: ``2p/(p+w)`` carries 1.5 eps, its log adds ``eps |log|``, and
-    ``t |log 2t| <= log 2`` for the share ``t = p/(p+w)``, so the whole sum is off by at most
-    ``8 (1 + JS)`` eps (absolute, as the row is normalised); nearly identical inputs take the
-    general path."""
-    sp, sq, w, lp, lw = _js_parts(p, q, axis)
+    ``t |log 2t| <= log 2`` for the share ``t = p/(p+w)`` (each term on its own, so the bound
+    also holds for the two halves summed apart, as :func:`_js_halves` does), so the whole sum is
+    off by at most ``8 (1 + JS)`` eps (absolute, as the row is normalised); nearly identical
+    inputs take the general path."""
+    sp, sq = _js_totals(p, q, axis)
+    w, lp, lw = _js_parts(p, q, axis, sp, sq)
     sp, sq = sp.squeeze(axis), sq.squeeze(axis)
     js = (p * lp + w * lw).sum(axis) / (2.0 * sp)
-    return _keep(js, 8.0 * (abs(js) + 1.0), p, _fine(p.dtype, sp, sq)), ()
+    return _js_kept(js, p, sp, sq), ()
+
+
+def _js_halves(p: Any, q: Any, axis: int, check: bool) -> tuple[Any, tuple]:
+    """JS as ``(KL(P||M) + KL(Q||M)) / 2``, the two halves summed apart: what the slopes need
+    (one more pass than :func:`_js`, taken only when differentiating)."""
+    sp, sq = _js_totals(p, q, axis)
+    w, lp, lw = _js_parts(p, q, axis, sp, sq)
+    kp = (p * lp).sum(axis, keepdims=True) / sp
+    kq = (w * lw).sum(axis, keepdims=True) / sp
+    js = ((kp + kq) / 2.0).squeeze(axis)
+    return _js_kept(js, p, sp.squeeze(axis), sq.squeeze(axis)), (sp, sq, kp, kq)
 
 
 def _js_slopes(p: Any, q: Any, rows: tuple, axis: int) -> tuple:
     """``dJS/dP = log(P/M) / 2`` through the normalisation: ``(log(P/M) - KL(P||M)) / 2 S_p``
-    (and the same for ``q``): two more sums, taken only when differentiating."""
-    sp, sq, w, lp, lw = _js_parts(p, q, axis)
-    kp = (p * lp).sum(axis, keepdims=True) / sp
-    kq = (w * lw).sum(axis, keepdims=True) / sp
+    (and the same for ``q``)."""
+    sp, sq, kp, kq = rows
+    _, lp, lw = _js_parts(p, q, axis, sp, sq)
     return (lp - kp) / (2.0 * sp), (lw - kq) / (2.0 * sq)
 
 
 class _Formula(NamedTuple):
     value: Callable[..., tuple[Any, tuple]]
     slopes: Callable[..., tuple]
+    value_for_slopes: Callable[..., tuple[Any, tuple]] | None = None  # (default: value)
 
 
 _FORMULAS = {
     "entropy": _Formula(_entropy, _entropy_slopes),
     "cross_entropy": _Formula(_cross_entropy, _cross_entropy_slopes),
     "kl_divergence": _Formula(_kl, _kl_slopes),
-    "js_divergence": _Formula(_js, _js_slopes),
+    "js_divergence": _Formula(_js, _js_slopes, _js_halves),
 }
 
 
@@ -209,55 +229,110 @@ def _padded(xs: tuple) -> tuple:
     return (*xs, None) if len(xs) == 1 else xs
 
 
+_CHUNK = 1 << 14  # operand entries the exact branch takes at a time (at least one row)
+
+
+def _rows_last(x: Any, axis: int) -> Any:
+    """``x`` as ``(rows, outcomes)``."""
+    import jax.numpy as jnp
+
+    x = jnp.moveaxis(x, axis, -1)
+    return x.reshape(-1, x.shape[-1])
+
+
+def _in_chunks(x: Any, size: int, fill: Any) -> Any:
+    """``(rows, ...)`` as ``(chunks, size, ...)``, the last chunk filled up with ``fill``."""
+    import jax.numpy as jnp
+
+    pad = -x.shape[0] % size
+    if pad:
+        x = jnp.concatenate([x, jnp.full((pad, *x.shape[1:]), fill, x.dtype)])
+    return x.reshape(-1, size, *x.shape[1:])
+
+
+def _patched(exact: Callable[..., tuple], fast: tuple, bad: Any, xs: tuple, axis: int) -> tuple:
+    """``fast`` (the row values, then arrays shaped like the operands) with every chunk of rows
+    that holds a row not vouched for (``bad``) recomputed by ``exact`` (on a chunk of rows,
+    outcomes last; same structure). ``lax.map`` over chunks of about ``_CHUNK`` entries: the
+    exact path's buffers are those of one chunk whatever the operands' size (XLA reserves
+    them even when this runs not at all), and the time goes to the chunks that need it."""
+    import jax
+    import jax.numpy as jnp
+
+    rows = [_rows_last(x, axis) for x in xs]
+    count, n = rows[0].shape
+    size = max(1, min(count, _CHUNK // n))
+    flat = (fast[0].reshape(-1), *(_rows_last(e, axis) for e in fast[1:]))
+
+    def one(chunk: tuple) -> tuple:
+        need, fast_c, xc = chunk
+        return jax.lax.cond(need, lambda: exact(*xc), lambda: fast_c)
+
+    out = jax.lax.map(one, (_in_chunks(bad.reshape(-1), size, False).any(-1),
+                            tuple(_in_chunks(f, size, 0) for f in flat),
+                            tuple(_in_chunks(r, size, 1) for r in rows)))
+    value = out[0].reshape(-1)[:count].reshape(fast[0].shape)
+    moved = jnp.moveaxis(xs[0], axis, -1).shape
+    return (value, *(jnp.moveaxis(e.reshape(-1, n)[:count].reshape(moved), -1, axis)
+                     for e in out[1:]))
+
+
 def _traced(name: str, axis: int) -> Any:
-    """The measure on traced operands: the fast value where every row is vouched for, else
-    (``lax.cond`` on one flag: only the branch taken runs) the general path's; and ``ok``.
+    """The measure on traced operands: the fast value, and where a row is not vouched for
+    (``lax.cond`` on one flag for the call: only then) the chunks of rows that hold one
+    recomputed on the general path (:func:`_patched`); and ``ok``.
 
     Derivatives are written out (``custom_jvp``) rather than traced through the ``lax.cond``:
     JAX's reverse mode of a ``cond`` makes the branch taken fill the other branch's
     residuals with zeros, operand-sized arrays that cost more than the measure. The rule
-    computes each entry's slope beside the value (the closed form on the fast branch, which
-    runs only when every row is vouched for, so every slope is finite; the general path's own
-    gradient on the exact branch) and the tangent is their product with the operands'
-    tangents, summed along the axis: linear, so reverse mode transposes it, and forward mode
-    (``jax.jvp``, ``jacfwd``, ``hessian``) differentiates the rule itself."""
+    computes each entry's slope beside the value (the closed form, in the same computation as
+    the value so that XLA shares their row totals; the general path's own gradient on the
+    chunks recomputed) and the tangent is their product with the operands' tangents, summed
+    along the axis: linear, so reverse mode transposes it, and forward mode (``jax.jvp``,
+    ``jacfwd``, ``hessian``) and reverse-over-reverse differentiate the rule itself."""
     import jax
     import jax.numpy as jnp
 
     formula = _FORMULAS[name]
+    with_rows = formula.value_for_slopes or formula.value
 
     def general(*xs: Any) -> Any:
         from kullback.measures._prepare import prepare
         from kullback.measures.discrete import _evaluate
 
         p, q = _padded(xs)
-        pr = prepare(p, q, axis, "probs", "probs", False)
+        pr = prepare(p, q, -1, "probs", "probs", False)
         return jnp.asarray(_evaluate(pr, (name,))[name], dtype=p.dtype)
 
-    def served(*xs: Any) -> tuple[Any, ...]:
-        value, rows = formula.value(*_padded(xs), axis, False)
-        kept = value == value
-        return jnp.where(kept, value, 0.0), rows, jnp.all(kept)  # the taken branch is finite
+    def general_slopes(*xs: Any) -> tuple:
+        out, pullback = jax.vjp(general, *xs)
+        return (out, *pullback(jnp.ones_like(out)))
+
+    def exact_where_needed(value: Any, entries: Callable[[], tuple], exact: Callable[..., tuple],
+                           xs: tuple) -> tuple:
+        """``(value, *entries())``, patched where a row is not vouched for. ``entries`` is
+        traced in each branch of the ``lax.cond``: its elementwise work is fused there into
+        one pass, not materialised as an operand-sized buffer shared with the value's sums."""
+        bad = value != value
+        return jax.lax.cond(jnp.any(bad),
+                            lambda: _patched(exact, (value, *entries()), bad, xs, axis),
+                            lambda: (value, *entries()))
 
     @jax.custom_jvp
     def measure(*xs: Any) -> Any:
-        safe, _, ok = served(*xs)
-        return jax.lax.cond(ok, lambda *_: safe, general, *xs)
+        value = formula.value(*_padded(xs), axis, False)[0]
+        return exact_where_needed(value, tuple, lambda *c: (general(*c),), xs)[0]
 
     @measure.defjvp
     def _jvp(xs: tuple, ts: tuple) -> tuple[Any, Any]:
-        safe, rows, ok = served(*xs)
+        value, rows = with_rows(*_padded(xs), axis, False)
 
-        def fast(*xs: Any) -> tuple:
-            slopes = formula.slopes(*_padded(xs), rows, axis)[:len(xs)]
-            return safe, tuple(s.astype(x.dtype) for s, x in zip(slopes, xs, strict=True))
+        def slopes() -> tuple:
+            found = formula.slopes(*_padded(xs), rows, axis)[:len(xs)]
+            return tuple(s.astype(x.dtype) for s, x in zip(found, xs, strict=True))
 
-        def exact(*xs: Any) -> tuple:
-            out, pullback = jax.vjp(general, *xs)
-            return out, pullback(jnp.ones_like(out))
-
-        out, slopes = jax.lax.cond(ok, fast, exact, *xs)
-        return out, sum(jnp.sum(s * t, axis=axis) for s, t in zip(slopes, ts, strict=True))
+        out, *found = exact_where_needed(value, slopes, general_slopes, xs)
+        return out, sum(jnp.sum(s * t, axis=axis) for s, t in zip(found, ts, strict=True))
 
     def run(*xs: Any) -> tuple[Any, Any]:
         return measure(*xs), jnp.asarray(True)  # (the caller reads ok for concrete operands)
