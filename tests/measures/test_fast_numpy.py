@@ -45,18 +45,19 @@ def test_the_lean_kernel_serves_ordinary_vectors(name, n):
     assert_close(float(got), oracle(name, p, None if name == "entropy" else q), rtol=2e-14)
 
 
-@pytest.mark.parametrize("n", [3, 100, 1000])
+@pytest.mark.parametrize("n", [3, 100, 1000, 8193])  # float32 widened up to 8192, not above
 @pytest.mark.parametrize("name", MEASURES)
 def test_float32_and_integer_vectors(name, n):
     p, q = _pair(n)
     p32, q32 = p.astype(np.float32), q.astype(np.float32)
     got = _call(name, p32, q32)
-    assert got.dtype == np.float32
-    assert_close(float(got), oracle(name, p32, None if name == "entropy" else q32), rtol=1e-6)
+    assert got.dtype == np.float32  # widened: float64 error; above: float32's, within 1e-4
+    assert_close(float(got), oracle(name, p32, None if name == "entropy" else q32),
+                 rtol=1e-6 if n <= 8192 else 1e-5)
     ci, cq = (p * 100).astype(np.int64) + 1, (q * 100).astype(np.int64) + 1
     got = _call(name, ci, cq)
     assert type(got) is np.float64
-    assert_close(float(got), oracle(name, ci, None if name == "entropy" else cq), rtol=2e-14)
+    assert_close(float(got), oracle(name, ci, None if name == "entropy" else cq), rtol=1e-13)
 
 
 @pytest.mark.parametrize("n", [4, 100, 1000])
@@ -102,6 +103,16 @@ def test_invalid_values_raise_the_general_paths_error(name, n, bad, what):
         arrays[0 if arg == "p" else 1][n // 2] = bad
         with pytest.raises(ValueError, match=rf"{arg}.*{what}.*{n // 2}"):
             _call(name, *arrays)
+
+
+@pytest.mark.parametrize("n", [3, 100, 1000])
+@pytest.mark.parametrize("name", ["cross_entropy", "kl_divergence", "js_divergence"])
+def test_a_negative_q_where_p_is_zero_is_refused(name, n):
+    # q's log is skipped where p = 0, so no NaN reveals the sign there
+    p, q = _pair(n)
+    p[n // 2], q[n // 2] = 0.0, -1e-300
+    with pytest.raises(ValueError, match=rf"q.*negative.*{n // 2}"):
+        _call(name, p, q)
 
 
 @pytest.mark.parametrize("name", MEASURES)

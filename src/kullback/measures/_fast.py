@@ -177,18 +177,19 @@ def general_rows(entry: Any, value: Any, redo: Any, p: Any, q: Any, axis: int) -
 
 def run(name: str, p: Any, q: Any, axis: Any, unit: Any) -> Any:
     """The measure by its table entry's native fast path, or None (the general path serves)."""
-    if type(p) is list and (q is None or type(q) is list):  # small literal inputs
+    kind = type(p)
+    if kind is list and (q is None or type(q) is list):  # small literal inputs
         p, q = _float_array(p), None if q is None else _float_array(q)
         if p is None or (q is None and name != "entropy"):
             return None
-    kind = type(p)
-    backend = "numpy" if kind is np.ndarray else _BACKENDS.get(kind.__module__.partition(".")[0])
-    if backend is None or type(axis) is not int or not -p.ndim <= axis < p.ndim:
+        kind = np.ndarray
+    found = _RUNNERS.get((name, kind))
+    if found is None:
+        found = _RUNNERS[name, kind] = _runner(name, kind)
+    path, entry = found
+    if path is None or type(axis) is not int or not -p.ndim <= axis < p.ndim:
         return None
-    path = _paths(name).get(backend)
-    if path is None:
-        return None
-    value = path(_ENTRIES[name], p, q, axis)
+    value = path(entry, p, q, axis)
     if value is None:
         return None
     if unit is not _NATS:
@@ -198,21 +199,20 @@ def run(name: str, p: Any, q: Any, axis: Any, unit: Any) -> Any:
     return value[()] if type(value) is np.ndarray and value.ndim == 0 else value
 
 
-_ENTRIES: dict[str, Any] = {}
 _NATS = resolve_unit(None)
-
-
-def _paths(name: str) -> Any:
-    """The fast paths of measure ``name`` by backend (``js_distance`` is JS's), cached."""
-    entry = _ENTRIES.get(name)
-    if entry is None:
-        from kullback.measures._table import lookup
-
-        entry = _ENTRIES[name] = lookup("js_divergence" if name == "js_distance" else name)
-    return entry.fast
-
-
+# (measure name, argument type) -> (fast path or None, table entry): one look-up per call
+_RUNNERS: dict[tuple[str, type], tuple[Any, Any]] = {}
 _BACKENDS = {"numpy": "numpy", "torch": "torch", "jax": "jax", "jaxlib": "jax"}
+
+
+def _runner(name: str, kind: type) -> tuple[Any, Any]:
+    """The fast path of measure ``name`` (``js_distance`` is JS's) for arguments of type
+    ``kind``, with its table entry."""
+    from kullback.measures._table import lookup
+
+    entry = lookup("js_divergence" if name == "js_distance" else name)
+    backend = "numpy" if kind is np.ndarray else _BACKENDS.get(kind.__module__.partition(".")[0])
+    return entry.fast.get(backend), entry
 
 
 def _float_array(x: list) -> np.ndarray | None:

@@ -13,6 +13,7 @@ formulas of :mod:`kullback.measures._fast` over :class:`Ops`.
 from __future__ import annotations
 
 import math
+from operator import mul as _MUL
 from typing import Any
 
 import numpy as np
@@ -79,6 +80,9 @@ _MIN = np.minimum.reduce
 _LOW = 2.0**-512
 _LN2 = math.log(2.0)
 _Found = tuple[float, float] | None  # a kernel's (value, error bound in eps), or None
+# a float32 vector up to this size is widened (its generic formulas' fixed cost, ~15 us, is
+# more than widening costs); above, they run in float32, whose log is twice as fast
+_F32_LEAN = 8192
 _SHORT = 256  # below this, scipy.special's scalar loops cost less than np.log's errstate
 
 
@@ -95,47 +99,55 @@ def _special() -> Any:
 _SPECIAL: Any = None
 
 
-def _kept(found: _Found, out: Any) -> float | None:
-    """The value of a kernel's ``(value, bound)`` if finite and its float64 error (``bound``
-    units of 2**-52) is under 2**-40 of it for a float64 result, 2**-14 for float32."""
-    if found is None:
-        return None
-    value, bound = found
-    return value if value >= bound * _FAR[out] and value < math.inf else None
-
-
 _FAR = {np.float64: 2.0**-12, np.float32: 2.0**-38}
 
 
 class _Floats:
     """A few outcomes as Python floats: ``math.fsum`` (correctly rounded) beats any ufunc
-    call. A zero or negative ``y`` under a log where ``x != 0`` raises ValueError: the general
-    path serves."""
+    call. Every ``y`` goes under a log (a negative one raises ValueError: the general path
+    serves); a zero ``y`` retries with the zero-``x`` terms skipped, ``y``'s signs checked."""
 
     total = staticmethod(math.fsum)
-    least = staticmethod(min)
+    least = staticmethod(lambda *xs: min(map(min, xs)))
     scale = staticmethod(lambda x, c: [a / c for a in x])
     mean = staticmethod(lambda x, y: [(a + b) * 0.5 for a, b in zip(x, y, strict=True)])
+    masked_checked = True  # a negative y where x = 0 raises here: no separate sign check
 
     @staticmethod
-    def xlogy_sum(x: list[float], y: list[float]) -> float:
-        return math.fsum([a * math.log(b) for a, b in zip(x, y, strict=True) if a != 0.0])
+    def xlogy_sum(x: list[float], y: list[float], positive: bool = False) -> float:
+        try:
+            return math.fsum(map(_MUL, x, map(math.log, y)))
+        except ValueError:  # a zero (or negative) y: 0 log 0 = 0, a negative one refused
+            if min(y) < 0.0:
+                raise
+            return math.fsum([a * math.log(b) for a, b in zip(x, y, strict=True) if a != 0.0])
 
 
 class _Short:
-    """A short vector: ``scipy.special.xlogy`` (0 log 0 = 0, no warnings)."""
+    """A short vector: the SIMD ``np.log`` and a dot product where every ``y`` is known to be
+    positive (no warning can arise), else ``scipy.special.xlogy`` (0 log 0 = 0, no
+    warnings)."""
 
     total = staticmethod(lambda x: float(_ADD(x)))
-    least = staticmethod(lambda x: float(_MIN(x)))
+    least = staticmethod(lambda *xs: float(_MIN(xs[0] if len(xs) == 1 else np.minimum(*xs))))
     scale = staticmethod(np.divide)
     mean = staticmethod(lambda x, y: (x + y) * 0.5)
-    xlogy_sum = staticmethod(lambda x, y: float(_ADD(_special().xlogy(x, y))))
+    masked_checked = False  # xlogy(0, y) is 0 for a negative y too
+
+    @staticmethod
+    def xlogy_sum(x: Any, y: Any, positive: bool = False) -> float:
+        if positive:
+            return float(np.dot(x, np.log(y)))
+        return float(_ADD(_special().xlogy(x, y)))
 
 
 class _Long(_Short):
-    """A long vector: SIMD ``np.log`` (0 log 0 is NaN here: the general path takes it)."""
+    """A long vector: ``np.log`` everywhere (0 log 0 is NaN here: the general path takes
+    it; the caller silences the warnings)."""
 
-    xlogy_sum = staticmethod(lambda x, y: float(_ADD(x * np.log(y))))
+    @staticmethod
+    def xlogy_sum(x: Any, y: Any, positive: bool = False) -> float:
+        return float(np.dot(x, np.log(y)) if positive else _ADD(x * np.log(y)))
 
 
 # Each kernel takes two vectors in one of the namespaces above (``q`` None for entropy) and
@@ -143,18 +155,22 @@ class _Long(_Short):
 # the general path must serve: a total outside [2**-512, inf) (NaN and infinite entries land
 # here), a negative entry, or a non-finite result.
 
-def _totals(ns: Any, p: Any, q: Any = None, signs: tuple = ()) -> tuple[float, float] | None:
-    """The vectors' totals (``q``'s 1.0 if None), or None if one is out of range or one of
-    ``signs`` holds a negative entry (an operand whose every entry is under a log needs no
-    check: a negative one makes the sum NaN, or raises ValueError on Python floats)."""
+def _totals(ns: Any, p: Any, q: Any = None, bare: tuple = (), masked: tuple = ()
+            ) -> tuple[float, float, bool] | None:
+    """The vectors' totals (``q``'s 1.0 if None) and whether the checked operands are all
+    positive, or None if a total is out of range or an entry negative that the logs cannot
+    reveal: ``bare`` operands never go under a log, ``masked`` ones only where their partner
+    is not 0 (an operand whose every entry is under a log needs no check: a negative one
+    makes the sum NaN, or raises ValueError on Python floats)."""
     sp = ns.total(p)
     sq = 1.0 if q is None else ns.total(q)
     if not (_LOW <= sp < math.inf and _LOW <= sq < math.inf):
         return None
-    for x in signs:
-        if ns.least(x) < 0.0:
-            return None
-    return sp, sq
+    checked = bare if ns.masked_checked else bare + masked
+    if not checked:
+        return sp, sq, False
+    least = ns.least(*checked)
+    return None if least < 0.0 else (sp, sq, least > 0.0)
 
 
 def _entropy(ns: Any, p: Any, q: None) -> _Found:
@@ -170,23 +186,23 @@ def _entropy(ns: Any, p: Any, q: None) -> _Found:
 
 def _cross_entropy(ns: Any, p: Any, q: Any) -> _Found:
     """``H(P, Q) = log S_q - (sum p log q)/S_p``; bound ``4 (|H| + 2 |log S_q| + 1)``."""
-    totals = _totals(ns, p, q, (p, q))  # p log q is 0 at p = 0: no log of p
+    totals = _totals(ns, p, q, (p,), (q,))  # no log of p; q's skipped where p = 0
     if totals is None:
         return None
     lq = math.log(totals[1])
-    ce = lq - ns.xlogy_sum(p, q) / totals[0]
+    ce = lq - ns.xlogy_sum(p, q, totals[2]) / totals[0]
     return ce, 4.0 * (abs(ce) + 2.0 * abs(lq) + 1.0)
 
 
 def _kl(ns: Any, p: Any, q: Any) -> _Found:
     """``KL = H(P, Q) - H(P)`` from two sums; nearly identical inputs fail the bound."""
-    totals = _totals(ns, p, q, (q,))  # q's log is skipped where p = 0
+    totals = _totals(ns, p, q, (), (q,))  # q's log is skipped where p = 0
     if totals is None:
         return None
-    sp, sq = totals
+    sp, sq, positive = totals
     lp, lq = math.log(sp), math.log(sq)
     a = ns.xlogy_sum(p, p) / sp - lp
-    b = ns.xlogy_sum(p, q) / sp - lq
+    b = ns.xlogy_sum(p, q, positive) / sp - lq
     return a - b, 4.0 * (abs(a) + abs(b) + abs(lp) + abs(lq) + 1.0)
 
 
@@ -198,7 +214,7 @@ def _js(ns: Any, p: Any, q: Any) -> _Found:
     P, Q = ns.scale(p, totals[0]), ns.scale(q, totals[1])
     M = ns.mean(P, Q)
     hp, hq, hm = (-ns.xlogy_sum(x, x) for x in (P, Q, M))
-    return hm - (hp + hq) * 0.5, 8.0 * (hm + 1.0)
+    return min(hm - (hp + hq) * 0.5, _LN2), 8.0 * (hm + 1.0)  # JS is at most ln 2
 
 
 _KERNELS = {
@@ -219,43 +235,47 @@ def _vector(name: str, p: Any, q: Any) -> Any:
     """The measure of one vector by its lean kernel (NumPy scalar in the output dtype), or
     None. Integers and float32 are computed in float64 (so a float32 result is accepted
     wherever the float64 error is within float32's contract)."""
+    return _one(_KERNELS[name], p, q)
+
+
+def _one(kernel: Any, p: Any, q: Any) -> Any:
+    """:func:`_vector` by the kernel itself (the hot path: one look-up fewer)."""
     dtype = p.dtype
     out = _OUT.get(dtype)
     n = p.size
-    if out is None or p.ndim != 1 or n == 0 or n >= _FAST_MAX or (q is not None and (
+    if out is None or n == 0 or n >= _FAST_MAX or (q is not None and (
             type(q) is not np.ndarray or q.dtype != dtype or q.shape != p.shape)):
         return None
     if n <= _FEW_MAX:
         try:
-            found = _KERNELS[name](_Floats, p.tolist(), None if q is None else q.tolist())
+            found = kernel(_Floats, p.tolist(), None if q is None else q.tolist())
         except (ValueError, OverflowError):  # log(0) where p > 0 (an infinite measure), or
             return None  # of a negative; fsum of infinities or beyond the float range
-        return _finished(name, found, out)
-    if out is np.float32 and n > _SHORT:
+    elif out is np.float32 and n > _F32_LEAN:
         return None  # float32 logs are twice as fast: the generic formulas, in float32
-    if dtype != _F64:
-        p = p.astype(np.float64)
-        q = None if q is None else q.astype(np.float64)
-    if n <= _SHORT:
-        found = _KERNELS[name](_Short, p, q)
     else:
-        with np.errstate(all="ignore"):
-            found = _KERNELS[name](_Long, p, q)
-    return _finished(name, found, out)
-
-
-def _finished(name: str, found: _Found, out: Any) -> Any:
-    """The accepted value in the output dtype (JS capped at its bound ln 2), or None."""
-    value = _kept(found, out)
-    if value is None:
+        if dtype != _F64:
+            p = p.astype(np.float64)
+            q = None if q is None else q.astype(np.float64)
+        if n <= _SHORT:
+            found = kernel(_Short, p, q)
+        else:
+            with np.errstate(all="ignore"):
+                found = kernel(_Long, p, q)
+    if found is None:
         return None
-    return out(min(value, _LN2) if name == "js_divergence" else value)
+    value, bound = found  # kept if finite and its float64 error (``bound`` units of 2**-52)
+    # is under 2**-40 of it for a float64 result, 2**-14 for float32
+    return out(value) if bound * _FAR[out] <= value < math.inf else None
 
 
-def _path(formula: Any) -> Any:
+def _path(formula: Any, kernel: Any) -> Any:
+    """The fast path of one measure: a vector by its lean ``kernel``, a batch by the generic
+    ``formula`` over :class:`Ops`."""
+
     def run(entry: Any, p: Any, q: Any, axis: int) -> Any:
         if type(p) is np.ndarray and p.ndim == 1:
-            value = _vector(entry.name, p, q)
+            value = _one(kernel, p, q)
             if value is not None:
                 return value
         if not Ops.accepts(*((p,) if q is None else (p, q))):
@@ -268,8 +288,8 @@ def _path(formula: Any) -> Any:
 
 
 FAST = {
-    "entropy": _path(_fast.entropy),
-    "cross_entropy": _path(_fast.cross_entropy),
-    "kl_divergence": _path(_fast.kl),
-    "js_divergence": _path(_fast.js),
+    "entropy": _path(_fast.entropy, _entropy),
+    "cross_entropy": _path(_fast.cross_entropy, _cross_entropy),
+    "kl_divergence": _path(_fast.kl, _kl),
+    "js_divergence": _path(_fast.js, _js),
 }

@@ -395,7 +395,7 @@ def _measure(
             and any(_is_distribution(a) for a in args):
         return _dispatch(name, args, base, validate, options)
     _arrays_only(name, options)
-    unit = resolve_unit(base)
+    unit = _fast._NATS if base is None else resolve_unit(base)
     if p_form == "probs" and q_form == "probs" and not keepdims:
         fast = _fast.run(name, p, q, axis, unit)
         if fast is not None:
