@@ -18,7 +18,9 @@ per-round ratios (robust to load that drifts between rounds). Peers:
 lose all relative accuracy for nearly identical inputs; kullback's jitted function checks a
 per-row error bound and runs its exact branch (``lax.cond``) only when a row needs it. The
 ``exact`` column times that branch alone (the general path under ``jit``): a kullback time far
-below it shows that the branch is not run when every row is vouched for. ``--grad`` also
+below it shows that the branch is not run when every row is vouched for. ``temp`` is the
+scratch memory XLA reserves for kullback's compiled function (``memory_analysis``), in operand
+sizes: it holds the exact branch's buffers even when that branch does not run. ``--grad`` also
 times ``jax.grad`` of the summed measure (with respect to every operand) under ``jit``.
 """
 
@@ -107,15 +109,21 @@ def timed(fns: list[Callable[[], Any]], rounds: int, number: int,
     return [min(t) for t in per], per
 
 
+def temp(fn: Callable[..., Any], p: jax.Array, q: jax.Array) -> str:
+    """The scratch memory of ``fn``'s compiled form, in operand sizes."""
+    memory = fn.lower(p, q).compile().memory_analysis()
+    return "?" if memory is None else f"{memory.temp_size_in_bytes / p.nbytes:.1f}"
+
+
 def row(label: str, fns: list[Callable[[], Any]], rounds: int, number: int, clock: Any,
-        diff: str, general: Callable[[], Any] | None = None) -> None:
+        diff: str, scratch: str, general: Callable[[], Any] | None = None) -> None:
     best, per = timed(fns, rounds, number, clock)
     med = float(np.median(np.array(per[0]) / np.array(per[1])))
     extra = f" {'':>10}"
     if general is not None:  # once: it is slow, and only its order of magnitude matters
         extra = f" {_fmt(timed([general], 1, 1, clock)[0][0]):>10}"
     print(f"{label} {_fmt(best[0]):>10} {_fmt(best[1]):>10} {best[0] / best[1]:5.2f}x "
-          f"{med:6.2f}x{extra} {diff:>12}", flush=True)
+          f"{med:6.2f}x{extra} {scratch:>5} {diff:>12}", flush=True)
 
 
 def main(args: argparse.Namespace) -> None:
@@ -153,13 +161,14 @@ def _compare(name: str, p: jax.Array, q: jax.Array, rows: int, n: int, x64: bool
             f"{'on' if x64 else 'off':<4}"
     fns = [partial(mine, p, q), partial(peer, p, q)]
     jax.block_until_ready(general(p, q))
-    row(label.format("fwd"), fns, args.repeat, number, clock, diff, partial(general, p, q))
+    row(label.format("fwd"), fns, args.repeat, number, clock, diff, temp(mine, p, q),
+        partial(general, p, q))
     if args.grad:
         gm, gp = jax.jit(grad_of(ours(name), name)), jax.jit(grad_of(PEERS[name], name))
         fns = [partial(gm, p, q), partial(gp, p, q)]
         for f in fns:
             jax.block_until_ready(f())
-        row(label.format("grad"), fns, args.repeat, number, clock, "")
+        row(label.format("grad"), fns, args.repeat, number, clock, "", temp(gm, p, q))
 
 
 def _fmt(t: float) -> str:
