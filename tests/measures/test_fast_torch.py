@@ -387,3 +387,30 @@ def test_lean_rejects_what_no_log_reveals(name, shape):
     got = getattr(kb, name)(*_args(name, a, b))
     want = oracle(name, a[6].tolist(), b[6].tolist())
     assert abs(float(got[6]) - want) <= 1e-10 * want
+
+
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")  # torch.func's own torch.jit use
+@pytest.mark.parametrize("name", LEAN_NAMES)
+def test_forward_mode_and_torch_func_transforms_carry_derivatives(name):
+    """Forward-mode AD (dual tensors) and torch.func's grad / jacfwd go the general way (a
+    NumPy view would drop the tangent); the derivatives equal the closed forms."""
+    import torch.autograd.forward_ad as fwad
+
+    p, q = _batch((8, 10), torch.float64, seed=16)
+    tangent = torch.linspace(-1.0, 1.0, 80, dtype=torch.float64).reshape(8, 10)
+    exact = [_closed_form_gradients(name, p[i].tolist(), q[i].tolist())[0] for i in range(8)]
+    exact = torch.tensor(exact, dtype=torch.float64)
+    measure = getattr(kb, name)
+
+    def f(x):
+        return measure(*_args(name, x, q))
+
+    with fwad.dual_level():
+        out = f(fwad.make_dual(p, tangent))
+        directional = fwad.unpack_dual(out).tangent
+    assert directional is not None
+    torch.testing.assert_close(directional, (exact * tangent).sum(-1), rtol=1e-12, atol=0.0)
+    torch.testing.assert_close(torch.func.grad(lambda x: f(x).sum())(p), exact, rtol=1e-12,
+                               atol=1e-15)
+    jac = torch.func.jacfwd(f)(p)  # (8, 8, 10): row i depends on p[i] only
+    torch.testing.assert_close(jac[range(8), range(8)], exact, rtol=1e-12, atol=1e-15)

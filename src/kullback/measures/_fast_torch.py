@@ -262,13 +262,24 @@ _BODIES = {
 
 
 def _accepts(p: Any, q: Any) -> bool:
-    """Floating tensors (or parameters) of one dtype, shape and device, not empty."""
+    """Floating tensors (or parameters) of one dtype, shape and device, not empty, outside
+    forward-mode AD and torch.func transforms (see :func:`_transformed`)."""
     import torch
 
     kinds = (torch.Tensor, torch.nn.Parameter)
     return (type(p) in kinds and p.dtype in (torch.float64, torch.float32) and p.ndim > 0
             and p.numel() > 0 and (q is None or (type(q) in kinds and q.dtype == p.dtype
-                                                and q.shape == p.shape and q.device == p.device)))
+                                                and q.shape == p.shape and q.device == p.device))
+            and not _transformed(p, q))
+
+
+def _transformed(p: Any, q: Any) -> bool:
+    """Whether forward-mode AD is on (a dual level is open: the fast paths would drop the
+    tangents) or an operand is wrapped by a torch.func transform (``grad``, ``vmap``,
+    ``jacfwd``...: no NumPy view, no autograd.Function without ``setup_context``). The general
+    path's plain torch operations serve these."""
+    t = _torch_names()
+    return t.forward_ad._current_level >= 0 or t.wrapped(p) or (q is not None and t.wrapped(q))
 
 
 def _scale(p: Any, axis: int) -> float:
@@ -593,6 +604,8 @@ def _lean(lean: _Lean, p: Any, q: Any, axis: int) -> Any:
     if (dtype is not t.f64 and dtype is not t.f32) or (q is not None and q.dtype is not dtype):
         return None
     grad = (p.requires_grad or (q is not None and q.requires_grad)) and t.grad_enabled()
+    if t.forward_ad._current_level >= 0 or (grad and _transformed(p, q)):
+        return None  # a torch.func transform without gradients has no NumPy view: see below
     keep = grad and (p.requires_grad, q is not None and q.requires_grad)
     try:  # another device, or a tensor with a negative bit: TypeError, RuntimeError
         a = (p.detach() if p.requires_grad else p).numpy()
@@ -631,15 +644,19 @@ class _Names(NamedTuple):
     f32: Any
     grad_enabled: Callable[[], bool]
     from_numpy: Callable[[Any], Any]
+    forward_ad: Any
+    wrapped: Callable[[Any], bool]
 
 
 @functools.cache
 def _torch_names() -> _Names:
     """The torch names the lean path uses (looked up once: torch is imported by then)."""
     import torch
+    import torch.autograd.forward_ad
 
     return _Names((torch.Tensor, torch.nn.Parameter), torch.float64, torch.float32,
-                  torch.is_grad_enabled, torch.from_numpy)
+                  torch.is_grad_enabled, torch.from_numpy, torch.autograd.forward_ad,
+                  torch._C._functorch.is_functorch_wrapped_tensor)
 
 
 @functools.cache
