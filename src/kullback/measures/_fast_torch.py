@@ -480,8 +480,7 @@ def _h_lean(a: Any, b: None, o: Any, keep: Any) -> tuple | None:
     """``H = sum P log(1/P)``; ``log(|S_p|/p)`` is NaN at a negative entry."""
     sp = a.dot(o)
     lr = np.log(np.divide(np.abs(sp), a))
-    v = (lr * a if keep else np.multiply(lr, a, out=lr)).dot(o)
-    v /= sp
+    v = _lean_mean(lr, a, o, sp, keep)
     return v, v / sp, (sp, v, lr) if keep else None
 
 
@@ -499,13 +498,14 @@ def _ce_lean(a: Any, b: Any, o: Any, keep: Any) -> tuple | None:
     sp, sq = a.dot(o), b.dot(o)
     r = np.divide(np.abs(sq), b)
     lr = np.log(r) if keep else np.log(r, out=r)
-    v = (lr * a if keep else np.multiply(lr, a, out=lr)).dot(o)
-    v /= sp
+    v = _lean_mean(lr, a, o, sp, keep)
     ratio = np.multiply(r, a, out=r) / sp if keep and keep[1] else None  # P/Q, for d/dq
     return v, v / sp, (sp, sq, v, lr, ratio) if keep else None
 
 
-def _ce_lean_grad(g: Any, saved: tuple, need: tuple) -> tuple:
+def _ratio_lean_grad(g: Any, saved: tuple, need: tuple) -> tuple:
+    """Cross-entropy's and KL's: ``(G - value)/S_p`` in ``p`` (``G`` the log saved), and
+    ``(1 - P/Q)/S_q`` in ``q``."""
     sp, sq, v, lr, ratio = saved
     return (_lean_centred(lr, v, g / sp) if need[0] else None,
             _lean_ratio_grad(ratio, g / sq) if need[1] else None)
@@ -522,15 +522,8 @@ def _kl_lean(a: Any, b: Any, o: Any, keep: Any) -> tuple | None:
     c = sq / np.abs(sp)
     r *= c
     lr = np.log(r) if keep else np.log(r, out=r)
-    v = (lr * a if keep else np.multiply(lr, a, out=lr)).dot(o)
-    v /= sp
+    v = _lean_mean(lr, a, o, sp, keep)
     return v, v / sp + 1.0 / c, (sp, sq, v, lr, r) if keep else None
-
-
-def _kl_lean_grad(g: Any, saved: tuple, need: tuple) -> tuple:
-    sp, sq, v, lr, ratio = saved
-    return (_lean_centred(lr, v, g / sp) if need[0] else None,
-            _lean_ratio_grad(ratio, g / sq) if need[1] else None)
 
 
 @_QUIET
@@ -545,10 +538,7 @@ def _js_lean(a: Any, b: Any, o: Any, keep: Any) -> tuple | None:
     cq = b * c
     t = a + cq
     lr, ls = np.log(np.divide(a, t)), np.log(np.divide(cq, t, out=t))
-    wa = (lr * a).dot(o)
-    wa /= sp
-    wb = (np.multiply(ls, cq, out=cq) if not keep else ls * cq).dot(o)
-    wb /= sp
+    wa, wb = _lean_mean(lr, a, o, sp, keep), _lean_mean(ls, cq, o, sp, keep)  # sum P lr, Q ls
     v = wa + wb
     v *= 0.5
     v += _LOG2
@@ -559,6 +549,13 @@ def _js_lean_grad(g: Any, saved: tuple, need: tuple) -> tuple:
     sp, sq, wa, wb, lr, ls = saved
     return (_lean_centred(lr, wa, g / (2.0 * sp)) if need[0] else None,
             _lean_centred(ls, wb, g / (2.0 * sq)) if need[1] else None)
+
+
+def _lean_mean(lx: Any, x: Any, o: Any, total: Any, keep: Any) -> Any:
+    """``sum x lx / total`` by row (the product in place in ``lx`` unless it is kept)."""
+    v = (lx * x if keep else np.multiply(lx, x, out=lx)).dot(o)
+    v /= total
+    return v
 
 
 def _lean_centred(lx: Any, mean: Any, scale: Any) -> Any:
@@ -589,8 +586,8 @@ class _Lean(NamedTuple):
 
 _LEANS = {
     "entropy": _Lean(_h_lean, _h_lean_grad, 1.0, 2.0, "entropy", {}),
-    "cross_entropy": _Lean(_ce_lean, _ce_lean_grad, 1.0, 2.0, "cross_entropy", {}),
-    "kl_divergence": _Lean(_kl_lean, _kl_lean_grad, 2.0, 6.0, "kl_divergence", {}),
+    "cross_entropy": _Lean(_ce_lean, _ratio_lean_grad, 1.0, 2.0, "cross_entropy", {}),
+    "kl_divergence": _Lean(_kl_lean, _ratio_lean_grad, 2.0, 6.0, "kl_divergence", {}),
     "js_divergence": _Lean(_js_lean, _js_lean_grad, 1.0, 4.0, "js_divergence", {}),
 }
 
