@@ -11,9 +11,17 @@ negative, NaN or infinite entry, or a zero whose log a formula takes, makes its 
 not vouched for.
 
 Under ``jit`` (traced operands) one ``lax.cond`` on a single flag for the whole call runs the
-exact general path when any row is not vouched for, and only then. Concrete (eager) operands get
-the value and the flag, and the caller's general path serves (and validates, with its messages)
-when the flag is down.
+exact general path when any row is not vouched for, and only then, on the chunks of rows that
+hold such a row (``lax.map`` over chunks of a bounded size: XLA reserves the buffers of a
+branch that does not run, so they must not grow with the operands). Concrete (eager) operands
+get the value and the flag, and the caller's general path serves (and validates, with its
+messages) when the flag is down.
+
+The formulas are as lean as XLA on CPU allows: each sum is its own pass over the data (XLA
+fuses a sum with its elementwise producer, but not sums over different arrays into one loop;
+a variadic ``lax.reduce``, a stacked or sliced operand, ``einsum`` row dots and ``lax.map``
+over row blocks all measured slower), so a measure of normalised rows costs the passes of its
+row totals beside the naive expression's one.
 
 Derivatives are written out with ``custom_jvp``: on the fast branch the closed-form slope of
 each entry, on the exact branch the general path's own gradient, times the operands' tangents.
