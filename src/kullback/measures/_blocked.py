@@ -390,6 +390,8 @@ def _exact_tile_rows(ns: TileNamespace, m: Measure, tiles: list[np.ndarray], sp:
     # scaling rounds each entry by eps, which is most of q - p for nearly identical rows:
     # those (a divergence below about (2**14 eps)**2) take the generic kernels, which
     # recover the exact difference
+    if float(np.minimum.reduce(value, axis=None)) >= _NEAR[value.dtype]:
+        return value  # (one reduction; NaN fails it)
     near = np.flatnonzero(~(value >= _NEAR[value.dtype]))
     if near.size:
         value[near] = _exact_rows(m, [t[near] for t in tiles], sp[near], sq[near])
