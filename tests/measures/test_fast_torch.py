@@ -414,3 +414,16 @@ def test_forward_mode_and_torch_func_transforms_carry_derivatives(name):
                                atol=1e-15)
     jac = torch.func.jacfwd(f)(p)  # (8, 8, 10): row i depends on p[i] only
     torch.testing.assert_close(jac[range(8), range(8)], exact, rtol=1e-12, atol=1e-15)
+
+
+def test_lean_second_derivative_sees_an_operand_changed_in_place():
+    """create_graph differentiates the general path at the operands' values: one changed in
+    place after the forward is refused (as torch refuses a modified saved tensor)."""
+    p, q = _batch((64, 10), torch.float64, seed=17)
+    q.requires_grad_()
+    value = kb.kl_divergence(p, q)
+    assert type(value.grad_fn).__name__ == "LeanBackward"
+    with torch.no_grad():
+        p.mul_(2.0)
+    with pytest.raises(RuntimeError, match="modified in place"):
+        torch.autograd.grad(value.sum(), q, create_graph=True)

@@ -632,7 +632,7 @@ def _lean(lean: _Lean, p: Any, q: Any, axis: int) -> Any:
     v = v[..., 0] if dtype is t.f64 else v[..., 0].astype(np.float32)
     if not grad:
         return t.from_numpy(v)
-    return _lean_function().apply(lean, saved, v, p, *(() if q is None else (q,)))
+    return _lean_function().apply((lean, saved, v), p, *(() if q is None else (q,)))
 
 
 class _Names(NamedTuple):
@@ -666,29 +666,29 @@ def _lean_function() -> Any:
         """A lean measure with its analytic gradient (in NumPy, from the forward's arrays)."""
 
         @staticmethod
-        def forward(ctx: Any, lean: _Lean, saved: tuple, value: Any, *operands: Any) -> Any:
-            ctx.lean, ctx.saved = lean, saved
+        def forward(ctx: Any, lean_saved_value: tuple, *operands: Any) -> Any:
+            """``lean_saved_value``: the measure, the arrays its backward needs, the value
+            (one argument: apply checks each of its arguments)."""
+            ctx.lean, ctx.saved, value = lean_saved_value
             ctx.operands = operands  # inputs: no reference cycle; read only for create_graph
             ctx.versions = [x._version for x in operands]
             return torch.from_numpy(value)
 
         @staticmethod
         def backward(ctx: Any, g: Any) -> Any:
-            need = ctx.needs_input_grad[3:]
+            need = (*ctx.needs_input_grad[1:], False)
             operands = ctx.operands
             if torch.is_grad_enabled():  # create_graph: a gradient that is differentiable
                 if [x._version for x in operands] != ctx.versions:
                     raise RuntimeError("an operand of kullback's "
                                        f"{ctx.lean.name} was modified in place before the "
                                        "backward pass (create_graph=True)")
-                return (None, None, None,
-                        *_general_grads(ctx.lean.name, operands, -1, g.unsqueeze(-1),
-                                        (*need, False)))
-            grads = ctx.lean.backward(g.detach().numpy()[..., None], ctx.saved, (*need, False))
+                return (None, *_general_grads(ctx.lean.name, operands, -1, g.unsqueeze(-1),
+                                              need))
+            grads = ctx.lean.backward(g.detach().numpy()[..., None], ctx.saved, need)
             dtype = operands[0].dtype
-            return (None, None, None, *[
-                None if x is None else torch.from_numpy(
-                    x if dtype is torch.float64 else x.astype(np.float32))
+            return (None, *[None if x is None else torch.from_numpy(
+                x if dtype is torch.float64 else x.astype(np.float32))
                 for x in grads[:len(operands)]])
 
     return Lean
