@@ -24,6 +24,7 @@ with the raw sums of the measures that have a ``raw_finish``) and, when needed,
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import math
 import os
@@ -281,7 +282,8 @@ def one_pass(
             ranges = [extremes(s) for s in out]
             named = {m.name: x for m, x in zip(single, sums, strict=True)}
             sums = _finish_tile(ns, raw, tiles, RawTotals(*out, ranges=tuple(ranges)), named,
-                                deferred=deferred, mins=mins if upfront else None)
+                                deferred=deferred, mins=mins if upfront else None,
+                                dest=None if dest is None else dest[len(tiles):])
         stats.append((mins, ranges, deferred))
         return out + sums
 
@@ -303,23 +305,25 @@ def one_pass(
 
 def _finish_tile(ns: TileNamespace, measures: Sequence[Measure], tiles: list[np.ndarray],
                  totals: RawTotals, raw: dict[str, np.ndarray], *,
-                 deferred: set[str] | None = None,
-                 mins: list[float] | None = None) -> list[np.ndarray]:
+                 deferred: set[str] | None = None, mins: list[float] | None = None,
+                 dest: list[np.ndarray] | None = None) -> list[np.ndarray]:
     """Sums of each measure's normalised terms on a tile of whole rows (``totals`` are their
     totals): a single-pass measure finished from its ``raw`` sums; the rows it rejects, and
     every row of a measure without a single pass, by the exact kernels on the tile's rows
     (:func:`_redo_whole_rows`). A measure ``composed_of`` others keeps its NaN rows (the
     caller composes them); given a set ``deferred``, so do the others when only a few rows
     of the tile are rejected, their names added to it (the caller redoes those of every tile
-    at once: one call, not one a tile). ``mins``: the tiles' smallest entries, if known.
+    at once: one call, not one a tile). ``mins``: the tiles' smallest entries, if known;
+    ``dest``: the measures' output slices, which a finish may fill (and return) itself.
     """
     sp, sq = totals.sp, totals.sq
     out = []
-    for m in measures:
+    for i, m in enumerate(measures):
         if m.name not in raw:
             out.append(_exact_tile_rows(ns, m, tiles, sp, sq, mins))
             continue
-        value = m.raw_finish(raw[m.name], totals)
+        value = m.raw_finish(raw[m.name], totals if dest is None else
+                             dataclasses.replace(totals, out=dest[i]))
         if not m.composed_of and math.isnan(float(np.min(value))):  # NaN: rows to redo
             idx = np.flatnonzero(np.isnan(value))
             if deferred is not None and 16 * idx.size < value.size:

@@ -302,11 +302,13 @@ def tile_cross_entropy(ns: TileNamespace, A: np.ndarray, B: np.ndarray,
 class RawTotals:
     """What the single pass knows of each row besides the raw sums: the totals ``sp`` (and
     ``sq``), and where the caller has them already, their extremes ``ranges`` (``(min, max)``
-    of ``sp``, then of ``sq``)."""
+    of ``sp``, then of ``sq``) and ``out``, the rows' slice of the output (a finish writes
+    its value there when every row is accepted, and returns it: no copy)."""
 
     sp: Any
     sq: Any = None
     ranges: tuple[tuple[float, float], ...] | None = None
+    out: Any = None
 
     def extremes(self, i: int) -> tuple[float, float]:
         """``(min, max)`` of ``sp`` (``i = 0``) or ``sq`` (``i = 1``); NaN if any total is."""
@@ -378,7 +380,7 @@ def finish_raw_entropy(raw: np.ndarray, tot: RawTotals) -> np.ndarray:
     sp = tot.sp
     dtype = np.dtype(sp.dtype)
     log_s = np.log(sp)
-    v = raw / sp
+    v = raw / sp if tot.out is None else np.divide(raw, sp, out=tot.out)
     v -= log_s  # in place (a new scalar for one row)
     lo, hi = tot.extremes(0)
     if _room(lo, hi, dtype):
@@ -400,7 +402,7 @@ def finish_raw_cross_entropy(raw: np.ndarray, tot: RawTotals) -> np.ndarray:
     sp, sq = tot.sp, tot.sq
     dtype = np.dtype(sp.dtype)
     log_s = np.log(sq)
-    v = raw / sp
+    v = raw / sp if tot.out is None else np.divide(raw, sp, out=tot.out)
     v -= log_s  # in place (a new scalar for one row)
     (lo_p, hi_p), (lo_q, hi_q) = tot.extremes(0), tot.extremes(1)
     if _room(lo_p, hi_p, dtype) and _room(lo_q, hi_q, dtype):
