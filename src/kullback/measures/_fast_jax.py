@@ -249,13 +249,14 @@ def _rows_last(x: Any, axis: int) -> Any:
 
 
 def _in_chunks(x: Any, size: int, fill: Any) -> Any:
-    """``(rows, ...)`` as ``(chunks, size, ...)``, the last chunk filled up with ``fill``."""
+    """``(rows, ...)`` as ``(chunks, size * ...)`` (flat: a middle axis of length 1 would make
+    XLA copy the operands into another layout), the last chunk filled up with ``fill``."""
     import jax.numpy as jnp
 
     pad = -x.shape[0] % size
     if pad:
         x = jnp.concatenate([x, jnp.full((pad, *x.shape[1:]), fill, x.dtype)])
-    return x.reshape(-1, size, *x.shape[1:])
+    return x.reshape(x.shape[0] // size, -1)
 
 
 def _patched(exact: Callable[..., tuple], fast: tuple, bad: Any, xs: tuple, axis: int) -> tuple:
@@ -274,7 +275,11 @@ def _patched(exact: Callable[..., tuple], fast: tuple, bad: Any, xs: tuple, axis
 
     def one(chunk: tuple) -> tuple:
         need, fast_c, xc = chunk
-        return jax.lax.cond(need, lambda: exact(*xc), lambda: fast_c)
+
+        def redo() -> tuple:
+            return tuple(e.reshape(-1) for e in exact(*(x.reshape(size, n) for x in xc)))
+
+        return jax.lax.cond(need, redo, lambda: fast_c)
 
     out = jax.lax.map(one, (_in_chunks(bad.reshape(-1), size, False).any(-1),
                             tuple(_in_chunks(f, size, 0) for f in flat),
