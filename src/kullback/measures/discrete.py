@@ -405,6 +405,10 @@ def _measure(
         return _to_output(pr, _evaluate(pr, (name,))[name], unit, keepdims)
     xp = pr.xp
     js = unit.from_nats(_evaluate(pr, ("js_divergence",))["js_divergence"])
+    if type(js) is np.ndarray:  # clipped to [0, ln 2] already, and no gradient to guard
+        dist = np.sqrt(js)
+        dist += 0.0  # a -0.0 divergence is a +0.0 distance
+        return _to_output(pr, dist, resolve_unit(None), keepdims)
     pos = js > 0  # sqrt never sees a negative, and its gradient at JS = 0 is 0, not NaN
     dist = xp.where(pos, xp.sqrt(xp.where(pos, js, 1.0)), 0.0)
     return _to_output(pr, dist, resolve_unit(None), keepdims)
