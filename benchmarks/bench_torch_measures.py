@@ -2,6 +2,7 @@
 
 Run:  python benchmarks/bench_torch_measures.py [--repeat N] [--quick] [--shapes 64x10 ...]
                                                  [--threads N] [--clock cpu]
+                                                 [--measures cross_entropy ...]
 
 For each shape (rows x outcomes, normalised probabilities along the last axis), dtype
 (float32, float64) and mode (forward; forward+backward through ``p``), the best of ``--repeat``
@@ -69,6 +70,8 @@ def main() -> None:
     ap.add_argument("--shapes", nargs="+", metavar="ROWSxN",
                     help="only these shapes (default 64x10 4096x1000 1024x32000)")
     ap.add_argument("--threads", type=int, help="torch threads (default: torch's own)")
+    ap.add_argument("--measures", nargs="+", choices=sorted(PEERS), metavar="NAME",
+                    help=f"only these measures (default all: {', '.join(PEERS)})")
     ap.add_argument("--clock", choices=("wall", "cpu"), default="wall",
                     help="wall-clock time, or this process's CPU time (stable under load)")
     args = ap.parse_args()
@@ -95,6 +98,8 @@ def main() -> None:
             q /= q.sum(-1, keepdim=True)
             number = 200 if rows * n < 10**4 else 1
             for name, peer in PEERS.items():
+                if args.measures and name not in args.measures:
+                    continue
                 mine = ours(name)
                 diff = float(((mine(p, q) - peer(p, q)).abs() / peer(p, q).abs()).max())
                 for mode in ("forward", "fwd+bwd"):

@@ -91,6 +91,29 @@ class _NumPy:
         """``y := x / y`` in place."""
         return np.divide(x, y, out=y)
 
+    @staticmethod
+    def cross_sums(p: Any, q: Any, axis: int) -> tuple:
+        """Row sums of ``p log q``, ``p`` and ``q``, and the rows' least ``p`` (axis kept)."""
+        keep = functools.partial(np.add.reduce, axis=axis, keepdims=True)
+        return (keep(np.log(q) * p), keep(p), keep(q),
+                np.minimum.reduce(p, axis, None, None, True))
+
+    @staticmethod
+    def affine(f: Callable[..., Any], x: Any, y: Any, shift: Any, scale: Any,
+               axis: int) -> Any:
+        """``shift + scale f(x, y)`` (``f`` an elementwise function with ``out``)."""
+        out = f(x, y, np.empty(np.broadcast_shapes(x.shape, y.shape), x.dtype))
+        out *= scale
+        out += shift
+        return out
+
+    @staticmethod
+    def invalid(least: Any) -> Any:
+        """0 where ``least >= 0``, NaN elsewhere (a negative or NaN entry)."""
+        return np.where(least >= 0, 0.0, np.nan)
+
+    log_of_second = staticmethod(lambda x, y, out: np.log(y, out=out))
+    ratio = staticmethod(lambda x, y, out: np.divide(x, y, out=out))
     log = staticmethod(np.log)
     log_ = staticmethod(lambda x: np.log(x, out=x))
     log1m = staticmethod(lambda x: np.log1p(-x))
@@ -123,11 +146,87 @@ class _Torch:
 
         return torch.div(x, y, out=y)
 
+    @staticmethod
+    def cross_sums(p: Any, q: Any, axis: int) -> tuple:
+        """Row sums of ``p log q``, ``p`` and ``q``, and the rows' least ``p`` (axis kept),
+        one block of rows at a time: each operand is read from memory once, every other pass
+        runs in cache, and ``log q`` is written to one block-sized buffer (a fresh array of
+        the operands' size costs more in page faults than its log on large tensors)."""
+        import torch
+
+        a, b = _matrix(p, axis), _matrix(q, axis)
+        sums = torch.empty(4, a.shape[0], 1, dtype=p.dtype, device=p.device)
+        k, buf = _block(a)
+        for x, y, dot, sp, sq, least in zip(*(z.split(k) for z in (a, b, *sums)), strict=True):
+            lb = buf if len(x) == k else buf[:len(x)]
+            torch.log(y, out=lb)
+            torch.sum(y, -1, True, out=sq)
+            torch.sum(lb.mul_(x), -1, True, out=dot)
+            torch.sum(x, -1, True, out=sp)
+            torch.amin(x, -1, True, out=least)
+        return tuple(_unmatrix(x, p, axis) for x in sums)
+
+    @staticmethod
+    def affine(f: Callable[..., Any], x: Any, y: Any, shift: Any, scale: Any,
+               axis: int) -> Any:
+        """``shift + scale f(x, y)`` (``f`` an elementwise function with ``out``) into a fresh
+        array, one block of rows at a time (each block's passes in cache)."""
+        import torch
+
+        a, b = _matrix(x, axis), _matrix(y, axis)
+        out = torch.empty(a.shape, dtype=a.dtype, device=a.device)
+        k, _ = _block(a, buffer=False)
+        blocks = (z.split(k) for z in (a, b, out, _matrix(scale, axis), _matrix(shift, axis)))
+        for xb, yb, ob, sb, cb in zip(*blocks, strict=True):
+            f(xb, yb, ob).mul_(sb).add_(cb)
+        return _unmatrix(out, x, axis)
+
+    @staticmethod
+    def invalid(least: Any) -> Any:
+        """0 where ``least >= 0``, NaN elsewhere (a negative or NaN entry)."""
+        import torch
+
+        return torch.where(least >= 0, 0.0, math.nan)
+
     addcmul = staticmethod(lambda c, x, s: __import__("torch").addcmul(c, x, s))
+    log_of_second = staticmethod(lambda x, y, out: __import__("torch").log(y, out=out))
+    ratio = staticmethod(lambda x, y, out: __import__("torch").div(x, y, out=out))
     log = staticmethod(lambda x: x.log())
     log_ = staticmethod(lambda x: x.log_())
     log1m = staticmethod(lambda x: x.neg().log1p_())
     least = staticmethod(lambda x: x.detach().min())
+
+
+_BLOCK = 1 << 18  # bytes of an operand per block of rows (its passes then run in cache)
+
+
+def _matrix(x: Any, axis: int) -> Any:
+    """``x`` with ``axis`` last and the others flattened into rows (a view where strides
+    allow)."""
+    m = x.movedim(axis, -1)
+    try:
+        return m.view(-1, m.shape[-1])
+    except RuntimeError:  # strides that no view flattens
+        return m.reshape(-1, m.shape[-1])
+
+
+def _unmatrix(x: Any, like: Any, axis: int) -> Any:
+    """The contiguous rows ``x`` (as :func:`_matrix` made them from ``like``) in ``like``'s
+    layout, with ``x``'s last length along ``axis``."""
+    shape = list(like.shape)
+    del shape[axis]
+    return x.view(*shape, x.shape[-1]).movedim(-1, axis)
+
+
+def _block(a: Any, buffer: bool = True) -> tuple[int, Any]:
+    """The number of rows of the matrix ``a`` processed together (about :data:`_BLOCK` bytes,
+    at least a row; all rows off the CPU, where a launch costs more than a pass) and a buffer
+    of one block's size."""
+    import torch
+
+    rows, n = a.shape
+    k = rows if a.device.type != "cpu" else min(rows, max(1, _BLOCK // (n * a.element_size())))
+    return k, torch.empty(k, n, dtype=a.dtype, device=a.device) if buffer else None
 
 
 # ------------------------------------------------------------------ the measures' bodies
@@ -170,22 +269,26 @@ def _entropy_grad(ops: Any, p: Any, q: Any, saved: tuple, g: Any, need: tuple) -
 
 def _cross_entropy(ops: Any, p: Any, q: Any, axis: int, zeros: bool, keep: bool) -> tuple:
     """``H(P, Q) = log S_q - B/S_p``, ``B = sum p log q``; ``sum |p log q| <= S_p (H(P, Q) +
-    |log S_q|)``. Zeros of ``p`` need no floor (``log q`` is finite); a zero of ``q`` makes its
-    row NaN or infinite, as does a negative ``q``."""
-    lq = ops.log(q)
-    sq = ops.total(q, axis)  # each operand summed right after a pass that read it: in cache
-    b = ops.dot(p, lq, axis, keep)
-    sp = ops.total(p, axis)
+    |log S_q|)``. One pass over each operand (see ``cross_sums``); the rows' least ``p``
+    rejects a row with a negative or NaN ``p``, which no log reveals. Zeros of ``p`` need no
+    floor (``log q`` is finite), and their gradient is the analytic one; a zero of ``q``
+    makes its row NaN or infinite, as does a negative ``q``. The backward computes ``log q``
+    again rather than keep it (cheaper than a fresh array of the operands' size)."""
+    b, sp, sq, least = ops.cross_sums(p, q, axis)
     b = b / sp
     lsq = ops.log(sq)
     ce = lsq - b
-    return ce, 1.0 + ce + 2.0 * abs(lsq) + _outside(sp, sq), (sp, sq, b, lq) if keep else ()
+    size = 1.0 + ce + 2.0 * abs(lsq) + _outside(sp, sq) + ops.invalid(least)
+    return ce, size, (sp, sq, b, axis) if keep else ()
 
 
 def _cross_entropy_grad(ops: Any, p: Any, q: Any, saved: tuple, g: Any, need: tuple) -> tuple:
-    sp, sq, b, lq = saved
-    return (_centred(ops, lq, b, -g / sp) if need[0] else None,
-            _ratio_grad(ops, p, q, sp, sq, g) if need[1] else None)
+    """``(-log q - B/S_p) g/S_p`` in ``p``, ``g/S_q - (p/q) g/S_p`` in ``q``: one pass each,
+    by block of rows."""
+    sp, sq, b, axis = saved
+    s = -g / sp
+    return (ops.affine(ops.log_of_second, p, q, -b * s, s, axis) if need[0] else None,
+            ops.affine(ops.ratio, p, q, g / sq, s, axis) if need[1] else None)
 
 
 def _kl(ops: Any, p: Any, q: Any, axis: int, zeros: bool, keep: bool) -> tuple:
@@ -253,7 +356,7 @@ class _Body(NamedTuple):
 
 _BODIES = {
     "entropy": _Body(_entropy, _entropy_grad, (), "entropy"),
-    "cross_entropy": _Body(_cross_entropy, _cross_entropy_grad, (0,), "cross_entropy"),
+    "cross_entropy": _Body(_cross_entropy, _cross_entropy_grad, (), "cross_entropy"),
     "kl_divergence": _Body(_kl, _kl_grad, (1,), "kl_divergence"),
     "js_divergence": _Body(_js, _js_grad, (1,), "js_divergence"),
 }
