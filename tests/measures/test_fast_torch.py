@@ -427,3 +427,89 @@ def test_lean_second_derivative_sees_an_operand_changed_in_place():
         p.mul_(2.0)
     with pytest.raises(RuntimeError, match="modified in place"):
         torch.autograd.grad(value.sum(), q, create_graph=True)
+
+
+# --------------------------------------------------- cross-entropy by blocks of rows (torch)
+
+
+def _blocked(layout, dtype, seed):
+    """(p, q, axis): 70 rows of 1000 outcomes (several blocks of rows, the last one partial),
+    laid out as ``layout``: rows, a transposed view (along axis 0), a 3-d batch along its
+    middle axis, or leading axes that no view flattens (copied into rows)."""
+    p, q = _batch((70, 1000), dtype, seed=seed)
+    p[1] *= 1e3  # counts beside probabilities: the totals need not be 1, nor equal
+    q[2] *= 1e-4
+    p[3, :5] = 0.0  # zeros of p: zero terms
+    p[4, 7] = q[4, 7] = 0.0  # 0 log 0 = 0 (the general path's row)
+    q[5, 9] = 0.0  # where p > 0: infinite (the general path's row)
+    if layout == "rows":
+        return p, q, -1
+    if layout == "transposed":
+        return p.t(), q.t(), 0
+    if layout == "middle":
+        return (p.reshape(7, 10, 1000).transpose(1, 2), q.reshape(7, 10, 1000).transpose(1, 2),
+                1)
+    return (p.reshape(10, 7, 1000).transpose(0, 1), q.reshape(10, 7, 1000).transpose(0, 1),
+            -1)
+
+
+def _rows_of(x, axis):
+    return x.movedim(axis, -1).reshape(-1, 1000)
+
+
+@pytest.mark.parametrize("layout", ["rows", "transposed", "middle", "unflattenable"])
+@pytest.mark.parametrize("dtype", [torch.float64, torch.float32])
+def test_cross_entropy_by_blocks_against_mpmath(dtype, layout):
+    p, q, axis = _blocked(layout, dtype, seed=20)
+    assert _fast_torch._BLOCK < 70 * 1000 * p.element_size()  # more than one block
+    assert _served("cross_entropy", p, q, axis) is not None
+    got = kb.cross_entropy(p, q, axis=axis)
+    assert got.dtype == dtype and got.shape == p.sum(axis).shape
+    flat, fp, fq = got.reshape(-1), _rows_of(p, axis), _rows_of(q, axis)
+    for i in (0, 1, 2, 3, 4, 5, 33, 69):
+        want = oracle("cross_entropy", fp[i].double().tolist(), fq[i].double().tolist(),
+                      digits=40)
+        if math.isinf(want):
+            assert float(flat[i]) == want
+        else:
+            assert abs(float(flat[i]) - want) <= RTOL[dtype] * want, (i, float(flat[i]), want)
+
+
+@pytest.mark.parametrize("wrt", ["p", "q", "pq"])
+@pytest.mark.parametrize("dtype", [torch.float64, torch.float32])
+def test_cross_entropy_by_blocks_gradients_against_closed_forms(dtype, wrt):
+    """``(-log Q_j - H(P, Q))/S_p`` in ``p`` (also where ``p_j = 0``), ``(1 - P_j/Q_j)/S_q``
+    in ``q``, through a transposed view; a second backward (retain_graph) gives the same."""
+    p, q = _batch((70, 1000), dtype, seed=21)
+    p[3, :5] = 0.0
+    p[7] *= 50.0
+    wanted = [x.requires_grad_() for x, s in zip((p, q), "pq", strict=True) if s in wrt]
+    assert _served("cross_entropy", p.t(), q.t(), 0) is not None
+    w = torch.linspace(0.5, 1.5, 70, dtype=dtype)  # distinct weights per row
+    total = (kb.cross_entropy(p.t(), q.t(), axis=0) * w).sum()
+    grads = torch.autograd.grad(total, wanted, retain_graph=True)
+    again = torch.autograd.grad(total, wanted)
+    for g, h in zip(grads, again, strict=True):
+        assert g.dtype == dtype and g.shape == (70, 1000) and torch.equal(g, h)
+    for i in (0, 3, 7, 69):
+        gp, gq = _closed_form_gradients("cross_entropy", p[i].tolist(), q[i].tolist())
+        want = [g for g, s in zip((gp, gq), "pq", strict=True) if s in wrt]
+        for g, exact in zip(grads, want, strict=True):
+            exact = torch.tensor(exact, dtype=torch.float64) * float(w[i])
+            err = float((g[i].double() - exact).abs().max() / exact.abs().max())
+            assert err <= 1e3 * LEAN_RTOL[dtype], (i, err)
+
+
+@pytest.mark.parametrize("grad", [False, True])
+@pytest.mark.parametrize(("where", "value"), [("p", -0.1), ("p", math.nan), ("q", -0.1),
+                                              ("q", math.nan), ("q", math.inf)])
+def test_cross_entropy_by_blocks_rejects_invalid_input(where, value, grad):
+    """An invalid entry in the last (partial) block: the general path's error."""
+    p, q = _batch((70, 1000), torch.float64, seed=22)
+    (p if where == "p" else q)[68, 500] = value
+    p.requires_grad_(grad)
+    with pytest.raises(ValueError) as want:
+        _general("cross_entropy", p, q)
+    with pytest.raises(ValueError) as got:
+        kb.cross_entropy(p, q)
+    assert str(got.value) == str(want.value) and where in str(got.value)

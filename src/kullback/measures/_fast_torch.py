@@ -17,7 +17,11 @@ are recomputed by the general path. A call holding a negative or NaN entry, or a
 gradient is needed, goes to the general path whole, which reports it or applies its own
 convention. The checks cost one reduction for an operand whose invalid entries no log reveals
 (NaN elsewhere) and one synchronisation for the rows' acceptance; zeros are found when a row
-comes out NaN (the call is then redone with ``0 log 0 = 0``).
+comes out NaN (the call is then redone with ``0 log 0 = 0``). Cross-entropy on torch tensors
+goes by blocks of rows of about :data:`_BLOCK` bytes: each operand is read from memory once,
+``log q`` goes to a block-sized buffer, and the row sums and the rows' least ``p`` (its sign
+check) are taken while the block is in cache; its backward computes ``log q`` again by
+blocks (an operand-sized array kept from the forward costs more than that log).
 
 Gradients come from a :class:`torch.autograd.Function` with the analytic backward of the
 normalised measure, ``(G_i - sum_j P_j G_j)/S_p`` (``G`` the partial derivative in ``P``), one
