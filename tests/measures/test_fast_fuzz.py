@@ -11,6 +11,7 @@ ValueError (argument, problem, position). Seeded and bounded: the whole file run
 from __future__ import annotations
 
 import contextlib
+import functools
 import math
 import zlib
 
@@ -152,7 +153,7 @@ def _family(kind, n, rng):
 FAMILIES = ["random", "counts", "zeros_same", "zeros_p", "zeros_q", "onehot", "near_onehot",
             "near_1e-8", "near_1e-12", "near_1e-15", "near_totals", "identical",
             "proportional", "huge", "huge_cross", "tiny", "mixed_range"]
-SMALL_SIZES = [2, 3, 12, 13, 255, 256, 257]
+SMALL_SIZES = [2, 12, 13, 256, 257]  # each side of the few / short / long switches
 
 
 def _cases():
@@ -239,8 +240,9 @@ def _batch_values(name, P, Q, axis):
     return np.array(out).reshape(Pm.shape[:-1])
 
 
-@pytest.mark.parametrize("layout", ["c", "fortran", "transposed", "strided", "readonly"])
-def test_batches_in_every_layout(layout):
+@functools.cache
+def _hostile_batch():
+    """A 64 x 10 batch with hostile rows, and its oracle values (float64 and float32 data)."""
     rng = np.random.default_rng(7)
     base_p = rng.random((64, 10)) + 0.05
     base_q = rng.random((64, 10)) + 0.05
@@ -252,13 +254,18 @@ def test_batches_in_every_layout(layout):
     base_p[7, 0] = 1.0                                             # nearly one-hot
     base_p[8] *= 1e300
     base_q[9] *= 1e-310
+    p32, q32 = base_p.astype(np.float32), base_q.astype(np.float32)
+    p32[8], q32[9] = base_p[8] / 1e300 * 1e37, base_q[9] / 1e-310 * 1e-40
     refs = {name: _batch_values(name, base_p, base_q, -1) for name in MEASURES}
+    refs32 = {name: _batch_values(name, p32.astype(np.float64), q32.astype(np.float64), -1)
+              for name in MEASURES}
+    return {np.float64: (base_p, base_q, refs), np.float32: (p32, q32, refs32)}
+
+
+@pytest.mark.parametrize("layout", ["c", "fortran", "transposed", "strided", "readonly"])
+def test_batches_in_every_layout(layout):
     for dtype in (np.float64, np.float32):
-        P, Q = base_p.astype(dtype), base_q.astype(dtype)
-        if dtype is np.float32:
-            P[8], Q[9] = base_p[8] / 1e300 * 1e37, base_q[9] / 1e-310 * 1e-40
-            refs32 = {name: _batch_values(name, P.astype(np.float64), Q.astype(np.float64),
-                                          -1) for name in MEASURES}
+        P, Q, r = _hostile_batch()[dtype]
         axis = -1
         if layout == "fortran":
             P, Q = np.asfortranarray(P), np.asfortranarray(Q)
@@ -271,7 +278,6 @@ def test_batches_in_every_layout(layout):
         elif layout == "readonly":
             P, Q = P.copy(), Q.copy()
             P.flags.writeable = Q.flags.writeable = False
-        r = refs if dtype is np.float64 else refs32
         for name in MEASURES:
             for keepdims in (False, True):
                 got = call(name, P, Q, axis=axis, keepdims=keepdims)
@@ -629,7 +635,7 @@ JAX_FAMILIES = ["random", "near_1e-8", "near_1e-15", "near_totals", "zeros_same"
                 "near_onehot", "huge", "identical"]
 
 
-@pytest.mark.parametrize("n", [3, 40])
+@pytest.mark.parametrize("n", [13])
 def test_jax_eager_and_jit_against_the_oracle(n):
     """Every family as one row of a batch (one compilation per measure), eager, under jit and
     along axis 0."""
@@ -646,8 +652,10 @@ def test_jax_eager_and_jit_against_the_oracle(n):
             jitted = jax.jit(lambda a, fn=fn: fn(a))(jnp.asarray(P))
         else:
             jitted = jax.jit(lambda a, b, fn=fn: fn(a, b))(jnp.asarray(P), jnp.asarray(Q))
-        col = call(name, jnp.asarray(P.T), jnp.asarray(Q.T), axis=0)
-        for how, got in (("eager", eager), ("jit", jitted), ("axis0", col)):
+        runs = [("eager", eager), ("jit", jitted)]
+        if name in ("kl_divergence", "js_distance"):  # each compilation costs ~1 s
+            runs.append(("axis0", call(name, jnp.asarray(P.T), jnp.asarray(Q.T), axis=0)))
+        for how, got in runs:
             got = np.asarray(got)
             for i, kind in enumerate(JAX_FAMILIES):
                 check(got[i], derived(name, wants[i], None), np.float64, (kind, n, name, how),
@@ -663,3 +671,24 @@ def test_jax_jit_far_range_row_beside_an_infinite_row():
     got = jax.jit(lambda a, b: kb.cross_entropy(a, b))(jnp.asarray(p), jnp.asarray(q))
     check(got[0], math.inf, np.float64, "inf row", "cross_entropy")
     check(got[1], oracle("cross_entropy", p[1], q[1]), np.float64, "far row", "cross_entropy")
+
+
+# The general path itself (the fast paths hand these rows to it; found by this fuzzing,
+# minimised; not in the files this test's author may fix): nearly identical pairs of huge
+# float64 entries, and float32 pairs computed in float32.
+GENERAL_MISSES = [
+    ([4.5740123642409925e302, 3.5759336973103354e301],
+     [4.574012363657554e302, 3.57593369806569e301], np.float64),      # 2e-7 off
+    ([0.8716686367988586, 1.1408501096946133e-12],
+     [0.8716644644737244, 1.1408590001524277e-12], np.float32),       # 2 % off
+    ([1.2200029729002514e20, 3.455561995315454e33],
+     [1.2200029588265026e22, 3.455562057212456e35], np.float32),      # 0 for 1.5e-29
+]
+
+
+@pytest.mark.xfail(strict=True, reason="general path: nearly identical huge float64 / float32")
+@pytest.mark.parametrize(("p", "q", "dtype"), GENERAL_MISSES)
+def test_general_path_nearly_identical_extremes(p, q, dtype):
+    p, q = np.array(p, dtype), np.array(q, dtype)
+    want = oracle("kl_divergence", p.astype(np.float64), q.astype(np.float64))
+    check(kb.kl_divergence(p, q), want, dtype, "general", "kl_divergence")
