@@ -160,7 +160,7 @@ class _Torch:
 
         a, b = _matrix(p, axis), _matrix(q, axis)
         sums = torch.empty(4, a.shape[0], 1, dtype=p.dtype, device=p.device)
-        k, buf = _block(a)
+        k, buf = _block(a, _BLOCK)
         for x, y, dot, sp, sq, least in zip(*(z.split(k) for z in (a, b, *sums)), strict=True):
             lb = buf if len(x) == k else buf[:len(x)]
             torch.log(y, out=lb)
@@ -179,7 +179,7 @@ class _Torch:
 
         a, b = _matrix(x, axis), _matrix(y, axis)
         out = torch.empty(a.shape, dtype=a.dtype, device=a.device)
-        k, _ = _block(a, buffer=False)
+        k, _ = _block(a, _GRAD_BLOCK, buffer=False)
         blocks = (z.split(k) for z in (a, b, out, _matrix(scale, axis), _matrix(shift, axis)))
         for xb, yb, ob, sb, cb in zip(*blocks, strict=True):
             f(xb, yb, ob).mul_(sb).add_(cb)
@@ -202,6 +202,7 @@ class _Torch:
 
 
 _BLOCK = 1 << 18  # bytes of an operand per block of rows (its passes then run in cache)
+_GRAD_BLOCK = 1 << 20  # the same in the backward, which reads one operand and writes one
 
 
 def _matrix(x: Any, axis: int) -> Any:
@@ -222,14 +223,14 @@ def _unmatrix(x: Any, like: Any, axis: int) -> Any:
     return x.view(*shape, x.shape[-1]).movedim(-1, axis)
 
 
-def _block(a: Any, buffer: bool = True) -> tuple[int, Any]:
-    """The number of rows of the matrix ``a`` processed together (about :data:`_BLOCK` bytes,
-    at least a row; all rows off the CPU, where a launch costs more than a pass) and a buffer
-    of one block's size."""
+def _block(a: Any, size: int, buffer: bool = True) -> tuple[int, Any]:
+    """The number of rows of the matrix ``a`` processed together (about ``size`` bytes, at
+    least a row; all rows off the CPU, where a launch costs more than a pass) and a buffer of
+    one block's size."""
     import torch
 
     rows, n = a.shape
-    k = rows if a.device.type != "cpu" else min(rows, max(1, _BLOCK // (n * a.element_size())))
+    k = rows if a.device.type != "cpu" else min(rows, max(1, size // (n * a.element_size())))
     return k, torch.empty(k, n, dtype=a.dtype, device=a.device) if buffer else None
 
 
