@@ -77,7 +77,7 @@ def derived(name, nats, base):
 
 def check(got, want, dtype, what, name):
     """The contract for one value."""
-    got = float(got)
+    got = float(got.detach()) if hasattr(got, "detach") else float(got)
     rtol = RTOL[np.dtype(dtype)]
     assert not math.isnan(got), ("NaN", what)
     assert got >= 0.0, ("negative", got, what)
