@@ -214,18 +214,21 @@ def _with_own_slopes(pr: Prepared, m: Measure, value: Any) -> Any:
     slope in ``p_j`` is ``(-log Q_j - H(P, Q)) / S_p``, while the guarded H + KL gave another
     number. The value is unchanged (``own - stop_gradient(own)`` is exactly 0); only where a
     library differentiates (torch tensors that need a gradient, JAX tracers). A row whose value
-    is not finite keeps its parts' derivative.
+    is not finite keeps its parts' derivative, and so does a row whose normalised ``Q`` has an
+    entry below the float range where ``P`` has mass (its own terms would be infinite: the
+    parts computed it in log space).
     """
     stop = _stop_gradient(pr)
     if stop is None:
         return value
     xp = pr.xp
-    ok = xp.isfinite(value)
-    row = xp.expand_dims(ok, axis=-1)
-    P, Q = (xp.where(row, x, 1.0) for x in (pr.p, pr.q))
+    ok = xp.expand_dims(xp.isfinite(value), axis=-1)
+    P, Q = (xp.where(ok, x, 1.0) for x in (pr.p, pr.q))
     P, Q = (x / xp.sum(x, axis=-1, keepdims=True) for x in (P, Q))
+    fine = ok & ~xp.any((Q == 0) & (P > 0), axis=-1, keepdims=True)
+    P, Q = (xp.where(fine, x, 1.0) for x in (P, Q))  # no infinite slope where it is not used
     own = m.value(xp, xp.sum(m.terms(xp, P, Q), axis=-1))
-    return xp.where(ok, stop(value) + (own - stop(own)), value)
+    return xp.where(fine[..., 0], stop(value) + (own - stop(own)), value)
 
 
 def _stop_gradient(pr: Prepared) -> Any:
