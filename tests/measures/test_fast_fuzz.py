@@ -623,8 +623,7 @@ def check_slopes(name, P, Q, axis, gp, gq, dtype, what):
                 what, i, g, ref, float((err / (rtol * np.abs(ref) + 256 * eps * size)).max()))
 
 
-@pytest.mark.xfail(strict=True, reason="_fast_torch accepts a negative p where q = 0")
-@pytest.mark.parametrize("n", [2, 13, 300])
+@pytest.mark.parametrize("n", [2, 13, 300])  # a negative p where q = 0 was accepted (a floor)
 def test_torch_invalid_inputs_raise_the_general_paths_error(n):
     rng = np.random.default_rng(n + 1)
     for who, p, q in _invalid_cases(n, rng):

@@ -420,6 +420,8 @@ def _serve(body: _Body, entry: Any, p: Any, q: Any, axis: int) -> Any:
     small = not grad and _small(operands)
     ops, arrays = (_NumPy, _views(operands)) if small else (_Torch, operands)
     zeros = _zeros(ops, arrays, body.signs, grad) if body.signs else False
+    if zeros:  # the floor would hide the NaN of a negative entry's log: check every operand
+        zeros = _zeros(ops, arrays, range(len(arrays)), grad)
     if zeros is None:
         return None
     value, slack = _attempt(body, ops, arrays, axis, zeros, grad)
