@@ -609,3 +609,40 @@ def test_cross_entropy_gradient_at_a_zero_probability(library, keepdims):
             jax.config.update("jax_enable_x64", old)
     np.testing.assert_allclose(got_p, want_p, rtol=1e-12)
     np.testing.assert_allclose(got_q, want_q, rtol=1e-12)
+
+
+@pytest.mark.parametrize("library", ["torch", "jax"])
+@pytest.mark.parametrize("name", ["kl_divergence", "js_divergence"])
+def test_general_path_slopes_at_a_tiny_probability(library, name):
+    # P_j = 1e-17 against Q_j ~ 1e-3: the Bregman term P (u - log1p u), u = Q/P - 1 ~ 1e14,
+    # differentiated to u - log1p(u) - u and lost 0.02 of a slope of -39 to cancellation.
+    # keepdims=True takes the general path; the slopes are the closed forms in mpmath.
+    mpmath = pytest.importorskip("mpmath")
+    mpmath.mp.dps = 40
+    n = 40
+    p = [1.0] + [1e-17] * (n - 1)
+    q = [0.2 + 0.8 * i / (n - 1) for i in range(n)]
+    sp, sq = mpmath.fsum(p), mpmath.fsum(q)
+    P, Q = [mpmath.mpf(x) / sp for x in p], [mpmath.mpf(x) / sq for x in q]
+    if name == "kl_divergence":  # d/dp_j = (log(P_j/Q_j) - KL) / S_p
+        v = mpmath.fsum(a * mpmath.log(a / b) for a, b in zip(P, Q, strict=True))
+        want = [(mpmath.log(a / b) - v) / sp for a, b in zip(P, Q, strict=True)]
+    else:  # d/dp_j = (log(P_j/M_j) - KL(P||M)) / (2 S_p), M = (P + Q)/2
+        M = [(a + b) / 2 for a, b in zip(P, Q, strict=True)]
+        v = mpmath.fsum(a * mpmath.log(a / m) for a, m in zip(P, M, strict=True))
+        want = [(mpmath.log(a / m) - v) / (2 * sp) for a, m in zip(P, M, strict=True)]
+    if library == "torch":
+        torch = pytest.importorskip("torch")
+        a = torch.tensor(p, dtype=torch.float64, requires_grad=True)
+        getattr(kb, name)(a, torch.tensor(q, dtype=torch.float64), keepdims=True).sum().backward()
+        got = a.grad.tolist()
+    else:
+        jax = pytest.importorskip("jax")
+        if not jax.config.jax_enable_x64:
+            pytest.skip("float64 needs jax_enable_x64")
+        jnp = jax.numpy
+        got = jax.grad(lambda x: getattr(kb, name)(x, jnp.asarray(q), keepdims=True).sum())(
+            jnp.asarray(p)).tolist()
+    for j in range(1, n):  # the dominant entry's slope is ~1e-13: absolute, below
+        assert_close(got[j], float(want[j]), rtol=1e-12)
+    assert abs(got[0] - float(want[0])) < 1e-14

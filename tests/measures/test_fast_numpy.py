@@ -115,6 +115,16 @@ def test_a_negative_q_where_p_is_zero_is_refused(name, n):
         _call(name, p, q)
 
 
+@pytest.mark.parametrize("n", [5, 100, 1000])
+def test_a_negative_entry_that_scales_to_minus_zero_is_refused(n):
+    # q / S_q rounds -1.1e-58 / 4.5e265 to -0.0, which JS's scaled terms took for a zero
+    p, q = np.zeros(n), np.full(n, 1.1304727926775827e265)
+    p[0], q[0] = 1.0, -1.1170555408404150e-58
+    for name in MEASURES[1:]:
+        with pytest.raises(ValueError, match=r"q.*negative.*position 0"):
+            _call(name, p, q)
+
+
 @pytest.mark.parametrize("name", MEASURES)
 def test_all_zero_vector_raises(name):
     with pytest.raises(ValueError, match="p"):

@@ -169,6 +169,8 @@ def general_rows(entry: Any, value: Any, redo: Any, p: Any, q: Any, axis: int) -
         return None  # invalid input: the general path reports it in the caller's layout
     pr = prepare(rows[0], rows[1] if q is not None else None, -1, "probs", "probs", True)
     sub = _evaluate(pr, (entry.name,))[entry.name]
+    if sub.dtype != value.dtype:  # float32 is computed in float64 there
+        sub = xp.astype(sub, value.dtype)
     if hasattr(value, "requires_grad"):
         value = value.clone()
     value[redo] = sub

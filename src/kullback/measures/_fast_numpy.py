@@ -208,7 +208,7 @@ def _kl(ns: Any, p: Any, q: Any) -> _Found:
 
 def _js(ns: Any, p: Any, q: Any) -> _Found:
     """``JS = H(M) - (H(P) + H(Q))/2`` on the normalised vectors; bound ``8 (H(M) + 1)``."""
-    totals = _totals(ns, p, q)
+    totals = _totals(ns, p, q, (p, q))  # scaling may round a tiny negative entry to -0.0
     if totals is None:
         return None
     P, Q = ns.scale(p, totals[0]), ns.scale(q, totals[1])

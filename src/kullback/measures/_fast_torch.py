@@ -552,7 +552,8 @@ def _general_grads(name: str, operands: tuple, axis: int, g: Any, need: tuple) -
     pr = prepare(p, q, axis, "probs", "probs", False)
     value = _evaluate(pr, (name,))[name]
     wrt = [x for x, n in zip(operands, need, strict=False) if n]
-    found = iter(torch.autograd.grad(value, wrt, g.squeeze(axis), create_graph=True))
+    g = g.squeeze(axis).to(value.dtype)  # float32 is computed in float64 there
+    found = iter(torch.autograd.grad(value, wrt, g, create_graph=True))
     return [next(found) if n else None for n in need[:len(operands)]]
 
 

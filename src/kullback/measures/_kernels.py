@@ -268,14 +268,21 @@ def kl_terms(xp: Any, P: Any, Q: Any, *, diff: Any = None) -> Any:
         Ps = P
         x = xp.divide(Q, P)
         ok = xp.less_equal(x, hi)
-    near = xp.logical_and(ok, xp.greater_equal(x, 0.5))
+    wide = xp.logical_and(ok, xp.greater(x, 2.0))
+    near = xp.logical_and(xp.logical_and(ok, xp.greater_equal(x, 0.5)), xp.logical_not(wide))
     diff = xp.subtract(Q, P) if diff is None else diff
     u = xp.where(near, xp.divide(diff, Ps), 0.0)
     inner = xp.multiply(P, log1pmx(xp, u))
-    far = xp.logical_and(ok, xp.logical_not(near))
     near_only = inner
-    inner = when(xp, far, lambda: xp.where(near, near_only, xp.multiply(P, _far_phi(
-        xp, P, Q, x, far))), lambda: near_only)
+    # x > 2: (Q - P) - P log x, whose derivative in P, -log x, comes out of O(log x) parts
+    # (P (u - log1p u) differentiates to u - log1p(u) - u: at P = 1e-17, Q = 1e-3 that is
+    # 1e14 - 1e14, and the gradient was off by 0.02)
+    inner = when(xp, wide, lambda: xp.where(wide, xp.subtract(diff, xp.multiply(
+        P, xp.log(xp.where(wide, x, 1.0)))), near_only), lambda: near_only)
+    far = xp.logical_and(ok, xp.less(x, 0.5))
+    near_only = inner
+    inner = when(xp, far, lambda: xp.where(far, xp.multiply(P, _far_phi(
+        xp, P, Q, x, far)), near_only), lambda: near_only)
     if not _guard(xp) and bool(xp.all(ok)):
         return inner
     return xp.where(ok, inner, xp.subtract(Q, P))

@@ -73,7 +73,7 @@ def prepare(
                 )
     arrays = [pa] if qa is None else [pa, qa]
     out_dtype = _xp.float_dtype(xp, *arrays)
-    cdt = _xp.compute_dtype(xp, out_dtype)
+    cdt = _widened(xp, _xp.compute_dtype(xp, out_dtype), arrays)
     arrays = [a if a.dtype == cdt else xp.astype(a, cdt) for a in arrays]
 
     names = ["p", "q"]
@@ -117,6 +117,33 @@ def prepare(
         out_dtype=out_dtype,
         validate=validate and not lazy,
     )
+
+
+def _widened(xp: Any, cdt: Any, arrays: list) -> Any:
+    """float64 for float32 operands where the library has it, else ``cdt``.
+
+    In float32 the ratio of two nearly identical entries is rounded to 2**-24 of itself, so a
+    relative difference of 5e-6 comes out 1 % off (and a pair of huge counts' normalised
+    difference of 1e-29 as 0); float32 inputs are exact in float64, where every formula keeps
+    the float32 contract (1e-4) by a wide margin, and the result is cast back. Not for JAX (a
+    float64 under ``jit`` needs x64, and its fast path's branches keep one dtype), Apple's MPS
+    (no float64), or NumPy inputs the blocked driver serves (its own float64 partials and
+    exact differences, without a float64 copy of the operands).
+    """
+    if str(cdt).rsplit(".", 1)[-1] != "float32" or getattr(xp, "__name__", "").startswith("jax"):
+        return cdt
+    first = arrays[0]
+    if _xp.is_numpy(first) and first.size >= _blocked_min():
+        return cdt
+    if getattr(getattr(first, "device", None), "type", None) == "mps":
+        return cdt
+    return xp.float64
+
+
+def _blocked_min() -> int:
+    from kullback.measures._blocked import MIN_BLOCKED
+
+    return MIN_BLOCKED
 
 
 def _join(xp: Any, data: Any, like: Any) -> Any:
