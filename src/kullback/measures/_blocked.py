@@ -146,10 +146,10 @@ def _whole_rows(arrays: Sequence[np.ndarray]) -> bool:
     return _whole_columns(n, tile) if columns else n < tile
 
 
-Work = Callable[[TileNamespace, list[np.ndarray], "list[np.ndarray] | None"], list[np.ndarray]]
+_Work = Callable[[TileNamespace, list[np.ndarray], "list[np.ndarray] | None"], list[np.ndarray]]
 
 
-def _run(arrays: Sequence[np.ndarray], work: Work, n_out: int,
+def _run(arrays: Sequence[np.ndarray], work: _Work, n_out: int,
          widen: bool = False) -> list[np.ndarray]:
     """Apply ``work`` to every tile of ``arrays`` (same shape, axis last); return row sums.
 
