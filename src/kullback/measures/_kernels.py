@@ -345,10 +345,19 @@ def pair_with_difference(xp: Any, p: Any, q: Any, sp: Any, sq: Any) -> tuple[Any
     inputs that rounding would be most of ``B - A``; so the rounding error of each product is
     recovered exactly (Dekker's two-product) and added to ``D``. (A rounding of the factor
     itself rescales every element alike, which moves the divergence only in the second order.)
-    Totals outside ``[2**-half, 2**(emax - 32)]``, or a factor beyond ``2**half``, are
-    normalised by division instead (``direct`` is False on those rows): a normalised entry may
-    then leave the float range, and the caller should use the log-space terms there.
+    A pair whose larger total is beyond ``2**(emax - 32)`` and smaller one at least 1 is first
+    scaled by ``2**-half`` (exact; it keeps nearly identical pairs of huge counts on this path:
+    divided, they were 2e-7 off). Totals outside ``[2**-half, 2**(emax - 32)]``, or a factor
+    beyond ``2**half``, are normalised by division instead (``direct`` is False on those
+    rows): a normalised entry may then leave the float range, and the caller should use the
+    log-space terms there.
     """
+    info = xp.finfo(sp.dtype)
+    # both totals within [1, max]: after the scaling both are within the direct range
+    huge = (xp.where(sp >= sq, sp, sq) > info.max * 2.0**-32) & (xp.where(sp >= sq, sq, sp) >= 1.0)
+    if _lazy(huge) or bool(xp.any(huge)):  # exact powers of two: the pair's ratios unchanged
+        c = 2.0 ** -_half_exponent(xp, sp.dtype)
+        p, q, sp, sq = (xp.where(huge, x * c, x) for x in (p, q, sp, sq))
     fp, fq, total, _ = pair_factors(xp, sp, sq)
     direct = direct_rows(xp, sp, sq)
     fp = xp.where(direct, fp, 1.0)
