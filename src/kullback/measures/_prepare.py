@@ -130,20 +130,15 @@ def _widened(xp: Any, cdt: Any, arrays: list) -> Any:
     (no float64), or NumPy inputs the blocked driver serves (its own float64 partials and
     exact differences, without a float64 copy of the operands).
     """
-    if str(cdt).rsplit(".", 1)[-1] != "float32" or getattr(xp, "__name__", "").startswith("jax"):
+    import array_api_compat
+
+    from kullback.measures._blocked import use_blocked
+
+    if cdt != xp.float32 or array_api_compat.is_jax_namespace(xp) or use_blocked(*arrays):
         return cdt
-    first = arrays[0]
-    if _xp.is_numpy(first) and first.size >= _blocked_min():
-        return cdt
-    if getattr(getattr(first, "device", None), "type", None) == "mps":
+    if getattr(getattr(arrays[0], "device", None), "type", None) == "mps":
         return cdt
     return xp.float64
-
-
-def _blocked_min() -> int:
-    from kullback.measures._blocked import MIN_BLOCKED
-
-    return MIN_BLOCKED
 
 
 def _join(xp: Any, data: Any, like: Any) -> Any:
