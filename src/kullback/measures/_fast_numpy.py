@@ -78,6 +78,7 @@ class Ops:
 _ADD = np.add.reduce
 _MIN = np.minimum.reduce
 _LOW = 2.0**-512
+_HIGH = 2.0**1000  # larger totals: sum p log p could overflow (the general path scales)
 _LN2 = math.log(2.0)
 _Found = tuple[float, float] | None  # a kernel's (value, error bound in eps), or None
 # a float32 vector up to this size is widened (its generic formulas' fixed cost, ~15 us, is
@@ -109,8 +110,7 @@ class _Floats:
 
     total = staticmethod(math.fsum)
     least = staticmethod(lambda *xs: min(map(min, xs)))
-    scale = staticmethod(lambda x, c: [a / c for a in x])
-    mean = staticmethod(lambda x, y: [(a + b) * 0.5 for a, b in zip(x, y, strict=True)])
+    blend = staticmethod(lambda x, y, r: [a + b * r for a, b in zip(x, y, strict=True)])
     masked_checked = True  # a negative y where x = 0 raises here: no separate sign check
 
     @staticmethod
@@ -130,8 +130,7 @@ class _Short:
 
     total = staticmethod(lambda x: float(_ADD(x)))
     least = staticmethod(lambda *xs: float(_MIN(xs[0] if len(xs) == 1 else np.minimum(*xs))))
-    scale = staticmethod(np.divide)
-    mean = staticmethod(lambda x, y: (x + y) * 0.5)
+    blend = staticmethod(lambda x, y, r: y * r + x)
     masked_checked = False  # xlogy(0, y) is 0 for a negative y too
 
     @staticmethod
@@ -152,25 +151,25 @@ class _Long(_Short):
 
 # Each kernel takes two vectors in one of the namespaces above (``q`` None for entropy) and
 # returns the measure in nats with its rounding-error bound in units of 2**-52, or None where
-# the general path must serve: a total outside [2**-512, inf) (NaN and infinite entries land
+# the general path must serve: a total outside [2**-512, 2**1000] (NaN and infinite entries land
 # here), a negative entry, or a non-finite result.
 
 def _totals(ns: Any, p: Any, q: Any = None, bare: tuple = (), masked: tuple = ()
-            ) -> tuple[float, float, bool] | None:
-    """The vectors' totals (``q``'s 1.0 if None) and whether the checked operands are all
-    positive, or None if a total is out of range or an entry negative that the logs cannot
-    reveal: ``bare`` operands never go under a log, ``masked`` ones only where their partner
-    is not 0 (an operand whose every entry is under a log needs no check: a negative one
-    makes the sum NaN, or raises ValueError on Python floats)."""
+            ) -> tuple[float, float, float] | None:
+    """The vectors' totals (``q``'s 1.0 if None) and the least entry of the checked operands
+    (0.0 if none is checked), or None if a total is out of range or an entry negative that
+    the logs cannot reveal: ``bare`` operands never go under a log, ``masked`` ones only
+    where their partner is not 0 (an operand whose every entry is under a log needs no
+    check: a negative one makes the sum NaN, or raises ValueError on Python floats)."""
     sp = ns.total(p)
     sq = 1.0 if q is None else ns.total(q)
-    if not (_LOW <= sp < math.inf and _LOW <= sq < math.inf):
+    if not (_LOW <= sp <= _HIGH and _LOW <= sq <= _HIGH):
         return None
     checked = bare if ns.masked_checked else bare + masked
     if not checked:
-        return sp, sq, False
+        return sp, sq, 0.0
     least = ns.least(*checked)
-    return None if least < 0.0 else (sp, sq, least > 0.0)
+    return None if least < 0.0 else (sp, sq, least)
 
 
 def _entropy(ns: Any, p: Any, q: None) -> _Found:
@@ -190,7 +189,7 @@ def _cross_entropy(ns: Any, p: Any, q: Any) -> _Found:
     if totals is None:
         return None
     lq = math.log(totals[1])
-    ce = lq - ns.xlogy_sum(p, q, totals[2]) / totals[0]
+    ce = lq - ns.xlogy_sum(p, q, totals[2] > 0.0) / totals[0]
     return ce, 4.0 * (abs(ce) + 2.0 * abs(lq) + 1.0)
 
 
@@ -199,22 +198,29 @@ def _kl(ns: Any, p: Any, q: Any) -> _Found:
     totals = _totals(ns, p, q, (), (q,))  # q's log is skipped where p = 0
     if totals is None:
         return None
-    sp, sq, positive = totals
+    sp, sq, least = totals
     lp, lq = math.log(sp), math.log(sq)
     a = ns.xlogy_sum(p, p) / sp - lp
-    b = ns.xlogy_sum(p, q, positive) / sp - lq
+    b = ns.xlogy_sum(p, q, least > 0.0) / sp - lq
     return a - b, 4.0 * (abs(a) + abs(b) + abs(lp) + abs(lq) + 1.0)
 
 
 def _js(ns: Any, p: Any, q: Any) -> _Found:
-    """``JS = H(M) - (H(P) + H(Q))/2`` on the normalised vectors; bound ``8 (H(M) + 1)``."""
-    totals = _totals(ns, p, q, (p, q))  # scaling may round a tiny negative entry to -0.0
+    """``JS = H(M) - (H(P) + H(Q))/2``, each entropy from its unnormalised vector (``H(P) =
+    log S_p - (sum p log p)/S_p``, and ``2 S_p M = p + q S_p/S_q``: no scaled entry can
+    underflow to 0); bound ``8 (H(M) + |log S_p| + |log S_q| + |log 2 S_p| + 1)``."""
+    totals = _totals(ns, p, q, (p, q))
     if totals is None:
         return None
-    P, Q = ns.scale(p, totals[0]), ns.scale(q, totals[1])
-    M = ns.mean(P, Q)
-    hp, hq, hm = (-ns.xlogy_sum(x, x) for x in (P, Q, M))
-    return min(hm - (hp + hq) * 0.5, _LN2), 8.0 * (hm + 1.0)  # JS is at most ln 2
+    sp, sq, least = totals
+    positive = least > 0.0
+    m = ns.blend(p, q, sp / sq)
+    lp, lq, lm = math.log(sp), math.log(sq), math.log(2.0 * sp)
+    hp = lp - ns.xlogy_sum(p, p, positive) / sp
+    hq = lq - ns.xlogy_sum(q, q, positive) / sq
+    hm = lm - ns.xlogy_sum(m, m, positive) / (2.0 * sp)
+    js = min(hm - (hp + hq) * 0.5, _LN2)  # JS is at most ln 2
+    return js, 8.0 * (hm + abs(lp) + abs(lq) + abs(lm) + 1.0)
 
 
 _KERNELS = {
