@@ -208,7 +208,9 @@ def _kl(ns: Any, p: Any, q: Any) -> _Found:
 def _js(ns: Any, p: Any, q: Any) -> _Found:
     """``JS = H(M) - (H(P) + H(Q))/2``, each entropy from its unnormalised vector (``H(P) =
     log S_p - (sum p log p)/S_p``, and ``2 S_p M = p + q S_p/S_q``: no scaled entry can
-    underflow to 0); bound ``8 (H(M) + |log S_p| + |log S_q| + |log 2 S_p| + 1)``."""
+    underflow to 0). Each sum's error is a few eps of ``H + 2 |log S|`` and ``H(P) + H(Q)
+    <= 2 H(M)`` (concavity), hence the bound ``8 (2 H(M) + |log S_p| + |log S_q| +
+    2 |log 2 S_p| + 1)``."""
     totals = _totals(ns, p, q, (p, q))
     if totals is None:
         return None
@@ -220,7 +222,7 @@ def _js(ns: Any, p: Any, q: Any) -> _Found:
     hq = lq - ns.xlogy_sum(q, q, positive) / sq
     hm = lm - ns.xlogy_sum(m, m, positive) / (2.0 * sp)
     js = min(hm - (hp + hq) * 0.5, _LN2)  # JS is at most ln 2
-    return js, 8.0 * (hm + abs(lp) + abs(lq) + abs(lm) + 1.0)
+    return js, 8.0 * (2.0 * hm + abs(lp) + abs(lq) + 2.0 * abs(lm) + 1.0)
 
 
 _KERNELS = {
