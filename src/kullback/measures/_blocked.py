@@ -146,7 +146,8 @@ def _whole_rows(arrays: Sequence[np.ndarray]) -> bool:
     return _whole_columns(n, tile) if columns else n < tile
 
 
-_Work = Callable[[TileNamespace, list[np.ndarray], "list[np.ndarray] | None"], list[np.ndarray]]
+_Work = Callable[[TileNamespace, list[np.ndarray], "list[np.ndarray] | None", int],
+                 list[np.ndarray]]
 
 
 def _run(arrays: Sequence[np.ndarray], work: _Work, n_out: int,
@@ -156,9 +157,9 @@ def _run(arrays: Sequence[np.ndarray], work: _Work, n_out: int,
     ``widen``: short float32 rows are computed in float64 (see ``job``).
 
     Rows are whole or split across tiles; either way each tile adds its rows' partial sums.
-    ``work(ns, tiles, dest)`` returns the tile's ``n_out`` row sums; where tiles hold whole
-    rows, ``dest`` are the outputs' slices of those rows, which ``work`` may fill and return
-    itself (no copy), else None.
+    ``work(ns, tiles, dest, r0)`` returns the tile's ``n_out`` row sums; where tiles hold
+    whole rows, ``dest`` are the outputs' slices of those rows, which ``work`` may fill and
+    return itself (no copy), else None; ``r0`` is the tile's first row (flat index).
     """
     shape = arrays[0].shape
     n = shape[-1]
@@ -205,7 +206,7 @@ def _run(arrays: Sequence[np.ndarray], work: _Work, n_out: int,
                 if gather is not None:
                     pieces = [_gathered(g, x) for g, x in zip(gather, pieces, strict=True)]
                 dest = [o[r0:r1] for o in out] if whole and work_dtype == dtype else None
-                for j, part in enumerate(work(ns, pieces, dest)):
+                for j, part in enumerate(work(ns, pieces, dest, r0)):
                     if whole:
                         if dest is None or part is not dest[j]:
                             out[j][r0:r1] = part
@@ -253,11 +254,11 @@ def one_pass(
 
     Tiles of whole rows also report the extremes of their rows' totals (``ranges``: ``(min,
     max)`` of ``sp``, then of ``sq``, over every row; the validation and the choice of path
-    need no pass over the totals then) and the measures whose rejected rows they left NaN
-    for the caller (``deferred``).
+    need no pass over the totals then) and the rows they left NaN for the caller
+    (``deferred``: flat row indices by measure).
     """
     arrays = [p] if q is None else [p, q]
-    stats: list[tuple[list[float], list[tuple[float, float]], set[str]]] = []
+    stats: list[tuple[list[float], list[tuple[float, float]], dict[str, np.ndarray]]] = []
     whole = _whole_rows(arrays)
     raw = [m for m in measures if m.raw_finish is not None or whole]
     # the minima choose each tile's kernel when q is read; without a raw sum (a JS-only
@@ -266,7 +267,7 @@ def one_pass(
     ratios = any(m.raw_tile is not None for m in raw)  # kernels that divide q by p
 
     def work(ns: TileNamespace, tiles: list[np.ndarray],
-             dest: list[np.ndarray] | None) -> list[np.ndarray]:
+             dest: list[np.ndarray] | None, r0: int) -> list[np.ndarray]:
         out = [rowsum(t, None if dest is None else dest[i]) for i, t in enumerate(tiles)]
         mins = [float(t.min()) for t in tiles] if upfront else [np.inf] * len(tiles)
         careful = min(mins) <= 0 or (ratios and _extreme_ratio(mins, out))
@@ -277,12 +278,13 @@ def one_pass(
             mins = [float(t.min()) for t in tiles]
             sums = [(m.raw_tile or m.tile)(ns, *tiles[: m.arity], True) for m in single]
         ranges: list[tuple[float, float]] = []
-        deferred: set[str] = set()
+        deferred: dict[str, np.ndarray] = {}
         if whole:
             ranges = [extremes(s) for s in out]
             named = {m.name: x for m, x in zip(single, sums, strict=True)}
             sums = _finish_tile(ns, raw, tiles, RawTotals(*out, ranges=tuple(ranges)), named,
-                                deferred=deferred, mins=mins if upfront else None,
+                                deferred=deferred, first_row=r0,
+                                mins=mins if upfront else None,
                                 dest=None if dest is None else dest[len(tiles):])
         stats.append((mins, ranges, deferred))
         return out + sums
@@ -291,7 +293,7 @@ def one_pass(
     k = len(arrays)
     # (NumPy's reductions, not Python's min and max, which drop a NaN)
     res: dict[str, Any] = {"sp": sums[0], "min_p": float(np.min([s[0][0] for s in stats])),
-                           "finished": whole, "deferred": set().union(*(s[2] for s in stats))}
+                           "finished": whole, "deferred": _merged([s[2] for s in stats])}
     if whole:  # every row's total is in some tile: the extremes over the tiles
         res["ranges"] = tuple((float(np.min([s[1][i][0] for s in stats])),
                                float(np.max([s[1][i][1] for s in stats]))) for i in range(k))
@@ -305,15 +307,17 @@ def one_pass(
 
 def _finish_tile(ns: TileNamespace, measures: Sequence[Measure], tiles: list[np.ndarray],
                  totals: RawTotals, raw: dict[str, np.ndarray], *,
-                 deferred: set[str] | None = None, mins: list[float] | None = None,
+                 deferred: dict[str, np.ndarray] | None = None, first_row: int = 0,
+                 mins: list[float] | None = None,
                  dest: list[np.ndarray] | None = None) -> list[np.ndarray]:
     """Sums of each measure's normalised terms on a tile of whole rows (``totals`` are their
     totals): a single-pass measure finished from its ``raw`` sums; the rows it rejects, and
     every row of a measure without a single pass, by the exact kernels on the tile's rows
     (:func:`_redo_whole_rows`). A measure ``composed_of`` others keeps its NaN rows (the
-    caller composes them); given a set ``deferred``, so do the others when only a few rows
-    of the tile are rejected, their names added to it (the caller redoes those of every tile
-    at once: one call, not one a tile). ``mins``: the tiles' smallest entries, if known;
+    caller composes them); given a dict ``deferred``, so do the others when only a few rows
+    of the tile are rejected, their flat row indices (``first_row``: the tile's first) put in
+    it under the measure's name (the caller redoes those of every tile at once: one call, not
+    one a tile, and no search for them). ``mins``: the tiles' smallest entries, if known;
     ``dest``: the measures' output slices, which a finish may fill (and return) itself.
     """
     sp, sq = totals.sp, totals.sq
@@ -327,7 +331,7 @@ def _finish_tile(ns: TileNamespace, measures: Sequence[Measure], tiles: list[np.
         if not m.composed_of and math.isnan(float(np.min(value))):  # NaN: rows to redo
             idx = np.flatnonzero(np.isnan(value))
             if deferred is not None and 16 * idx.size < value.size:
-                deferred.add(m.name)
+                deferred[m.name] = idx + first_row
             else:
                 rows = [t[idx] for t in tiles[: m.arity]]
                 value[idx] = _redo_whole_rows(m, rows, sp[idx], None if sq is None else sq[idx])
@@ -349,14 +353,18 @@ def _redo_whole_rows(m: Measure, rows: list[np.ndarray], sp: np.ndarray,
     return _exact_tile_rows(sub, m, rows, sp, sq)
 
 
-def _redo_deferred(m: Measure, value: np.ndarray, p: np.ndarray, q: np.ndarray | None,
-                   sp: np.ndarray, sq: np.ndarray | None) -> np.ndarray:
-    """``value`` with the NaN rows that tiles of whole rows deferred, redone at once."""
-    bad = np.isnan(value)
-    if not bad.any():
-        return value
-    value = np.array(value)
-    idx = np.nonzero(bad)
+def _merged(deferred: Sequence[dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
+    """The tiles' deferred rows (flat indices), by measure."""
+    names = {name for d in deferred for name in d}
+    return {name: np.concatenate([d[name] for d in deferred if name in d]) for name in names}
+
+
+def _redo_deferred(m: Measure, value: np.ndarray, flat: np.ndarray, p: np.ndarray,
+                   q: np.ndarray | None, sp: np.ndarray,
+                   sq: np.ndarray | None) -> np.ndarray:
+    """``value`` (the driver's own array) with the rows that tiles of whole rows deferred
+    (``flat``: their flat indices, in row order) redone at once."""
+    idx = np.unravel_index(flat, value.shape)
     rows = [a[idx] for a in (p, q)[: m.arity]]
     value[idx] = _redo_whole_rows(m, rows, sp[idx], None if sq is None else sq[idx])
     return value
@@ -471,7 +479,7 @@ def term_sums(
         scale = (bool(np.any(fp != 1)), bool(np.any(fq != 1)))
         arrays += [q, column(fp), column(fq), column(1.0 / sq)]
 
-    def work(ns: TileNamespace, tiles: list[np.ndarray], _: Any) -> list[np.ndarray]:
+    def work(ns: TileNamespace, tiles: list[np.ndarray], _: Any, __: int) -> list[np.ndarray]:
         if q is None:
             return _exact_tile(ns, measures, tiles[0], None, tiles[1][:, :1], None, None,
                                minima)
@@ -572,8 +580,9 @@ def evaluate(pr: Prepared, measures: Sequence[Measure]) -> dict[str, Any] | None
     if q is not None and not _all_direct(sp, sq, ranges):
         return None  # totals far apart or near the float range: the generic path (log space)
     if first["finished"]:
-        return {m.name: _redo_deferred(m, first[m.name], p, q, sp, sq)
-                if m.name in first["deferred"] else first[m.name] for m in measures}
+        deferred = first["deferred"]
+        return {m.name: _redo_deferred(m, first[m.name], deferred[m.name], p, q, sp, sq)
+                if m.name in deferred else first[m.name] for m in measures}
     totals = RawTotals(sp, sq, ranges=tuple(ranges))
     out: dict[str, Any] = {}
     with np.errstate(all="ignore"):
@@ -665,7 +674,7 @@ def precise_sums(m: Measure, p: np.ndarray, q: np.ndarray, sp: np.ndarray,
     def column(v: Any) -> np.ndarray:
         return np.broadcast_to(np.reshape(np.asarray(v, dtype=p.dtype), (*lead, 1)), shape)
 
-    def work(ns: TileNamespace, tiles: list[np.ndarray], _: Any) -> list[np.ndarray]:
+    def work(ns: TileNamespace, tiles: list[np.ndarray], _: Any, __: int) -> list[np.ndarray]:
         a, b, cp, cq = tiles[0], tiles[1], tiles[2][:, :1], tiles[3][:, :1]
         A, B = ns.multiply(a, cp), ns.multiply(b, cq)
         D = (B - A) + (_kernels._product_error(np, cq, b, B)

@@ -344,10 +344,18 @@ def _above(v: np.ndarray, sign: float, log_s: np.ndarray, big: float, weight: fl
     the rows' own thresholds otherwise (short rows' totals, and so ``log_s``, vary widely)."""
     worst = -float(np.maximum.reduce(v, axis=None)) if sign < 0 \
         else float(np.minimum.reduce(v, axis=None))  # NaN if any v is
-    if worst >= _threshold(weight * big + fixed, dtype):
+    one = _threshold(weight * big + fixed, dtype)
+    if worst >= one:
         return v
-    low = _threshold(1.0, dtype) * (weight * np.abs(log_s) + fixed)
-    return np.where(sign * v >= low, v, np.nan)
+    if not (isinstance(v, np.ndarray) and v.ndim and v.flags.writeable):
+        low = _threshold(1.0, dtype) * (weight * np.abs(log_s) + fixed)
+        return np.where(sign * v >= low, v, np.nan)
+    # only the rows below the one threshold (NaN included) need their own: usually a few
+    few = np.nonzero(~(v >= one) if sign > 0 else ~(v <= -one))
+    low = _threshold(1.0, dtype) * (weight * np.abs(log_s[few]) + fixed)
+    below = v[few]
+    v[few] = np.where(sign * below >= low, below, np.nan)
+    return v
 
 
 def _accepted(value: np.ndarray, bound: Any, fine: Any, dtype: np.dtype) -> np.ndarray:
