@@ -37,7 +37,14 @@ import numpy as np
 from kullback.measures import _kernels
 from kullback.measures._prepare import Prepared
 from kullback.measures._table import Measure
-from kullback.measures._tiles import RawTotals, TileNamespace, extremes, rowsum
+from kullback.measures._tiles import (
+    NORMALISED,
+    RawTotals,
+    TileNamespace,
+    _room,
+    extremes,
+    rowsum,
+)
 from kullback.validation import check_masses
 
 __all__ = ["MIN_BLOCKED", "evaluate", "one_pass", "precise_sums", "term_sums", "use_blocked"]
@@ -271,6 +278,14 @@ def one_pass(
         out = [rowsum(t, None if dest is None else dest[i]) for i, t in enumerate(tiles)]
         mins = [float(t.min()) for t in tiles] if upfront else [np.inf] * len(tiles)
         careful = min(mins) <= 0 or (ratios and _extreme_ratio(mins, out))
+        deferred: dict[str, np.ndarray] = {}
+        if whole and not careful:
+            ranges = [extremes(s) for s in out]
+            done = _normalised_tile(ns, raw, tiles, out, ranges, mins if upfront else None,
+                                    None if dest is None else dest[len(tiles):], deferred, r0)
+            if done is not None:
+                stats.append((done[1], ranges, deferred))
+                return out + done[0]
         single = [m for m in raw if m.raw_finish is not None]
         sums = [(m.raw_tile or m.tile)(ns, *tiles[: m.arity], careful) for m in single]
         if not upfront and sums and not math.isfinite(
@@ -278,7 +293,6 @@ def one_pass(
             mins = [float(t.min()) for t in tiles]
             sums = [(m.raw_tile or m.tile)(ns, *tiles[: m.arity], True) for m in single]
         ranges: list[tuple[float, float]] = []
-        deferred: dict[str, np.ndarray] = {}
         if whole:
             ranges = [extremes(s) for s in out]
             named = {m.name: x for m, x in zip(single, sums, strict=True)}
@@ -305,6 +319,54 @@ def one_pass(
     return res
 
 
+def _normalised_tile(ns: TileNamespace, measures: Sequence[Measure], tiles: list[np.ndarray],
+                     totals: list[np.ndarray], ranges: list[tuple[float, float]],
+                     mins: list[float] | None, dest: list[np.ndarray] | None,
+                     deferred: dict[str, np.ndarray], first_row: int,
+                     ) -> tuple[list[np.ndarray], list[float]] | None:
+    """The measures on a float32 tile of short whole rows, each row normalised before the
+    logarithm (:data:`~kullback.measures._tiles.NORMALISED`: the raw sums' finish cancels in
+    float32, and its per-row test costs more than the logarithms), with the tile's minima;
+    None where that does not serve the tile (another dtype or measure, totals out of the
+    normal range, a ``Q`` that may leave it, or, for entropy alone, whose minima are not
+    known, a zero or a negative entry: the single pass then takes it)."""
+    if tiles[0].dtype != np.float32 or tiles[0].shape[-1] > _SHORT \
+            or not all(m.name in NORMALISED for m in measures) \
+            or not all(_room(lo, hi, tiles[0].dtype) for lo, hi in ranges) \
+            or (len(tiles) == 2 and not (mins is not None and mins[1] >= _NORMAL_Q * ranges[1][1])):
+        return None
+    values = [NORMALISED[m.name](ns, tiles, totals, None if dest is None else dest[i])
+              for i, m in enumerate(measures)]
+    if any(math.isnan(float(np.minimum.reduce(v, axis=None))) for v in values):
+        if mins is None:  # rows rejected, or an entry <= 0 (then the single pass serves)
+            mins = [float(np.minimum.reduce(t, axis=None)) for t in tiles]
+            if not min(mins) > 0:
+                return None
+        sq = totals[1] if len(totals) == 2 else None
+        values = [_settle(m, v, tiles, totals[0], sq, deferred, first_row)
+                  for m, v in zip(measures, values, strict=True)]
+    return values, mins if mins is not None else [math.inf] * len(tiles)
+
+
+_NORMAL_Q = 2.0 * float(np.finfo(np.float32).tiny)  # least q / S_q with a normal Q
+
+
+def _settle(m: Measure, value: np.ndarray, tiles: list[np.ndarray], sp: np.ndarray,
+            sq: np.ndarray | None, deferred: dict[str, np.ndarray] | None,
+            first_row: int) -> np.ndarray:
+    """``value`` (a tile's rows) with its NaN rows (rejected by a single pass) redone now,
+    or deferred (see :func:`_finish_tile`); a measure ``composed_of`` others keeps them."""
+    if m.composed_of or not math.isnan(float(np.minimum.reduce(value, axis=None))):
+        return value
+    idx = np.flatnonzero(np.isnan(value))
+    if deferred is not None and 16 * idx.size < value.size:
+        deferred[m.name] = idx + first_row
+    else:
+        rows = [t[idx] for t in tiles[: m.arity]]
+        value[idx] = _redo_whole_rows(m, rows, sp[idx], None if sq is None else sq[idx])
+    return value
+
+
 def _finish_tile(ns: TileNamespace, measures: Sequence[Measure], tiles: list[np.ndarray],
                  totals: RawTotals, raw: dict[str, np.ndarray], *,
                  deferred: dict[str, np.ndarray] | None = None, first_row: int = 0,
@@ -328,14 +390,7 @@ def _finish_tile(ns: TileNamespace, measures: Sequence[Measure], tiles: list[np.
             continue
         value = m.raw_finish(raw[m.name], totals if dest is None else
                              dataclasses.replace(totals, out=dest[i]))
-        if not m.composed_of and math.isnan(float(np.min(value))):  # NaN: rows to redo
-            idx = np.flatnonzero(np.isnan(value))
-            if deferred is not None and 16 * idx.size < value.size:
-                deferred[m.name] = idx + first_row
-            else:
-                rows = [t[idx] for t in tiles[: m.arity]]
-                value[idx] = _redo_whole_rows(m, rows, sp[idx], None if sq is None else sq[idx])
-        out.append(value)
+        out.append(_settle(m, value, tiles, sp, sq, deferred, first_row))
     return out
 
 

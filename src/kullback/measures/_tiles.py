@@ -19,12 +19,15 @@ import numpy as np
 from kullback.measures import _kernels
 
 __all__ = [
+    "NORMALISED",
     "RawTotals",
     "TileNamespace",
     "extremes",
     "finish_raw_cross_entropy",
     "finish_raw_entropy",
     "finish_raw_kl",
+    "normalised_cross_entropy",
+    "normalised_entropy",
     "rowsum",
     "tile_cross_entropy",
     "tile_entropy",
@@ -446,6 +449,59 @@ def finish_raw_kl(raw: np.ndarray, tot: RawTotals) -> np.ndarray:
     bound = 8.0 * (kl + 3.0 + 2.0 * np.abs(log_c))
     return np.where((raw == -np.inf) & fits, np.inf,
                     _accepted(kl, bound, _normal(sp) & fits, dtype))
+
+
+def _one_sign(s: np.ndarray, n: int) -> np.ndarray:
+    """``s``, row sums of terms ``<= 0`` of ``n`` normalised entries (see
+    :func:`normalised_entropy`), with NaN on the rows where their rounding error, at most
+    ``eps (n + (2 n + 4) |s|)``, is not far inside the contract (``tol |s|``), and on rows
+    that are not finite (an entry of ``Q`` below the float range): in place. Two reductions
+    decide for the whole tile; a mask only when one fails."""
+    dtype = np.dtype(s.dtype)
+    eps = _EPS[dtype]
+    least = n * eps / (_TOL[dtype] - (2 * n + 4) * eps)
+    if -float(np.maximum.reduce(s, axis=None)) >= least \
+            and float(np.minimum.reduce(s, axis=None)) > -math.inf:  # (NaN fails both)
+        return s
+    s[~((s <= -least) & (s > -math.inf))] = np.nan
+    return s
+
+
+def normalised_entropy(ns: TileNamespace, tiles: list[np.ndarray], totals: list[np.ndarray],
+                       out: np.ndarray | None = None) -> np.ndarray:
+    """``-H`` of each row of a tile of short rows, normalised first: ``sum P log P`` with
+    ``P = A/S`` (into ``out`` if given); NaN on the rows it does not vouch for.
+
+    For float32, where the raw sum's finish (``raw/S - log S``) cancels: here every term is
+    of one sign. ``P`` errs by ``n eps`` (the total's rounding), so ``log P`` by ``n eps +
+    4 eps |log P|`` (NumPy's float32 log is within 2.3 ulp), and with the product's and the
+    ``n - 1`` additions' rounding the sum by at most ``eps (n + (2 n + 4) H)``.
+    A zero or negative entry gives NaN (``0 log 0``, ``log`` of a negative).
+    """
+    A = tiles[0]
+    P = ns.divide(A, totals[0][:, None])
+    L = ns.log(P)
+    np.multiply(L, P, out=L)  # in place: the tile buffers stay in cache
+    return _one_sign(rowsum(L, out), A.shape[-1])
+
+
+def normalised_cross_entropy(ns: TileNamespace, tiles: list[np.ndarray],
+                             totals: list[np.ndarray],
+                             out: np.ndarray | None = None) -> np.ndarray:
+    """``-H(P, Q)`` of each row of a tile of short rows with every entry positive and ``Q``
+    normal: ``sum p log Q / S_p`` with ``Q = q/S_q`` (terms of one sign; the error bound of
+    :func:`normalised_entropy`, ``Q`` in place of ``P`` in the logarithm); NaN on the rows it
+    does not vouch for."""
+    A, B = tiles[0], tiles[1]
+    L = ns.log(ns.divide(B, totals[1][:, None]))
+    np.multiply(L, A, out=L)
+    s = rowsum(L, out)
+    s /= totals[0]
+    return _one_sign(s, A.shape[-1])
+
+
+# measures whose short float32 rows are normalised before the logarithm, by name
+NORMALISED = {"entropy": normalised_entropy, "cross_entropy": normalised_cross_entropy}
 
 
 def tile_log_ratio(ns: TileNamespace, A: np.ndarray, B: np.ndarray,
