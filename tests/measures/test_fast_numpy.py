@@ -33,7 +33,8 @@ def test_vector_paths_equal_the_oracle(name, n):
     want = oracle(name, p, None if name == "entropy" else q)
     got = _call(name, p, q)
     assert type(got) is np.float64
-    assert_close(float(got), want, rtol=2e-14)
+    # JS is a difference of entropies ~70 times its size: a few eps of H(M) is 5e-14 of it
+    assert_close(float(got), want, rtol=5e-14 if name.startswith("js") else 2e-14)
 
 
 @pytest.mark.parametrize("n", [3, 100, 1000])

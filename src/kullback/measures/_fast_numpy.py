@@ -78,6 +78,7 @@ class Ops:
 _ADD = np.add.reduce
 _MIN = np.minimum.reduce
 _LOW = 2.0**-512
+_NORMAL = 2.0**-1000  # least/total above it: no scaled entry nor sum of two is 0
 _HIGH = 2.0**1000  # larger totals: sum p log p could overflow (the general path scales)
 _LN2 = math.log(2.0)
 _Found = tuple[float, float] | None  # a kernel's (value, error bound in eps), or None
@@ -110,7 +111,8 @@ class _Floats:
 
     total = staticmethod(math.fsum)
     least = staticmethod(lambda *xs: min(map(min, xs)))
-    blend = staticmethod(lambda x, y, r: [a + b * r for a, b in zip(x, y, strict=True)])
+    scale = staticmethod(lambda x, c: [a / c for a in x])
+    add = staticmethod(lambda x, y: [a + b for a, b in zip(x, y, strict=True)])
     masked_checked = True  # a negative y where x = 0 raises here: no separate sign check
 
     @staticmethod
@@ -130,7 +132,8 @@ class _Short:
 
     total = staticmethod(lambda x: float(_ADD(x)))
     least = staticmethod(lambda *xs: float(_MIN(xs[0] if len(xs) == 1 else np.minimum(*xs))))
-    blend = staticmethod(lambda x, y, r: y * r + x)
+    scale = staticmethod(np.divide)
+    add = staticmethod(np.add)
     masked_checked = False  # xlogy(0, y) is 0 for a negative y too
 
     @staticmethod
@@ -206,23 +209,20 @@ def _kl(ns: Any, p: Any, q: Any) -> _Found:
 
 
 def _js(ns: Any, p: Any, q: Any) -> _Found:
-    """``JS = H(M) - (H(P) + H(Q))/2``, each entropy from its unnormalised vector (``H(P) =
-    log S_p - (sum p log p)/S_p``, and ``2 S_p M = p + q S_p/S_q``: no scaled entry can
-    underflow to 0). Each sum's error is a few eps of ``H + 2 |log S|`` and ``H(P) + H(Q)
-    <= 2 H(M)`` (concavity), hence the bound ``8 (2 H(M) + |log S_p| + |log S_q| +
-    2 |log 2 S_p| + 1)``."""
-    totals = _totals(ns, p, q, (p, q))
+    """``JS = H(M) - (H(P) + H(Q))/2`` on the normalised vectors, ``H(M) = ln 2 - (sum R log
+    R)/2`` with ``R = P + Q = 2M`` (one pass fewer than forming ``M``); bound ``8 (H(M) +
+    1)``. Where the least entry is within ``2**-1000`` of a total, a scaled entry may
+    underflow to 0, and the sums take ``xlogy``."""
+    totals = _totals(ns, p, q, (p, q))  # scaling may round a tiny negative entry to -0.0
     if totals is None:
         return None
     sp, sq, least = totals
-    positive = least > 0.0
-    m = ns.blend(p, q, sp / sq)
-    lp, lq, lm = math.log(sp), math.log(sq), math.log(2.0 * sp)
-    hp = lp - ns.xlogy_sum(p, p, positive) / sp
-    hq = lq - ns.xlogy_sum(q, q, positive) / sq
-    hm = lm - ns.xlogy_sum(m, m, positive) / (2.0 * sp)
-    js = min(hm - (hp + hq) * 0.5, _LN2)  # JS is at most ln 2
-    return js, 8.0 * (2.0 * hm + abs(lp) + abs(lq) + 2.0 * abs(lm) + 1.0)
+    P, Q = ns.scale(p, sp), ns.scale(q, sq)
+    R = ns.add(P, Q)
+    positive = least > max(sp, sq) * _NORMAL
+    hp, hq = -ns.xlogy_sum(P, P, positive), -ns.xlogy_sum(Q, Q, positive)
+    hm = _LN2 - ns.xlogy_sum(R, R, positive) * 0.5
+    return min(hm - (hp + hq) * 0.5, _LN2), 8.0 * (hm + 1.0)  # JS is at most ln 2
 
 
 _KERNELS = {
