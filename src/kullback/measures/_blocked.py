@@ -277,10 +277,12 @@ def one_pass(
              dest: list[np.ndarray] | None, r0: int) -> list[np.ndarray]:
         out = [rowsum(t, None if dest is None else dest[i]) for i, t in enumerate(tiles)]
         mins = [float(t.min()) for t in tiles] if upfront else [np.inf] * len(tiles)
-        careful = min(mins) <= 0 or (ratios and _extreme_ratio(mins, out))
+        ranges = [extremes(s) for s in out] if whole else []
+        careful = min(mins) <= 0 or (ratios and _extreme_ratio(
+            mins, [hi for _, hi in ranges] if whole else [float(np.max(s)) for s in out],
+            out[0].dtype))
         deferred: dict[str, np.ndarray] = {}
         if whole and not careful:
-            ranges = [extremes(s) for s in out]
             done = _normalised_tile(ns, raw, tiles, out, ranges, mins if upfront else None,
                                     None if dest is None else dest[len(tiles):], deferred, r0)
             if done is not None:
@@ -292,9 +294,7 @@ def one_pass(
                 sum(float(np.add.reduce(x)) for x in sums)):
             mins = [float(t.min()) for t in tiles]
             sums = [(m.raw_tile or m.tile)(ns, *tiles[: m.arity], True) for m in single]
-        ranges: list[tuple[float, float]] = []
         if whole:
-            ranges = [extremes(s) for s in out]
             named = {m.name: x for m, x in zip(single, sums, strict=True)}
             sums = _finish_tile(ns, raw, tiles, RawTotals(*out, ranges=tuple(ranges)), named,
                                 deferred=deferred, first_row=r0,
@@ -324,18 +324,20 @@ def _normalised_tile(ns: TileNamespace, measures: Sequence[Measure], tiles: list
                      mins: list[float] | None, dest: list[np.ndarray] | None,
                      deferred: dict[str, np.ndarray], first_row: int,
                      ) -> tuple[list[np.ndarray], list[float]] | None:
-    """The measures on a float32 tile of short whole rows, each row normalised before the
-    logarithm (:data:`~kullback.measures._tiles.NORMALISED`: the raw sums' finish cancels in
-    float32, and its per-row test costs more than the logarithms), with the tile's minima;
-    None where that does not serve the tile (another dtype or measure, totals out of the
+    """The measures on a tile of short whole rows, each row normalised before the logarithm
+    (:data:`~kullback.measures._tiles.NORMALISED`: in float32 the raw sums' finish cancels,
+    and its per-row test costs more than the logarithms), with the tile's minima; None where
+    that does not serve the tile (a dtype or measure not listed there, totals out of the
     normal range, a ``Q`` that may leave it, or, for entropy alone, whose minima are not
     known, a zero or a negative entry: the single pass then takes it)."""
-    if tiles[0].dtype != np.float32 or tiles[0].shape[-1] > _SHORT \
-            or not all(m.name in NORMALISED for m in measures) \
-            or not all(_room(lo, hi, tiles[0].dtype) for lo, hi in ranges) \
-            or (len(tiles) == 2 and not (mins is not None and mins[1] >= _NORMAL_Q * ranges[1][1])):
+    dtype = tiles[0].dtype
+    if tiles[0].shape[-1] > _SHORT \
+            or not all(dtype in NORMALISED.get(m.name, ((), None))[0] for m in measures) \
+            or not all(_room(lo, hi, dtype) for lo, hi in ranges) \
+            or (len(tiles) == 2 and not (mins is not None
+                                         and mins[1] >= _NORMAL_Q[dtype] * ranges[1][1])):
         return None
-    values = [NORMALISED[m.name](ns, tiles, totals, None if dest is None else dest[i])
+    values = [NORMALISED[m.name][1](ns, tiles, totals, None if dest is None else dest[i])
               for i, m in enumerate(measures)]
     if any(math.isnan(float(np.minimum.reduce(v, axis=None))) for v in values):
         if mins is None:  # rows rejected, or an entry <= 0 (then the single pass serves)
@@ -348,7 +350,8 @@ def _normalised_tile(ns: TileNamespace, measures: Sequence[Measure], tiles: list
     return values, mins if mins is not None else [math.inf] * len(tiles)
 
 
-_NORMAL_Q = 2.0 * float(np.finfo(np.float32).tiny)  # least q / S_q with a normal Q
+_NORMAL_Q = {np.dtype(t): 2.0 * float(np.finfo(t).tiny)  # least q / S_q with a normal Q
+             for t in (np.float32, np.float64)}
 
 
 def _settle(m: Measure, value: np.ndarray, tiles: list[np.ndarray], sp: np.ndarray,
@@ -432,7 +435,8 @@ def _single_pass_rows(m: Measure, rows: list[np.ndarray]) -> np.ndarray:
     ns.reset(rows[0].shape)
     totals = [rowsum(r) for r in rows]
     careful = min(float(r.min()) for r in rows) <= 0 or (
-        len(rows) == 2 and _extreme_ratio([float(r.min()) for r in rows], totals))
+        len(rows) == 2 and _extreme_ratio([float(r.min()) for r in rows],
+                                          [float(np.max(t)) for t in totals], totals[0].dtype))
     raw = {m.name: (m.raw_tile or m.tile)(ns, *rows[: m.arity], careful)}
     return _finish_tile(ns, [m], rows, RawTotals(*totals), raw)[0]
 
@@ -496,11 +500,12 @@ def _exact_rows(m: Measure, rows: list[np.ndarray], sp: np.ndarray,
                       None if sq is None else sq[:, None])[0]
 
 
-def _extreme_ratio(mins: list[float], sums: list[np.ndarray]) -> bool:
+def _extreme_ratio(mins: list[float], highs: list[float], dtype: Any = np.float64) -> bool:
     """Whether a ratio ``q/p`` of the tile may leave ``[2**-half, 2**half]``: bounded by the
-    smallest entry over the largest row total (no entry exceeds its row's total)."""
-    half = 2.0 ** (512 if sums[0].dtype == np.float64 else 64)
-    return bool(mins[1] * half < float(np.max(sums[0])) or mins[0] * half < float(np.max(sums[1])))
+    smallest entry over the largest row total (``highs``; no entry exceeds its row's
+    total)."""
+    half = 2.0 ** (512 if dtype == np.float64 else 64)
+    return bool(mins[1] * half < highs[0] or mins[0] * half < highs[1])
 
 
 def term_sums(

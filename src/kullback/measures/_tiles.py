@@ -442,8 +442,10 @@ def finish_raw_kl(raw: np.ndarray, tot: RawTotals) -> np.ndarray:
     log_c = np.log(sq / sp)  # the caller checked that the totals are within 2**half
     kl = log_c - raw / sp
     lo, hi = tot.extremes(0)
-    if _room(lo, hi, dtype):
-        big = max(float(np.max(log_c)), -float(np.min(log_c)))
+    if _room(lo, hi, dtype):  # |log c| is at most the log of the totals' extreme ratio
+        lo_q, hi_q = tot.extremes(1)
+        big = max(abs(math.log(hi_q) - math.log(lo)), abs(math.log(lo_q) - math.log(hi))) \
+            if lo_q > 0 and hi_q < math.inf else math.inf  # (NaN: inf)
         return _above(kl, 1.0, log_c, big, 2.0, 3.0, dtype)
     fits = sp <= np.finfo(dtype).max * 2.0**-11
     bound = 8.0 * (kl + 3.0 + 2.0 * np.abs(log_c))
@@ -500,8 +502,12 @@ def normalised_cross_entropy(ns: TileNamespace, tiles: list[np.ndarray],
     return _one_sign(s, A.shape[-1])
 
 
-# measures whose short float32 rows are normalised before the logarithm, by name
-NORMALISED = {"entropy": normalised_entropy, "cross_entropy": normalised_cross_entropy}
+# measures whose short rows are normalised before the logarithm, by name: (the dtypes where
+# that is faster or needed, the kernel). float32 needs it (the raw finish cancels); float64
+# entropy gains (one division a row instead of a log and a finish), cross-entropy does not.
+_F32, _F64 = np.dtype(np.float32), np.dtype(np.float64)
+NORMALISED = {"entropy": ((_F32, _F64), normalised_entropy),
+              "cross_entropy": ((_F32,), normalised_cross_entropy)}
 
 
 def tile_log_ratio(ns: TileNamespace, A: np.ndarray, B: np.ndarray,
