@@ -627,6 +627,9 @@ def evaluate(pr: Prepared, measures: Sequence[Measure]) -> dict[str, Any] | None
     if any(m.tile is None for m in measures):
         return None
     xp, p, q = pr.xp, _contiguous(pr.p), None if pr.q is None else _contiguous(pr.q)
+    lean = _lean_short(measures, p, q)
+    if lean is not None:
+        return lean
     raw = [m for m in measures if m.raw_finish is not None]
     # with no measure finished in the first pass, the minima come from the second
     first = one_pass(measures, p, q, minima=bool(raw))
@@ -662,6 +665,143 @@ def evaluate(pr: Prepared, measures: Sequence[Measure]) -> dict[str, Any] | None
             if not m.composed_of:
                 out[m.name] = _redo_rows(m, out[m.name], p, q, sp, sq)
     return out
+
+
+def _outcome_major(arrays: Sequence[np.ndarray]) -> list[np.ndarray] | None:
+    """The operands as ``(n, rows)`` C-contiguous arrays when each is a short-row input
+    stored outcome by outcome (reduced along its first axis) with whole-row tiles; else
+    None."""
+    n = arrays[0].shape[-1]
+    if n > _SHORT or n < 2 or not _whole_columns(n, _tile_size(arrays[0].size)):
+        return None
+    flat = [_as_rows(a) for a in arrays]
+    if any(f is None or not f.T.flags.c_contiguous for f in flat):
+        return None
+    return [f.T for f in flat]  # type: ignore[union-attr]
+
+
+class _Abandon(Exception):
+    """A tile the lean loop does not serve (a zero or an entry near the float range's ends,
+    or an invalid entry): the general driver takes the whole input."""
+
+
+def _lean_entropy(tiles: list[np.ndarray], bufs: list[np.ndarray], out: np.ndarray) -> None:
+    """``sum P log P`` of a tile's rows (``(n, R)``: outcome by outcome) into ``out``."""
+    (a,) = tiles
+    s, P, L = bufs[0][0], bufs[1], bufs[2]
+    np.add(a[0], a[1], out=s)
+    for j in range(2, a.shape[0]):
+        s += a[j]
+    np.divide(a, s, out=P)
+    np.log(P, out=L)
+    L *= P
+    np.add(L[0], L[1], out=out)
+    for j in range(2, a.shape[0]):
+        out += L[j]
+
+
+def _lean_cross_entropy(tiles: list[np.ndarray], bufs: list[np.ndarray],
+                        out: np.ndarray) -> None:
+    """``sum p log Q / S_p`` of a tile's rows into ``out``; abandons a tile with a negative
+    ``p``, a total of ``p`` below ``2**-half`` or a ``Q`` below the normal range."""
+    a, b = tiles
+    sp, sq, Q = bufs[0][0], bufs[0][1], bufs[1]
+    dtype = a.dtype
+    np.add(a[0], a[1], out=sp)
+    np.add(b[0], b[1], out=sq)
+    for j in range(2, a.shape[0]):
+        sp += a[j]
+        sq += b[j]
+    np.divide(b, sq, out=Q)
+    if not (float(np.minimum.reduce(a, axis=None)) >= 0.0
+            and float(np.minimum.reduce(sp, axis=None)) >= 2.0 ** -_HALF[dtype]
+            and float(np.minimum.reduce(Q, axis=None)) >= _NORMAL_Q[dtype]):
+        raise _Abandon
+    np.log(Q, out=Q)
+    Q *= a
+    np.add(Q[0], Q[1], out=out)
+    for j in range(2, a.shape[0]):
+        out += Q[j]
+    out /= sp
+
+
+_LEAN = {"entropy": _lean_entropy, "cross_entropy": _lean_cross_entropy}
+_HALF = {np.dtype(np.float64): 512, np.dtype(np.float32): 64}
+
+
+def _lean_short(measures: Sequence[Measure], p: np.ndarray,
+                q: np.ndarray | None) -> dict[str, Any] | None:
+    """Entropy or cross-entropy of short rows stored outcome by outcome (an input reduced
+    along its first axis), by a lean loop over whole-row tiles: each outcome a contiguous run
+    of the tile's rows, every row normalised before the logarithm (terms of one sign, the
+    bound of :func:`~kullback.measures._tiles.normalised_entropy`), a handful of NumPy calls
+    a tile and no per-tile bookkeeping. Rows that bound does not vouch for are redone
+    (entropy) or left NaN for the caller to compose (cross-entropy); None (the general
+    driver) for another measure or layout, or an input with an entry the loop does not
+    serve (a tile is abandoned: the general driver validates and reports it)."""
+    if len(measures) != 1 or measures[0].name not in _LEAN:
+        return None
+    m = measures[0]
+    arrays = [p] if q is None else [p, q]
+    cols = _outcome_major(arrays)
+    if cols is None or len(cols) != m.arity:
+        return None
+    n, rows = cols[0].shape
+    dtype = cols[0].dtype
+    per = _MAX_TILE // n
+    starts = list(range(0, rows, per))
+    k = min(_workers(), len(starts))
+    bounds = [len(starts) * i // k for i in range(k + 1)]
+    value = np.empty(rows, dtype=dtype)
+    kernel = _LEAN[m.name]
+    least = _least(n, dtype)
+
+    def job(i: int) -> np.ndarray | None:
+        with np.errstate(all="ignore"):  # (per thread)
+            return run(starts[bounds[i] : bounds[i + 1]])
+
+    def run(mine: list[int]) -> np.ndarray | None:
+        bufs = [np.empty((2, per), dtype), np.empty((n, per), dtype), np.empty((n, per), dtype)]
+        rejected = []
+        for r0 in mine:
+            r1 = min(rows, r0 + per)
+            w = r1 - r0
+            out = value[r0:r1]
+            try:
+                kernel([c[:, r0:r1] for c in cols], [b[..., :w] for b in bufs], out)
+            except _Abandon:
+                return None
+            if not (-float(np.maximum.reduce(out, axis=None)) >= least
+                    and float(np.minimum.reduce(out, axis=None)) > -math.inf):  # NaN fails
+                bad = np.flatnonzero(~((out <= -least) & (out > -math.inf)))
+                out[bad] = np.nan
+                rejected.append(bad + r0)
+        return np.concatenate(rejected) if rejected else np.empty(0, dtype=np.intp)
+
+    with np.errstate(all="ignore"):
+        parts = [job(0)] if k == 1 else list(_pool().map(job, range(k)))
+        if any(r is None for r in parts):
+            return None
+        bad = np.concatenate(parts)  # type: ignore[arg-type]
+        if bad.size:
+            rows_ = [c[:, bad].T for c in cols]
+            totals = [r.sum(axis=-1) for r in rows_]
+            if not all(np.isfinite(r).all() and (r >= 0).all() for r in rows_) \
+                    or not all(((t > 0) & (t < math.inf)).all() for t in totals):
+                return None  # an invalid row: the general driver reports it
+            if not m.composed_of:
+                value[bad] = _redo_whole_rows(m, rows_, totals[0],
+                                              totals[1] if len(totals) == 2 else None)
+    return {m.name: value.reshape(p.shape[:-1])}
+
+
+def _least(n: int, dtype: np.dtype) -> float:
+    """The least ``|sum|`` of ``n`` normalised one-sign terms that the bound
+    ``eps (n + (2 n + 4) |sum|)`` keeps far inside the contract (see
+    :func:`~kullback.measures._tiles.normalised_entropy`)."""
+    eps = float(np.finfo(dtype).eps)
+    tol = 2.0 ** (-36 if dtype == np.float64 else -16)
+    return n * eps / (tol - (2 * n + 4) * eps)
 
 
 def _check(pr: Prepared, name: str, s: np.ndarray, extent: tuple[float, float],
