@@ -672,12 +672,29 @@ def _outcome_major(arrays: Sequence[np.ndarray]) -> list[np.ndarray] | None:
     stored outcome by outcome (reduced along its first axis) with whole-row tiles; else
     None."""
     n = arrays[0].shape[-1]
-    if n > _SHORT or n < 2 or not _whole_columns(n, _tile_size(arrays[0].size)):
+    if n > _LEAN_ROWS[arrays[0].dtype] or n < 2 \
+            or not _whole_columns(n, _tile_size(arrays[0].size)):
         return None
     flat = [_as_rows(a) for a in arrays]
     if any(f is None or not f.T.flags.c_contiguous for f in flat):
         return None
     return [f.T for f in flat]  # type: ignore[union-attr]
+
+
+# the longest rows of the lean loop: its one-sign bound grows with the row length (the sums
+# are sequential), and in float32 it leaves room for rows of a few outcomes only
+_LEAN_ROWS = {np.dtype(np.float64): 128, np.dtype(np.float32): _SHORT}
+
+
+def _colsum(x: np.ndarray, out: np.ndarray) -> np.ndarray:
+    """The sums of the ``(n, R)`` array's columns (each row's terms) into ``out``: a few
+    outcomes by adding rows, more by one reduction along the first axis (both sequential)."""
+    if x.shape[0] > _SHORT:
+        return np.add.reduce(x, axis=0, out=out)
+    np.add(x[0], x[1], out=out)
+    for j in range(2, x.shape[0]):
+        out += x[j]
+    return out
 
 
 class _Abandon(Exception):
@@ -689,15 +706,11 @@ def _lean_entropy(tiles: list[np.ndarray], bufs: list[np.ndarray], out: np.ndarr
     """``sum P log P`` of a tile's rows (``(n, R)``: outcome by outcome) into ``out``."""
     (a,) = tiles
     s, P, L = bufs[0][0], bufs[1], bufs[2]
-    np.add(a[0], a[1], out=s)
-    for j in range(2, a.shape[0]):
-        s += a[j]
-    np.divide(a, s, out=P)
+    np.reciprocal(_colsum(a, s), out=s)
+    np.multiply(a, s, out=P)  # (faster than a division; one more rounding in the bound)
     np.log(P, out=L)
     L *= P
-    np.add(L[0], L[1], out=out)
-    for j in range(2, a.shape[0]):
-        out += L[j]
+    _colsum(L, out)
 
 
 def _lean_cross_entropy(tiles: list[np.ndarray], bufs: list[np.ndarray],
@@ -707,21 +720,15 @@ def _lean_cross_entropy(tiles: list[np.ndarray], bufs: list[np.ndarray],
     a, b = tiles
     sp, sq, Q = bufs[0][0], bufs[0][1], bufs[1]
     dtype = a.dtype
-    np.add(a[0], a[1], out=sp)
-    np.add(b[0], b[1], out=sq)
-    for j in range(2, a.shape[0]):
-        sp += a[j]
-        sq += b[j]
-    np.divide(b, sq, out=Q)
+    _colsum(a, sp)
+    np.multiply(b, np.reciprocal(_colsum(b, sq), out=sq), out=Q)
     if not (float(np.minimum.reduce(a, axis=None)) >= 0.0
             and float(np.minimum.reduce(sp, axis=None)) >= 2.0 ** -_HALF[dtype]
             and float(np.minimum.reduce(Q, axis=None)) >= _NORMAL_Q[dtype]):
         raise _Abandon
     np.log(Q, out=Q)
     Q *= a
-    np.add(Q[0], Q[1], out=out)
-    for j in range(2, a.shape[0]):
-        out += Q[j]
+    _colsum(Q, out)
     out /= sp
 
 
@@ -797,11 +804,12 @@ def _lean_short(measures: Sequence[Measure], p: np.ndarray,
 
 def _least(n: int, dtype: np.dtype) -> float:
     """The least ``|sum|`` of ``n`` normalised one-sign terms that the bound
-    ``eps (n + (2 n + 4) |sum|)`` keeps far inside the contract (see
-    :func:`~kullback.measures._tiles.normalised_entropy`)."""
+    ``eps (n + 1 + (2 n + 4) |sum|)`` keeps far inside the contract (the bound of
+    :func:`~kullback.measures._tiles.normalised_entropy` with one more rounding of ``P``:
+    the lean loop multiplies by ``1/S`` instead of dividing by ``S``)."""
     eps = float(np.finfo(dtype).eps)
     tol = 2.0 ** (-36 if dtype == np.float64 else -16)
-    return n * eps / (tol - (2 * n + 4) * eps)
+    return (n + 1) * eps / (tol - (2 * n + 4) * eps)
 
 
 def _check(pr: Prepared, name: str, s: np.ndarray, extent: tuple[float, float],
