@@ -1,13 +1,16 @@
 """kullback vs SciPy on NumPy inputs, every size and batch shape: time ratios side by side.
 
 Run:  python benchmarks/bench_discrete.py [--repeat N] [--quick] [--huge] [--memory]
-      [--clock wall|cpu] [--only SUBSTRING ...]
+      [--clock wall|cpu] [--only SUBSTRING ...] [--shapes LABEL ...] [--measures NAME ...]
 
 One process, the same input for both libraries, best of ``--repeat`` runs (interleaved, so a
 noisy neighbour slows both). ``--clock cpu`` times the process's CPU time instead of the wall
 clock: on a machine shared with other jobs it does not count the time a thread waits for a
 core (it does count every thread's work, so it suits a machine whose threads do not scale).
-``--only`` keeps the rows whose "dtype measure shape" label contains one of the substrings.
+``--only`` keeps the rows whose "dtype measure shape" label contains one of the substrings;
+``--shapes`` the shapes with one of these labels (e.g. ``1e6 1e6x3:0 1e4x100:-1``: a vector,
+or rows x outcomes along the first (0) or last (-1) axis), ``--measures`` these measures
+(``entropy cross-entropy "CE vs H+KL" kl "js distance"``).
 
 Columns: kullback's time, the peer's, ``speed-up`` = peer/kullback
 (>= 1 means kullback is faster), and for 1-D inputs from 1e6 elements the machine's limit: one
@@ -119,14 +122,19 @@ def shapes(quick: bool, huge: bool) -> list[tuple[str, tuple[int, ...], int]]:
     sizes = [3, 10, 100, 1000, 10**4, 10**5, 10**6, 10**7] if not quick else [3, 10**4, 10**6]
     if huge:
         sizes.append(10**8)
-    out = [(f"{n:.0e}" if n > 1000 else str(n), (n,), -1) for n in sizes]
+    out = [(_short(n), (n,), -1) for n in sizes]
     batches = [(10**6, 3), (10**4, 100), (10**3, 10**3), (10, 10**6)]
     if quick:
         batches = batches[:2]
     for rows, n in batches:
-        out.append((f"{rows:.0e}x{n:.0e} ax-1", (rows, n), -1))
-        out.append((f"{n:.0e}x{rows:.0e} ax0", (n, rows), 0))
+        out.append((f"{_short(rows)}x{_short(n)}:-1", (rows, n), -1))
+        out.append((f"{_short(rows)}x{_short(n)}:0", (n, rows), 0))
     return out
+
+
+def _short(n: int) -> str:
+    """``1e6`` for 10**6, ``100`` for 100: the labels ``--shapes`` takes."""
+    return f"1e{len(str(n)) - 1}" if n > 1000 and str(n).strip("0") == "1" else str(n)
 
 
 def main() -> None:
@@ -139,6 +147,11 @@ def main() -> None:
     ap.add_argument("--clock", choices=sorted(CLOCKS), default="wall",
                     help="wall clock, or process CPU time (all threads)")
     ap.add_argument("--only", nargs="*", default=[], help="rows whose label contains one of these")
+    ap.add_argument("--shapes", nargs="*", default=[],
+                    help="only these shapes: 1e6 (a vector), 1e6x3:0 (rows x outcomes, axis)")
+    ap.add_argument("--measures", nargs="*", default=[],
+                    help='only these measures: entropy cross-entropy "CE vs H+KL" kl '
+                         '"js distance"')
     args = ap.parse_args()
     global clock
     clock = CLOCKS[args.clock]
@@ -151,14 +164,17 @@ def main() -> None:
               + (f" {'kb mem':>8} {'peer mem':>8}" if args.memory else ""))
     print(header)
     print("-" * len(header))
-    rng = np.random.default_rng(0)
     for dtype in args.dtype.split(","):
-        for label, shape, axis in shapes(args.quick, args.huge):
+        for label, shape, axis in shapes(args.quick, args.huge or "1e8" in args.shapes):
+            if args.shapes and label not in args.shapes:
+                continue
+            rng = np.random.default_rng([*shape, axis + 1])  # the same data, whatever runs
             p = rng.random(shape).astype(dtype)
             q = rng.random(shape).astype(dtype)
             limits: dict[int, float] = {}
             for name, ours, peer, n_arrays in cases(p, q, axis):
-                if args.only and not any(o in f"{dtype} {name} {label}" for o in args.only):
+                if (args.only and not any(o in f"{dtype} {name} {label}" for o in args.only)) \
+                        or (args.measures and name not in args.measures):
                     continue
                 t_ours, t_peer = best_times([ours, peer], args.repeat)
                 big = p.size >= 10**6 and p.ndim == 1
