@@ -687,9 +687,63 @@ def _lean_ratio_grad(ratio: Any, scale: Any) -> Any:
     return out
 
 
+# Without gradients the lean path normalises first (``P = p/|S_p|``, one division by a column
+# of totals) and sums ``P log x`` with a row of ones: no division of the sums afterwards, no
+# product of unnormalised masses (so no test of the totals' range), and one minimum for the
+# acceptance of the whole call (cross-entropy and KL add a maximum: a ratio ``|S_q|/q`` or
+# ``p/q`` may overflow, and an infinite value is left to the general path). The error bound
+# is the lean path's (above). Cross-entropy checks ``p``'s signs (no log of ``P`` is
+# taken), KL ``q``'s.
+
+
+@_QUIET
+def _h_quick(a: Any, b: None, o: Any, o1: Any, tau: float) -> Any:
+    """``H = -sum P log P`` by row (``o1`` a row of -1), or None."""
+    pn = np.divide(a, np.abs(a.dot(o)))
+    lp = np.log(pn)
+    lp *= pn
+    h = lp.dot(o1)
+    return h if np.minimum.reduce(h, None) >= tau else None
+
+
+@_QUIET
+def _ce_quick(a: Any, b: Any, o: Any, o1: Any, tau: float) -> Any:
+    """``H(P, Q) = sum P log(1/Q)`` by row (``log(|S_q|/q)``), or None."""
+    if not np.minimum.reduce(a, None) >= 0.0:
+        return None
+    pn = np.divide(a, a.dot(o))
+    lq = np.divide(np.abs(b.dot(o)), b)
+    np.log(lq, out=lq)
+    lq *= pn
+    h = lq.dot(o1)
+    return h if np.minimum.reduce(h, None) >= tau and np.maximum.reduce(h, None) < _BIG \
+        else None
+
+
+@_QUIET
+def _kl_quick(a: Any, b: Any, o: Any, o1: Any, tau: float) -> Any:
+    """``KL = sum P log((p/q) (S_q/|S_p|))`` by row, or None."""
+    if not np.minimum.reduce(b, None) >= 0.0:
+        return None
+    sp = np.abs(a.dot(o))
+    c = b.dot(o)
+    c /= sp
+    r = np.divide(a, b)
+    r *= c
+    np.log(r, out=r)
+    r *= np.divide(a, sp)
+    kl = r.dot(o1)
+    return kl if np.minimum.reduce(kl, None) >= tau and np.maximum.reduce(kl, None) < _BIG \
+        else None
+
+
+_BIG = 2.0**20  # KL's bound (a larger value is left to the general path)
+
+
 class _Lean(NamedTuple):
-    """A measure's lean forward and backward, its error bound ``c1 value + c0``, and the
-    thresholds ``tau`` by row length and dtype (filled on first use)."""
+    """A measure's lean forward and backward, its error bound ``c1 value + c0``, the
+    thresholds ``tau`` by row length and dtype (filled on first use), and its forward without
+    gradients (None: ``forward`` serves that too)."""
 
     forward: Callable[..., tuple | None]
     backward: Callable[..., tuple]
@@ -697,57 +751,94 @@ class _Lean(NamedTuple):
     c0: float
     name: str
     tau: dict
+    quick: Callable[..., Any] | None = None
 
 
 _LEANS = {
-    "entropy": _Lean(_h_lean, _h_lean_grad, 1.0, 2.0, "entropy", {}),
-    "cross_entropy": _Lean(_ce_lean, _ratio_lean_grad, 1.0, 2.0, "cross_entropy", {}),
-    "kl_divergence": _Lean(_kl_lean, _ratio_lean_grad, 2.0, 6.0, "kl_divergence", {}),
+    "entropy": _Lean(_h_lean, _h_lean_grad, 1.0, 2.0, "entropy", {}, _h_quick),
+    "cross_entropy": _Lean(_ce_lean, _ratio_lean_grad, 1.0, 2.0, "cross_entropy", {},
+                           _ce_quick),
+    "kl_divergence": _Lean(_kl_lean, _ratio_lean_grad, 2.0, 6.0, "kl_divergence", {},
+                           _kl_quick),
     "js_divergence": _Lean(_js_lean, _js_lean_grad, 1.0, 4.0, "js_divergence", {}),
 }
+
+
+def _tau(lean: _Lean, n: int, f64: bool) -> float:
+    """The least value kept on rows of ``n`` outcomes (see above), for a float64 result or
+    a float32 one."""
+    k = (3 + n.bit_length()) * _EPS64 / _TOL[8 if f64 else 4]
+    lean.tau[n, f64] = tau = lean.c0 * k / (1.0 - lean.c1 * k)
+    return tau
 
 
 def _lean(lean: _Lean, p: Any, q: Any, axis: int) -> Any:
     """The measure in nats by the lean path, or None (the general runner serves the call)."""
     t = _torch_names()
-    if type(p) not in t.kinds or (q is not None and type(q) not in t.kinds):
+    if type(p) not in t.kinds or (q is not None and (type(q) not in t.kinds
+                                                     or q.dtype is not p.dtype
+                                                     or q.shape != p.shape)):
         return None
-    dtype = p.dtype
-    if (dtype is not t.f64 and dtype is not t.f32) or (q is not None and q.dtype is not dtype):
+    plan = _PLANS.get((p.shape, p.dtype, axis))
+    if plan is None:
+        plan = _plan(p, axis)
+    if not plan:
         return None
     grad = (p.requires_grad or (q is not None and q.requires_grad)) and t.grad_enabled()
     if t.forward_ad._current_level >= 0 or (grad and _transformed(p, q)):
         return None  # a torch.func transform without gradients has no NumPy view: see below
-    keep = grad and (p.requires_grad, q is not None and q.requires_grad)
     try:  # another device, or a tensor with a negative bit: TypeError, RuntimeError
         a = (p.detach() if p.requires_grad else p).numpy()
         b = None if q is None else (q.detach() if q.requires_grad else q).numpy()
     except (TypeError, RuntimeError):
         return None
-    n = a.shape[-1] if a.ndim else 0
-    if not (0 < n <= _LEAN_N and 0 < a.size <= _SMALL and (axis == -1 or axis == a.ndim - 1)
-            and (b is None or b.shape == a.shape)):
-        return None
-    if dtype is t.f32:
+    n, ones, f64, rows = plan
+    if not f64:
         a = a.astype(np.float64)
         b = None if b is None else b.astype(np.float64)
-    o = _ONES.get(n)
-    if o is None:
-        o = _ONES[n] = np.ones((n, 1))
-    found = lean.forward(a, b, o, keep)
+    tau = lean.tau.get((n, f64)) or _tau(lean, n, f64)
+    if not grad and lean.quick is not None:
+        v = lean.quick(a if rows is None else a.reshape(rows),
+                       b if rows is None or b is None else b.reshape(rows), ones[0],
+                       ones[2] if b is None else ones[1], tau)
+        if v is None:
+            return None
+        if rows is not None:
+            v = v.reshape(p.shape[:-1])
+        return t.from_numpy(v if f64 else v.astype(np.float32))
+    keep = grad and (p.requires_grad, q is not None and q.requires_grad)
+    found = lean.forward(a, b, ones[0], keep)
     if found is None:
         return None
     v, w, saved = found
-    tau = lean.tau.get((n, dtype))
-    if tau is None:
-        k = (3 + n.bit_length()) * _EPS64 / _TOL[dtype.itemsize]
-        tau = lean.tau[n, dtype] = lean.c0 * k / (1.0 - lean.c1 * k)
     if not (np.minimum.reduce(v, None) >= tau and np.maximum.reduce(w, None) < _WIDE):
         return None
-    v = v[..., 0] if dtype is t.f64 else v[..., 0].astype(np.float32)
+    v = v[..., 0] if f64 else v[..., 0].astype(np.float32)
     if not grad:
         return t.from_numpy(v)
     return _lean_function().apply((lean, saved, v), p, *(() if q is None else (q,)))
+
+
+# (shape, dtype, axis) -> False where the lean path does not serve, else (outcomes per row,
+# columns of ones (n, 1), row of ones, row of -1, float64?, the rows' 2-d shape or None)
+_PLANS: dict[tuple, Any] = {}
+
+
+def _plan(p: Any, axis: int) -> Any:
+    """What the lean path needs to know of a shape, dtype and axis (see ``_PLANS``)."""
+    t = _torch_names()
+    shape, n = tuple(p.shape), p.shape[-1] if p.ndim else 0
+    size = math.prod(shape)
+    plan: Any = False
+    if (p.dtype is t.f64 or p.dtype is t.f32) and 0 < n <= _LEAN_N and 0 < size <= _SMALL \
+            and axis in (-1, len(shape) - 1):
+        ones = _ONES.get(n)
+        if ones is None:
+            ones = _ONES[n] = (np.ones((n, 1)), np.ones(n), np.full(n, -1.0))
+        plan = (n, ones, p.dtype is t.f64, None if len(shape) == 2 else (size // n, n))
+    if len(_PLANS) < 4096:
+        _PLANS[p.shape, p.dtype, axis] = plan
+    return plan
 
 
 class _Names(NamedTuple):
