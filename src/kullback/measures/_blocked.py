@@ -702,21 +702,24 @@ class _Abandon(Exception):
     or an invalid entry): the general driver takes the whole input."""
 
 
-def _lean_entropy(tiles: list[np.ndarray], bufs: list[np.ndarray], out: np.ndarray) -> None:
-    """``sum P log P`` of a tile's rows (``(n, R)``: outcome by outcome) into ``out``."""
+def _lean_entropy(tiles: list[np.ndarray], bufs: list[np.ndarray],
+                  out: np.ndarray) -> np.ndarray:
+    """``sum P log P`` of a tile's rows (``(n, R)``: outcome by outcome) into ``out``; returns
+    the rows the one-sign bound does not vouch for (NaN in ``out``)."""
     (a,) = tiles
     s, P, L = bufs[0][0], bufs[1], bufs[2]
     np.reciprocal(_colsum(a, s), out=s)
     np.multiply(a, s, out=P)  # (faster than a division; one more rounding in the bound)
     np.log(P, out=L)
     L *= P
-    _colsum(L, out)
+    return _one_sign_rejects(_colsum(L, out), a.shape[0])
 
 
 def _lean_cross_entropy(tiles: list[np.ndarray], bufs: list[np.ndarray],
-                        out: np.ndarray) -> None:
-    """``sum p log Q / S_p`` of a tile's rows into ``out``; abandons a tile with a negative
-    ``p``, a total of ``p`` below ``2**-half`` or a ``Q`` below the normal range."""
+                        out: np.ndarray) -> np.ndarray:
+    """``sum p log Q / S_p`` of a tile's rows into ``out`` (and the rows rejected, as
+    :func:`_lean_entropy`); abandons a tile with a negative ``p``, a total of ``p`` below
+    ``2**-half`` or a ``Q`` below the normal range."""
     a, b = tiles
     sp, sq, Q = bufs[0][0], bufs[0][1], bufs[1]
     dtype = a.dtype
@@ -730,20 +733,80 @@ def _lean_cross_entropy(tiles: list[np.ndarray], bufs: list[np.ndarray],
     Q *= a
     _colsum(Q, out)
     out /= sp
+    return _one_sign_rejects(out, a.shape[0])
 
 
-_LEAN = {"entropy": _lean_entropy, "cross_entropy": _lean_cross_entropy}
+def _one_sign_rejects(out: np.ndarray, n: int) -> np.ndarray:
+    """The rows of ``out`` (sums of ``n`` normalised terms ``<= 0``) that the bound of
+    :func:`_least` does not vouch for, or that are not finite, set to NaN: their indices.
+    Two reductions decide for the whole tile; a mask only when one fails."""
+    least = _least(n, out.dtype)
+    if -float(np.maximum.reduce(out, axis=None)) >= least \
+            and float(np.minimum.reduce(out, axis=None)) > -math.inf:  # (NaN fails both)
+        return _NONE
+    bad = np.flatnonzero(~((out <= -least) & (out > -math.inf)))
+    out[bad] = np.nan
+    return bad
+
+
+_NONE = np.empty(0, dtype=np.intp)
+
+
+def _lean_kl(tiles: list[np.ndarray], bufs: list[np.ndarray], out: np.ndarray) -> np.ndarray:
+    """KL of a tile of float32 rows, computed in float64 (``bufs``): ``log(S_q/S_p) - sum
+    p log(q/p) / S_p`` into ``out``, the error bound of
+    :func:`~kullback.measures._tiles.finish_raw_kl` (``8 eps (KL + 3 + 2 |log(S_q/S_p)|)``
+    in float64's eps) held to float32's tolerance: only rows of a KL below about 1e-9 are
+    rejected (returned, NaN in ``out``). Abandons a tile with an entry of ``p`` that is not
+    positive or of ``q`` that is not (a zero, a negative entry, NaN)."""
+    a, b = tiles
+    sp, sq, X, raw, log_c = bufs[0][0], bufs[0][1], bufs[1], bufs[2][0], bufs[2][1]
+    for x, s in ((a, sp), (b, sq)):
+        np.add(x[0], x[1], out=s, dtype=np.float64)
+        for j in range(2, x.shape[0]):
+            np.add(s, x[j], out=s, dtype=np.float64)
+    np.divide(b, a, out=X, dtype=np.float64)
+    if not (float(np.minimum.reduce(a, axis=None)) > 0.0
+            and float(np.minimum.reduce(X, axis=None)) > 0.0):
+        raise _Abandon
+    np.log(X, out=X)
+    np.multiply(X, a, out=X, dtype=np.float64)
+    _colsum(X, raw)
+    raw /= sp
+    np.log(np.divide(sq, sp, out=log_c), out=log_c)
+    np.subtract(log_c, raw, out=raw)  # KL
+    big = max(float(np.maximum.reduce(log_c, axis=None)),
+              -float(np.minimum.reduce(log_c, axis=None)))
+    unit = 8.0 * _EPS64 / (2.0**-16 - 8.0 * _EPS64)  # threshold per unit of the fixed error
+    np.copyto(out, raw)
+    if float(np.minimum.reduce(raw, axis=None)) >= unit * (2.0 * big + 3.0):  # (NaN fails)
+        return _NONE
+    bad = np.flatnonzero(~(raw >= unit * (2.0 * np.abs(log_c) + 3.0)))
+    out[bad] = np.nan
+    return bad
+
+
+_EPS64 = 2.0**-52
+# the lean loop's kernels by measure: (the input dtypes each serves, the compute dtype for
+# them, the kernel)
+_LEAN = {"entropy": _lean_entropy, "cross_entropy": _lean_cross_entropy, "kl_divergence": _lean_kl}
+_LEAN_DTYPES = {"entropy": {np.dtype(np.float64): np.dtype(np.float64),
+                            np.dtype(np.float32): np.dtype(np.float32)},
+                "cross_entropy": {np.dtype(np.float64): np.dtype(np.float64),
+                                  np.dtype(np.float32): np.dtype(np.float32)},
+                "kl_divergence": {np.dtype(np.float32): np.dtype(np.float64)}}
 _HALF = {np.dtype(np.float64): 512, np.dtype(np.float32): 64}
 
 
 def _lean_short(measures: Sequence[Measure], p: np.ndarray,
                 q: np.ndarray | None) -> dict[str, Any] | None:
-    """Entropy or cross-entropy of short rows stored outcome by outcome (an input reduced
-    along its first axis), by a lean loop over whole-row tiles: each outcome a contiguous run
-    of the tile's rows, every row normalised before the logarithm (terms of one sign, the
-    bound of :func:`~kullback.measures._tiles.normalised_entropy`), a handful of NumPy calls
-    a tile and no per-tile bookkeeping. Rows that bound does not vouch for are redone
-    (entropy) or left NaN for the caller to compose (cross-entropy); None (the general
+    """Entropy, cross-entropy or (float32) KL of short rows stored outcome by outcome (an
+    input reduced along its first axis), by a lean loop over whole-row tiles: each outcome a
+    contiguous run of the tile's rows, a handful of NumPy calls a tile and no per-tile
+    bookkeeping. Entropy and cross-entropy normalise every row before the logarithm (terms
+    of one sign, the bound of :func:`~kullback.measures._tiles.normalised_entropy`); KL
+    computes float32 rows in float64. Rows the bounds do not vouch for are redone (entropy,
+    KL) or left NaN for the caller to compose (cross-entropy); None (the general
     driver) for another measure or layout, or an input with an entry the loop does not
     serve (a tile is abandoned: the general driver validates and reports it)."""
     if len(measures) != 1 or measures[0].name not in _LEAN:
@@ -755,35 +818,34 @@ def _lean_short(measures: Sequence[Measure], p: np.ndarray,
         return None
     n, rows = cols[0].shape
     dtype = cols[0].dtype
+    work = _LEAN_DTYPES[m.name].get(dtype)
+    if work is None:
+        return None
     per = _MAX_TILE // n
     starts = list(range(0, rows, per))
     k = min(_workers(), len(starts))
     bounds = [len(starts) * i // k for i in range(k + 1)]
     value = np.empty(rows, dtype=dtype)
     kernel = _LEAN[m.name]
-    least = _least(n, dtype)
 
     def job(i: int) -> np.ndarray | None:
         with np.errstate(all="ignore"):  # (per thread)
             return run(starts[bounds[i] : bounds[i + 1]])
 
     def run(mine: list[int]) -> np.ndarray | None:
-        bufs = [np.empty((2, per), dtype), np.empty((n, per), dtype), np.empty((n, per), dtype)]
+        bufs = [np.empty((2, per), work), np.empty((n, per), work), np.empty((n, per), work)]
         rejected = []
         for r0 in mine:
             r1 = min(rows, r0 + per)
             w = r1 - r0
-            out = value[r0:r1]
             try:
-                kernel([c[:, r0:r1] for c in cols], [b[..., :w] for b in bufs], out)
+                bad = kernel([c[:, r0:r1] for c in cols], [b[..., :w] for b in bufs],
+                             value[r0:r1])
             except _Abandon:
                 return None
-            if not (-float(np.maximum.reduce(out, axis=None)) >= least
-                    and float(np.minimum.reduce(out, axis=None)) > -math.inf):  # NaN fails
-                bad = np.flatnonzero(~((out <= -least) & (out > -math.inf)))
-                out[bad] = np.nan
+            if bad.size:
                 rejected.append(bad + r0)
-        return np.concatenate(rejected) if rejected else np.empty(0, dtype=np.intp)
+        return np.concatenate(rejected) if rejected else _NONE
 
     with np.errstate(all="ignore"):
         parts = [job(0)] if k == 1 else list(_pool().map(job, range(k)))
