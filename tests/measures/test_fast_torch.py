@@ -522,3 +522,21 @@ def test_cross_entropy_by_blocks_rejects_invalid_input(where, value, grad, small
     with pytest.raises(ValueError) as got:
         kb.cross_entropy(p, q)
     assert str(got.value) == str(want.value) and where in str(got.value)
+
+
+@pytest.mark.parametrize("name", ["entropy", "cross_entropy", "kl_divergence"])
+def test_lean_decisions_are_kept_per_shape_dtype_and_axis(name):
+    """The lean path's per-signature decisions (cached) serve exactly the short rows along
+    the last axis, whatever was called before: the same shape in the other dtype, along the
+    first axis, too many elements, too many outcomes; each value equals the general path's."""
+    cases = [((64, 10), torch.float64, -1, True), ((64, 10), torch.float32, -1, True),
+             ((64, 10), torch.float64, 0, False), ((64, 10), torch.float64, 1, True),
+             ((2000, 10), torch.float64, -1, False), ((8, 300), torch.float64, -1, False)]
+    for _ in range(2):  # the second time from the cache
+        for shape, dtype, axis, lean in cases:
+            p, q = _batch(shape, dtype, seed=17)
+            served = _fast_torch._lean(_fast_torch._LEANS[name], p,
+                                       None if name == "entropy" else q, axis)
+            assert (served is not None) == lean, (shape, dtype, axis)
+            got = getattr(kb, name)(*_args(name, p, q), axis=axis)
+            assert _rel(got, _general(name, *_args(name, p, q), axis=axis)) < RTOL[dtype]
