@@ -722,16 +722,14 @@ def _ce_quick(a: Any, b: Any, o: Any, o1: Any, tau: float) -> Any:
 
 @_QUIET
 def _kl_quick(a: Any, b: Any, o: Any, o1: Any, tau: float) -> Any:
-    """``KL = sum P log((p/q) (S_q/|S_p|))`` by row, or None."""
+    """``KL = sum P log(P (S_q/q))`` by row, or None."""
     if not np.minimum.reduce(b, None) >= 0.0:
         return None
-    sp = np.abs(a.dot(o))
-    c = b.dot(o)
-    c /= sp
-    r = np.divide(a, b)
-    r *= c
+    pn = np.divide(a, np.abs(a.dot(o)))
+    r = np.divide(b.dot(o), b)
+    r *= pn
     np.log(r, out=r)
-    r *= np.divide(a, sp)
+    r *= pn
     kl = r.dot(o1)
     return kl if np.minimum.reduce(kl, None) >= tau and np.maximum.reduce(kl, None) < _BIG \
         else None
