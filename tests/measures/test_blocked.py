@@ -299,7 +299,8 @@ def test_short_rows_normalised_first_meet_the_contract(name, dtype, axis, monkey
 @pytest.mark.parametrize(("name", "where", "dtype"), [
     ("entropy", "p", np.float64), ("cross_entropy", "p", np.float64),
     ("cross_entropy", "q", np.float64), ("kl_divergence", "p", np.float32),
-    ("kl_divergence", "q", np.float32)])
+    ("kl_divergence", "q", np.float32), ("kl_divergence", "p", np.float64),
+    ("kl_divergence", "q", np.float64)])
 def test_lean_first_axis_loop_reports_invalid_input_as_the_general_path(name, where, dtype,
                                                                         bad, monkeypatch):
     """The lean loop over short rows along the first axis abandons an input it does not
@@ -354,26 +355,31 @@ def test_lean_first_axis_loop_serves_float64_rows_of_dozens_of_outcomes(name, mo
         assert_close(float(got[i]), want, rtol=1e-10, atol=1e-300)
 
 
-def test_lean_first_axis_loop_computes_float32_kl_in_float64(monkeypatch):
-    """float32 KL of short rows along the first axis: computed in float64 by the lean loop,
-    within 1e-4 of the oracle, nearly identical rows (KL ~1e-12, rejected there and redone),
-    zeros of p (the general driver) and totals far apart included."""
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_lean_first_axis_loop_computes_kl_in_float64(dtype, monkeypatch):
+    """KL of short rows along the first axis: computed in float64 by the lean loop (float32
+    widened), within the contract of the oracle, nearly identical rows (rejected there and
+    redone), zeros of p and, in float64, ratios beyond 2**512 (both: the general driver)
+    and totals far apart included."""
     tried = []
     monkeypatch.setattr(_blocked, "_LEAN", {
         k: (lambda f: lambda *a: tried.append(1) or f(*a))(f)  # noqa: B023
         for k, f in _blocked._LEAN.items()})
     rng = np.random.default_rng(9)
-    p = rng.random((3, 3000)).astype(np.float32)
-    q = rng.random((3, 3000)).astype(np.float32) * np.float32(1e6)
-    q[:, ::7] = p[:, ::7] * np.float32(3.0)  # KL 0 up to float32's rounding of q
-    q[0, 5::7] = np.nextafter(q[0, 5::7], np.float32(np.inf))
-    p[:, 5::7] *= np.float32(1e-20)
+    p = rng.random((3, 3000)).astype(dtype)
+    q = rng.random((3, 3000)).astype(dtype) * dtype(1e6)
+    q[:, ::7] = p[:, ::7] * dtype(3.0)  # KL 0 up to the rounding of q
+    q[0, 5::7] = np.nextafter(q[0, 5::7], dtype(np.inf))
+    p[:, 5::7] *= dtype(1e-20)
     got = _blocked_value("kl_divergence", p, q, axis=0)
     assert tried
     for i in range(0, 3000, 17):
         want = oracle("kl_divergence", p[:, i].astype(np.float64), q[:, i].astype(np.float64))
-        assert_close(float(got[i]), want, rtol=1e-4, atol=1e-300)
+        assert_close(float(got[i]), want, rtol=RTOL[dtype], atol=1e-300)
     p[1, 2222] = 0.0
+    if dtype == np.float64:
+        p[2, 2223] = 1e-300
     got = _blocked_value("kl_divergence", p, q, axis=0)
-    assert_close(float(got[2222]), oracle("kl_divergence", p[:, 2222].astype(np.float64),
-                                          q[:, 2222].astype(np.float64)), rtol=1e-4)
+    for i in (2222, 2223):
+        assert_close(float(got[i]), oracle("kl_divergence", p[:, i].astype(np.float64),
+                                           q[:, i].astype(np.float64)), rtol=RTOL[dtype])

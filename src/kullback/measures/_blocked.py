@@ -667,23 +667,17 @@ def evaluate(pr: Prepared, measures: Sequence[Measure]) -> dict[str, Any] | None
     return out
 
 
-def _outcome_major(arrays: Sequence[np.ndarray]) -> list[np.ndarray] | None:
-    """The operands as ``(n, rows)`` C-contiguous arrays when each is a short-row input
-    stored outcome by outcome (reduced along its first axis) with whole-row tiles; else
-    None."""
+def _outcome_major(arrays: Sequence[np.ndarray], longest: int) -> list[np.ndarray] | None:
+    """The operands as ``(n, rows)`` C-contiguous arrays when each is an input of rows of at
+    most ``longest`` outcomes stored outcome by outcome (reduced along its first axis) with
+    whole-row tiles; else None."""
     n = arrays[0].shape[-1]
-    if n > _LEAN_ROWS[arrays[0].dtype] or n < 2 \
-            or not _whole_columns(n, _tile_size(arrays[0].size)):
+    if n > longest or n < 2 or not _whole_columns(n, _tile_size(arrays[0].size)):
         return None
     flat = [_as_rows(a) for a in arrays]
     if any(f is None or not f.T.flags.c_contiguous for f in flat):
         return None
     return [f.T for f in flat]  # type: ignore[union-attr]
-
-
-# the longest rows of the lean loop: its one-sign bound grows with the row length (the sums
-# are sequential), and in float32 it leaves room for rows of a few outcomes only
-_LEAN_ROWS = {np.dtype(np.float64): 128, np.dtype(np.float32): _SHORT}
 
 
 def _colsum(x: np.ndarray, out: np.ndarray) -> np.ndarray:
@@ -753,22 +747,25 @@ _NONE = np.empty(0, dtype=np.intp)
 
 
 def _lean_kl(tiles: list[np.ndarray], bufs: list[np.ndarray], out: np.ndarray) -> np.ndarray:
-    """KL of a tile of float32 rows, computed in float64 (``bufs``): ``log(S_q/S_p) - sum
-    p log(q/p) / S_p`` into ``out``, the error bound of
+    """KL of a tile's rows in float64 (``bufs``; float32 rows widened): ``log(S_q/S_p) - sum
+    p log(q/p) / S_p`` into ``out``, accepted by the error bound of
     :func:`~kullback.measures._tiles.finish_raw_kl` (``8 eps (KL + 3 + 2 |log(S_q/S_p)|)``
-    in float64's eps) held to float32's tolerance: only rows of a KL below about 1e-9 are
-    rejected (returned, NaN in ``out``). Abandons a tile with an entry of ``p`` that is not
-    positive or of ``q`` that is not (a zero, a negative entry, NaN)."""
+    in float64's eps) held to the output's tolerance (float32 rows: only a KL below about
+    1e-9 is rejected); the rejected rows are returned (NaN in ``out``). Abandons a tile with
+    an entry of ``p`` or ``q`` that is not positive (a zero, a negative entry, NaN), and a
+    float64 tile whose totals or ratios ``q/p`` may leave the range the bound holds in (the
+    general driver's tests: :func:`_kernels.direct_rows`, :func:`_extreme_ratio`)."""
     a, b = tiles
     sp, sq, X, raw, log_c = bufs[0][0], bufs[0][1], bufs[1], bufs[2][0], bufs[2][1]
     for x, s in ((a, sp), (b, sq)):
         np.add(x[0], x[1], out=s, dtype=np.float64)
         for j in range(2, x.shape[0]):
             np.add(s, x[j], out=s, dtype=np.float64)
-    np.divide(b, a, out=X, dtype=np.float64)
-    if not (float(np.minimum.reduce(a, axis=None)) > 0.0
-            and float(np.minimum.reduce(X, axis=None)) > 0.0):
+    lows = [float(np.minimum.reduce(x, axis=None)) for x in (a, b)]
+    if not (lows[0] > 0.0 and lows[1] > 0.0) or (a.dtype == np.float64 and not _in_range(
+            lows, [extremes(sp), extremes(sq)])):
         raise _Abandon
+    np.divide(b, a, out=X, dtype=np.float64)
     np.log(X, out=X)
     np.multiply(X, a, out=X, dtype=np.float64)
     _colsum(X, raw)
@@ -777,7 +774,8 @@ def _lean_kl(tiles: list[np.ndarray], bufs: list[np.ndarray], out: np.ndarray) -
     np.subtract(log_c, raw, out=raw)  # KL
     big = max(float(np.maximum.reduce(log_c, axis=None)),
               -float(np.minimum.reduce(log_c, axis=None)))
-    unit = 8.0 * _EPS64 / (2.0**-16 - 8.0 * _EPS64)  # threshold per unit of the fixed error
+    tol = 2.0 ** (-36 if out.dtype == np.float64 else -16)
+    unit = 8.0 * _EPS64 / (tol - 8.0 * _EPS64)  # threshold per unit of the fixed error
     np.copyto(out, raw)
     if float(np.minimum.reduce(raw, axis=None)) >= unit * (2.0 * big + 3.0):  # (NaN fails)
         return _NONE
@@ -787,40 +785,51 @@ def _lean_kl(tiles: list[np.ndarray], bufs: list[np.ndarray], out: np.ndarray) -
 
 
 _EPS64 = 2.0**-52
-# the lean loop's kernels by measure: (the input dtypes each serves, the compute dtype for
-# them, the kernel)
+
+
+def _in_range(lows: list[float], ranges: list[tuple[float, float]]) -> bool:
+    """Whether float64 totals (``ranges``: ``(min, max)`` of ``S_p``, ``S_q``) are scaled
+    directly and no ratio ``q/p`` leaves ``[2**-512, 2**512]`` (``lows``: the least entries
+    of ``p`` and ``q``; no entry exceeds its total)."""
+    (lo_p, hi_p), (lo_q, hi_q) = ranges
+    lo, hi = min(lo_p, lo_q), max(hi_p, hi_q)
+    half = 2.0**512
+    return lo * half >= 1.0 and hi <= float(np.finfo(np.float64).max) * 2.0**-32 \
+        and hi <= lo * half and lows[0] * half >= hi_q and lows[1] * half >= hi_p
+# the lean loop's kernels by measure, and for each input dtype it serves, the compute dtype
+# and the longest rows: the one-sign bound grows with the row length (sums are sequential)
+# and in float32 leaves room for a few outcomes only; KL's bound has a fixed constant
 _LEAN = {"entropy": _lean_entropy, "cross_entropy": _lean_cross_entropy, "kl_divergence": _lean_kl}
-_LEAN_DTYPES = {"entropy": {np.dtype(np.float64): np.dtype(np.float64),
-                            np.dtype(np.float32): np.dtype(np.float32)},
-                "cross_entropy": {np.dtype(np.float64): np.dtype(np.float64),
-                                  np.dtype(np.float32): np.dtype(np.float32)},
-                "kl_divergence": {np.dtype(np.float32): np.dtype(np.float64)}}
+_F64, _F32 = np.dtype(np.float64), np.dtype(np.float32)
+_LEAN_DTYPES = {"entropy": {_F64: (_F64, 128), _F32: (_F32, _SHORT)},
+                "cross_entropy": {_F64: (_F64, 128), _F32: (_F32, _SHORT)},
+                "kl_divergence": {_F64: (_F64, _SHORT), _F32: (_F64, _SHORT)}}
 _HALF = {np.dtype(np.float64): 512, np.dtype(np.float32): 64}
 
 
 def _lean_short(measures: Sequence[Measure], p: np.ndarray,
                 q: np.ndarray | None) -> dict[str, Any] | None:
-    """Entropy, cross-entropy or (float32) KL of short rows stored outcome by outcome (an
+    """Entropy, cross-entropy or KL of short rows stored outcome by outcome (an
     input reduced along its first axis), by a lean loop over whole-row tiles: each outcome a
     contiguous run of the tile's rows, a handful of NumPy calls a tile and no per-tile
     bookkeeping. Entropy and cross-entropy normalise every row before the logarithm (terms
     of one sign, the bound of :func:`~kullback.measures._tiles.normalised_entropy`); KL
-    computes float32 rows in float64. Rows the bounds do not vouch for are redone (entropy,
-    KL) or left NaN for the caller to compose (cross-entropy); None (the general
+    computes in float64 (float32 rows widened). Rows the bounds do not vouch for are redone
+    (entropy, KL) or left NaN for the caller to compose (cross-entropy); None (the general
     driver) for another measure or layout, or an input with an entry the loop does not
     serve (a tile is abandoned: the general driver validates and reports it)."""
     if len(measures) != 1 or measures[0].name not in _LEAN:
         return None
     m = measures[0]
     arrays = [p] if q is None else [p, q]
-    cols = _outcome_major(arrays)
-    if cols is None or len(cols) != m.arity:
+    dtype = p.dtype
+    if dtype not in _LEAN_DTYPES[m.name] or len(arrays) != m.arity:
+        return None
+    work, longest = _LEAN_DTYPES[m.name][dtype]
+    cols = _outcome_major(arrays, longest)
+    if cols is None:
         return None
     n, rows = cols[0].shape
-    dtype = cols[0].dtype
-    work = _LEAN_DTYPES[m.name].get(dtype)
-    if work is None:
-        return None
     per = _MAX_TILE // n
     starts = list(range(0, rows, per))
     k = min(_workers(), len(starts))
