@@ -735,7 +735,7 @@ def _kl_quick(a: Any, b: Any, o: Any, o1: Any, tau: float) -> Any:
         else None
 
 
-_BIG = 2.0**20  # KL's bound (a larger value is left to the general path)
+_BIG = 2.0**20  # cross-entropy's and KL's bound (a larger value is left to the general path)
 
 
 class _Lean(NamedTuple):
