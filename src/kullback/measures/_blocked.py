@@ -841,6 +841,8 @@ def _lean_short(measures: Sequence[Measure], p: np.ndarray,
         with np.errstate(all="ignore"):  # (per thread)
             return run(starts[bounds[i] : bounds[i + 1]])
 
+    abandoned: list[bool] = []  # any worker's abandon stops the others at their next tile
+
     def run(mine: list[int]) -> np.ndarray | None:
         bufs = [np.empty((2, per), work), np.empty((n, per), work), np.empty((n, per), work)]
         rejected = []
@@ -848,9 +850,12 @@ def _lean_short(measures: Sequence[Measure], p: np.ndarray,
             r1 = min(rows, r0 + per)
             w = r1 - r0
             try:
+                if abandoned:
+                    raise _Abandon
                 bad = kernel([c[:, r0:r1] for c in cols], [b[..., :w] for b in bufs],
                              value[r0:r1])
             except _Abandon:
+                abandoned.append(True)
                 return None
             if bad.size:
                 rejected.append(bad + r0)
