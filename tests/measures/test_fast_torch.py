@@ -434,12 +434,26 @@ def test_lean_second_derivative_sees_an_operand_changed_in_place():
 
 @pytest.fixture
 def small_blocks(monkeypatch):
-    """Blocks of 64 KiB per thread: 70 rows of 1000 outcomes make several, the last one
-    partial, in float32 and float64 and at any thread count up to 4."""
+    """Blocks of 64 KiB with one torch thread (more threads take whole tensors): 70 rows of
+    1000 outcomes make several, the last one partial, in float32 and float64."""
     monkeypatch.setattr(_fast_torch, "_BLOCK", 1 << 16)
     monkeypatch.setattr(_fast_torch, "_GRAD_BLOCK", 1 << 16)
-    blocks = 70 * 1000 * 4 // ((1 << 16) * torch.get_num_threads())
-    assert blocks >= 2 or torch.get_num_threads() > 4
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    assert _fast_torch._block(torch.ones(70, 1000), 1 << 16)[0] == 16  # 5 blocks, one partial
+    yield
+    torch.set_num_threads(threads)
+
+
+def test_cross_entropy_takes_whole_tensors_with_more_threads(monkeypatch):
+    """Each pass over a block is a parallel region, which waits for a busy core: with more
+    than one torch thread the rows go in one block."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(2)
+    try:
+        assert _fast_torch._block(torch.ones(70, 1000), 1 << 16)[0] == 70
+    finally:
+        torch.set_num_threads(threads)
 
 
 def _blocked(layout, dtype, seed):

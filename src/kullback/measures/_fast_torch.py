@@ -18,10 +18,14 @@ gradient is needed, goes to the general path whole, which reports it or applies 
 convention. The checks cost one reduction for an operand whose invalid entries no log reveals
 (NaN elsewhere) and one synchronisation for the rows' acceptance; zeros are found when a row
 comes out NaN (the call is then redone with ``0 log 0 = 0``). Cross-entropy on torch tensors
-goes by blocks of rows of about :data:`_BLOCK` bytes per thread: each operand is read from
-memory once, ``log q`` goes to a block-sized buffer, and the row sums and the rows' least
-``p`` (its sign check) are taken while the block is in cache; its backward computes ``log q``
-again by blocks (an operand-sized array kept from the forward costs more than that log).
+with one torch thread goes by blocks of rows of about :data:`_BLOCK` bytes: each operand is
+read from memory once, ``log q`` goes to a block-sized buffer, and the row sums and the rows'
+least ``p`` (its sign check) are taken while the block is in cache; its backward computes
+``log q`` again by blocks (an operand-sized array kept from the forward costs more than that
+log). With more threads it takes the whole tensor at once: each pass over a block is a
+parallel region, and when another process holds a core every region waits for its time slice
+(512 KiB blocks measured 3-15 times the expression's time with one core busy, whole tensors
+0.8-2 times).
 
 Gradients come from a :class:`torch.autograd.Function` with the analytic backward of the
 normalised measure, ``(G_i - sum_j P_j G_j)/S_p`` (``G`` the partial derivative in ``P``), one
@@ -201,9 +205,9 @@ class _Torch:
     least = staticmethod(lambda x: x.detach().min())
 
 
-# Bytes of an operand per block of rows and per torch thread (the block's passes run in the
-# threads' caches; each pass over a block is one parallel region, whose synchronisation costs
-# more than the cache misses of bigger blocks once a thread waits for a busy core)
+# Bytes of an operand per block of rows with one torch thread (the block's passes run in its
+# caches; with more threads, each pass over a block would be a parallel region, whose
+# synchronisation waits for a time slice whenever another process holds a core)
 _BLOCK = 1 << 19
 _GRAD_BLOCK = 1 << 20  # the same in the backward, which reads one operand and writes one
 
@@ -227,14 +231,15 @@ def _unmatrix(x: Any, like: Any, axis: int) -> Any:
 
 
 def _block(a: Any, size: int, buffer: bool = True) -> tuple[int, Any]:
-    """The number of rows of the matrix ``a`` processed together (about ``size`` bytes per
-    torch thread, at least a row; all rows off the CPU, where a launch costs more than a pass)
-    and a buffer of one block's size."""
+    """The number of rows of the matrix ``a`` processed together (about ``size`` bytes, at
+    least a row, with one torch thread on the CPU; else all rows: a launch, or a parallel
+    region waiting for a busy core, costs more than a pass) and a buffer of one block's
+    size."""
     import torch
 
     rows, n = a.shape
-    size *= torch.get_num_threads()
-    k = rows if a.device.type != "cpu" else min(rows, max(1, size // (n * a.element_size())))
+    whole = a.device.type != "cpu" or torch.get_num_threads() > 1
+    k = rows if whole else min(rows, max(1, size // (n * a.element_size())))
     return k, torch.empty(k, n, dtype=a.dtype, device=a.device) if buffer else None
 
 
