@@ -32,6 +32,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
+
 from kullback.measures import _fast_jax, _fast_numpy, _fast_torch, _kernels, _tiles
 
 __all__ = ["MEASURES", "Measure", "lookup", "register"]
@@ -142,9 +144,16 @@ class Measure:
     params: tuple[str, ...] = ()
     composed_of: tuple[str, ...] | None = None
 
-    def value(self, xp: Any, summed: Any, **params: Any) -> Any:
-        """The measure in nats from the sum of its terms (and its parameters, if any)."""
-        return self.finish(xp, (self.sign * self.scale) * summed + 0.0, **params)  # never -0.0
+    def value(self, xp: Any, summed: Any, own: bool = False, **params: Any) -> Any:
+        """The measure in nats from the sum of its terms (and its parameters, if any);
+        ``own``: ``summed`` is a NumPy array of the caller's that may be overwritten (no two
+        output-sized temporaries)."""
+        c = self.sign * self.scale
+        if own and type(summed) is np.ndarray and summed.ndim:
+            summed *= c
+            summed += 0.0  # never -0.0
+            return self.finish(xp, summed, **params)
+        return self.finish(xp, c * summed + 0.0, **params)
 
 
 MEASURES: dict[str, Measure] = {}

@@ -194,10 +194,11 @@ def _evaluate(pr: Prepared, names: tuple[str, ...]) -> dict[str, Any]:
         if _blocked.use_blocked(*arrays):
             parts = _expanded(wanted, single_pass=True)
             sums = _blocked.evaluate(pr, parts)
+        own = sums is not None  # the driver's fresh arrays, one per measure
         if sums is None:
             parts = _expanded(wanted)
             sums = _generic_sums(pr, parts)
-        values = {m.name: m.value(xp, sums[m.name]) for m in parts}
+        values = {m.name: m.value(xp, sums[m.name], own=own) for m in parts}
         for m in wanted:
             if m.composed_of and m.name in values:
                 values[m.name] = _compose_rows(pr, m, values[m.name])
