@@ -38,11 +38,16 @@ from kullback.measures import _kernels
 from kullback.measures._prepare import Prepared
 from kullback.measures._table import Measure
 from kullback.measures._tiles import (
+    _EPS,
+    _HALF,
+    _NONE,
+    _TOL,
     NORMALISED,
     RawTotals,
     TileNamespace,
     _room,
     extremes,
+    one_sign_rejects,
     rowsum,
 )
 from kullback.validation import check_masses
@@ -706,7 +711,7 @@ def _lean_entropy(tiles: list[np.ndarray], bufs: list[np.ndarray],
     np.multiply(a, s, out=P)  # (faster than a division; one more rounding in the bound)
     np.log(P, out=L)
     L *= P
-    return _one_sign_rejects(_colsum(L, out), a.shape[0])
+    return one_sign_rejects(_colsum(L, out), a.shape[0], 1)  # P: times 1/S, one more rounding
 
 
 def _lean_cross_entropy(tiles: list[np.ndarray], bufs: list[np.ndarray],
@@ -727,23 +732,7 @@ def _lean_cross_entropy(tiles: list[np.ndarray], bufs: list[np.ndarray],
     Q *= a
     _colsum(Q, out)
     out /= sp
-    return _one_sign_rejects(out, a.shape[0])
-
-
-def _one_sign_rejects(out: np.ndarray, n: int) -> np.ndarray:
-    """The rows of ``out`` (sums of ``n`` normalised terms ``<= 0``) that the bound of
-    :func:`_least` does not vouch for, or that are not finite, set to NaN: their indices.
-    Two reductions decide for the whole tile; a mask only when one fails."""
-    least = _least(n, out.dtype)
-    if -float(np.maximum.reduce(out, axis=None)) >= least \
-            and float(np.minimum.reduce(out, axis=None)) > -math.inf:  # (NaN fails both)
-        return _NONE
-    bad = np.flatnonzero(~((out <= -least) & (out > -math.inf)))
-    out[bad] = np.nan
-    return bad
-
-
-_NONE = np.empty(0, dtype=np.intp)
+    return one_sign_rejects(out, a.shape[0], 1)
 
 
 def _lean_kl(tiles: list[np.ndarray], bufs: list[np.ndarray], out: np.ndarray) -> np.ndarray:
@@ -762,8 +751,8 @@ def _lean_kl(tiles: list[np.ndarray], bufs: list[np.ndarray], out: np.ndarray) -
         for j in range(2, x.shape[0]):
             np.add(s, x[j], out=s, dtype=np.float64)
     lows = [float(np.minimum.reduce(x, axis=None)) for x in (a, b)]
-    if not (lows[0] > 0.0 and lows[1] > 0.0) or (a.dtype == np.float64 and not _in_range(
-            lows, [extremes(sp), extremes(sq)])):
+    if not (lows[0] > 0.0 and lows[1] > 0.0) or (a.dtype == np.float64
+                                                 and not _in_range(sp, sq, lows)):
         raise _Abandon
     np.divide(b, a, out=X, dtype=np.float64)
     np.log(X, out=X)
@@ -774,8 +763,8 @@ def _lean_kl(tiles: list[np.ndarray], bufs: list[np.ndarray], out: np.ndarray) -
     np.subtract(log_c, raw, out=raw)  # KL
     big = max(float(np.maximum.reduce(log_c, axis=None)),
               -float(np.minimum.reduce(log_c, axis=None)))
-    tol = 2.0 ** (-36 if out.dtype == np.float64 else -16)
-    unit = 8.0 * _EPS64 / (tol - 8.0 * _EPS64)  # threshold per unit of the fixed error
+    eps = _EPS[_F64]
+    unit = 8.0 * eps / (_TOL[out.dtype] - 8.0 * eps)  # threshold per unit of the fixed error
     np.copyto(out, raw)
     if float(np.minimum.reduce(raw, axis=None)) >= unit * (2.0 * big + 3.0):  # (NaN fails)
         return _NONE
@@ -784,18 +773,14 @@ def _lean_kl(tiles: list[np.ndarray], bufs: list[np.ndarray], out: np.ndarray) -
     return bad
 
 
-_EPS64 = 2.0**-52
+def _in_range(sp: np.ndarray, sq: np.ndarray, lows: list[float]) -> bool:
+    """Whether the general driver scales these float64 totals directly (:func:`_all_direct`)
+    and no ratio ``q/p`` may leave ``[2**-512, 2**512]`` (:func:`_extreme_ratio`; ``lows``:
+    the least entries of ``p`` and ``q``)."""
+    ranges = [extremes(sp), extremes(sq)]
+    return _all_direct(sp, sq, ranges) and not _extreme_ratio(lows, [hi for _, hi in ranges])
 
 
-def _in_range(lows: list[float], ranges: list[tuple[float, float]]) -> bool:
-    """Whether float64 totals (``ranges``: ``(min, max)`` of ``S_p``, ``S_q``) are scaled
-    directly and no ratio ``q/p`` leaves ``[2**-512, 2**512]`` (``lows``: the least entries
-    of ``p`` and ``q``; no entry exceeds its total)."""
-    (lo_p, hi_p), (lo_q, hi_q) = ranges
-    lo, hi = min(lo_p, lo_q), max(hi_p, hi_q)
-    half = 2.0**512
-    return lo * half >= 1.0 and hi <= float(np.finfo(np.float64).max) * 2.0**-32 \
-        and hi <= lo * half and lows[0] * half >= hi_q and lows[1] * half >= hi_p
 # the lean loop's kernels by measure, and for each input dtype it serves, the compute dtype
 # and the longest rows: the one-sign bound grows with the row length (sums are sequential)
 # and in float32 leaves room for a few outcomes only; KL's bound has a fixed constant
@@ -804,7 +789,6 @@ _F64, _F32 = np.dtype(np.float64), np.dtype(np.float32)
 _LEAN_DTYPES = {"entropy": {_F64: (_F64, 128), _F32: (_F32, _SHORT)},
                 "cross_entropy": {_F64: (_F64, 128), _F32: (_F32, _SHORT)},
                 "kl_divergence": {_F64: (_F64, _SHORT), _F32: (_F64, _SHORT)}}
-_HALF = {np.dtype(np.float64): 512, np.dtype(np.float32): 64}
 
 
 def _lean_short(measures: Sequence[Measure], p: np.ndarray,
@@ -876,16 +860,6 @@ def _lean_short(measures: Sequence[Measure], p: np.ndarray,
                 value[bad] = _redo_whole_rows(m, rows_, totals[0],
                                               totals[1] if len(totals) == 2 else None)
     return {m.name: value.reshape(p.shape[:-1])}
-
-
-def _least(n: int, dtype: np.dtype) -> float:
-    """The least ``|sum|`` of ``n`` normalised one-sign terms that the bound
-    ``eps (n + 1 + (2 n + 4) |sum|)`` keeps far inside the contract (the bound of
-    :func:`~kullback.measures._tiles.normalised_entropy` with one more rounding of ``P``:
-    the lean loop multiplies by ``1/S`` instead of dividing by ``S``)."""
-    eps = float(np.finfo(dtype).eps)
-    tol = 2.0 ** (-36 if dtype == np.float64 else -16)
-    return (n + 1) * eps / (tol - (2 * n + 4) * eps)
 
 
 def _check(pr: Prepared, name: str, s: np.ndarray, extent: tuple[float, float],

@@ -28,6 +28,7 @@ __all__ = [
     "finish_raw_kl",
     "normalised_cross_entropy",
     "normalised_entropy",
+    "one_sign_rejects",
     "rowsum",
     "tile_cross_entropy",
     "tile_entropy",
@@ -453,20 +454,25 @@ def finish_raw_kl(raw: np.ndarray, tot: RawTotals) -> np.ndarray:
                     _accepted(kl, bound, _normal(sp) & fits, dtype))
 
 
-def _one_sign(s: np.ndarray, n: int) -> np.ndarray:
-    """``s``, row sums of terms ``<= 0`` of ``n`` normalised entries (see
-    :func:`normalised_entropy`), with NaN on the rows where their rounding error, at most
-    ``eps (n + (2 n + 4) |s|)``, is not far inside the contract (``tol |s|``), and on rows
-    that are not finite (an entry of ``Q`` below the float range): in place. Two reductions
-    decide for the whole tile; a mask only when one fails."""
+def one_sign_rejects(s: np.ndarray, n: int, roundings: int = 0) -> np.ndarray:
+    """The rows of ``s`` (row sums of terms ``<= 0`` of ``n`` normalised entries, see
+    :func:`normalised_entropy`) whose rounding error, at most ``eps (n + roundings + (2 n + 4)
+    |s|)`` (``roundings``: more roundings of each normalised entry), is not far inside the
+    contract (``tol |s|``), or that are not finite (an entry of ``Q`` below the float range):
+    set to NaN in place, their indices returned. Two reductions decide for the whole tile; a
+    mask only when one fails."""
     dtype = np.dtype(s.dtype)
     eps = _EPS[dtype]
-    least = n * eps / (_TOL[dtype] - (2 * n + 4) * eps)
+    least = (n + roundings) * eps / (_TOL[dtype] - (2 * n + 4) * eps)
     if -float(np.maximum.reduce(s, axis=None)) >= least \
             and float(np.minimum.reduce(s, axis=None)) > -math.inf:  # (NaN fails both)
-        return s
-    s[~((s <= -least) & (s > -math.inf))] = np.nan
-    return s
+        return _NONE
+    bad = np.flatnonzero(~((s <= -least) & (s > -math.inf)))
+    s[bad] = np.nan
+    return bad
+
+
+_NONE = np.empty(0, dtype=np.intp)
 
 
 def normalised_entropy(ns: TileNamespace, tiles: list[np.ndarray], totals: list[np.ndarray],
@@ -484,7 +490,9 @@ def normalised_entropy(ns: TileNamespace, tiles: list[np.ndarray], totals: list[
     P = ns.divide(A, totals[0][:, None])
     L = ns.log(P)
     np.multiply(L, P, out=L)  # in place: the tile buffers stay in cache
-    return _one_sign(rowsum(L, out), A.shape[-1])
+    s = rowsum(L, out)
+    one_sign_rejects(s, A.shape[-1])
+    return s
 
 
 def normalised_cross_entropy(ns: TileNamespace, tiles: list[np.ndarray],
@@ -499,7 +507,8 @@ def normalised_cross_entropy(ns: TileNamespace, tiles: list[np.ndarray],
     np.multiply(L, A, out=L)
     s = rowsum(L, out)
     s /= totals[0]
-    return _one_sign(s, A.shape[-1])
+    one_sign_rejects(s, A.shape[-1])
+    return s
 
 
 # measures whose short rows are normalised before the logarithm, by name: (the dtypes where
