@@ -26,6 +26,7 @@ def small_tiles(monkeypatch):
     monkeypatch.setattr(_blocked, "_COLUMN_RUN", 64)
     monkeypatch.setattr(_blocked, "_MIN_TILE", 64)
     monkeypatch.setattr(_blocked, "_MAX_TILE", 256)
+    monkeypatch.setattr(_blocked, "_LONG_TILE", 256)
 
 
 def _blocked_value(name, p, q=None, axis=-1):
@@ -383,3 +384,84 @@ def test_lean_first_axis_loop_computes_kl_in_float64(dtype, monkeypatch):
     for i in (2222, 2223):
         assert_close(float(got[i]), oracle("kl_divergence", p[:, i].astype(np.float64),
                                            q[:, i].astype(np.float64)), rtol=RTOL[dtype])
+
+
+def _spied_long(monkeypatch):
+    """Record the lean long-vector loop's kernel calls and the general driver's first passes."""
+    calls = {"long": 0, "general": 0}
+    monkeypatch.setattr(_blocked, "_LONG", {
+        k: (lambda f: lambda *a: calls.__setitem__("long", calls["long"] + 1) or f(*a))(f)  # noqa: B023
+        for k, f in _blocked._LONG.items()})
+    one_pass = _blocked.one_pass
+    monkeypatch.setattr(_blocked, "one_pass", lambda *a, **k: calls.__setitem__(
+        "general", calls["general"] + 1) or one_pass(*a, **k))
+    return calls
+
+
+def _long_case(case, dtype, rng, n=5000):
+    p = rng.random(n) + 0.01
+    q = rng.random(n) + 0.01
+    if case == "counts":  # raw terms of both signs, totals far apart
+        p, q = np.round(p * 1000) + 1, q * 1e-6
+    elif case == "nearly one-hot":  # entropy cancels: rejected by the bound, redone
+        p = np.full(n, 1e-17)
+        p[1234] = 1.0
+    elif case == "nearly identical":  # KL cancels: rejected by the bound, redone exactly
+        q = p * (1 + rng.uniform(-1, 1, n) * (1e-8 if dtype == np.float64 else 1e-4))
+    return p.astype(dtype), q.astype(dtype)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("case", ["random", "counts", "nearly one-hot", "nearly identical"])
+@pytest.mark.parametrize("name", ["entropy", "kl_divergence"])
+def test_lean_long_loop_meets_the_contract(name, case, dtype, monkeypatch):
+    """One long vector takes the lean loop over its tiles (20 tiles here, the last one
+    short, split over two workers): within the contract of the mpmath oracle, and the
+    general driver's first pass is not run for an accepted value. A value the finish's bound
+    rejects (a nearly one-hot entropy, a nearly identical KL) is redone exactly."""
+    monkeypatch.setattr(_blocked, "_workers", lambda: 2)
+    calls = _spied_long(monkeypatch)
+    p, q = _long_case(case, dtype, np.random.default_rng(11))
+    args = (p,) if name == "entropy" else (p, q)
+    got = _blocked_value(name, *args)
+    assert got.dtype == dtype and got.shape == ()
+    assert calls["long"] == 2 and calls["general"] == 0
+    want = oracle(name, p.astype(np.float64), None if name == "entropy" else q.astype(np.float64),
+                  digits=60)
+    assert_close(float(got), want, rtol=RTOL[dtype], atol=1e-300)
+    assert float(got) > 0.0
+
+
+@pytest.mark.parametrize("bad", ["nan", "inf", "negative", "zero", "overflow"])
+@pytest.mark.parametrize(("name", "where"), [("entropy", "p"), ("kl_divergence", "p"),
+                                             ("kl_divergence", "q")])
+def test_lean_long_loop_hands_what_it_does_not_serve_to_the_general_driver(name, bad, where,
+                                                                         monkeypatch):
+    """An entry the lean loop does not serve stops both workers and the general driver takes
+    the input: an invalid one gets the general path's message and position; a zero is valid
+    (0 log 0 = 0; a zero of q under p > 0 is an infinite KL) and gets the oracle's value."""
+    monkeypatch.setattr(_blocked, "_workers", lambda: 2)
+    calls = _spied_long(monkeypatch)
+    rng = np.random.default_rng(12)
+    p, q = rng.random(5000) + 0.01, rng.random(5000) + 0.01
+    target = p if where == "p" else q
+    target[3737] = {"nan": np.nan, "inf": np.inf, "negative": -0.5, "zero": 0.0,
+                    "overflow": 1.7e308}[bad]
+    if bad == "overflow":
+        target[3738] = 1.7e308
+    args = (p,) if name == "entropy" else (p, q)
+    if bad == "zero":
+        got = _blocked_value(name, *args)
+        want = oracle(name, p, None if name == "entropy" else q, digits=60)
+        assert calls["long"] >= 1 and calls["general"] == 1
+        if np.isinf(want):
+            assert got == want
+        else:
+            assert_close(float(got), want, rtol=1e-10)
+        return
+    blocked = _error(lambda: _blocked_value(name, *args))
+    general = _error(lambda: _generic_value(name, *args, monkeypatch=monkeypatch))
+    assert calls["long"] >= 1
+    assert blocked == general
+    assert blocked.startswith((f"{where} ", f"{where}:"))
+    assert bad == "overflow" or "3737" in blocked  # (an overflowing sum has no position)
