@@ -877,23 +877,32 @@ _LONG_TILE = 1 << 15  # two operands' tiles and a buffer stay in a core's L2 cac
 def _long_entropy(arrays: list[np.ndarray], lo: int, hi: int,
                   stop: list[bool]) -> list[list[float]] | None:
     """Partial sums of ``p`` and of ``p log p`` over the tiles of ``p[lo:hi]``, or None where
-    a tile's sum of terms is not finite (a zero, a negative or non-finite entry: the general
-    driver takes the input) or another worker gave up (``stop``)."""
+    a tile has a negative or non-finite entry (the general driver takes the input and reports
+    it) or another worker gave up (``stop``). A tile whose sum of terms is not finite for
+    zeros alone (``0 log 0`` is NaN) is summed again with its zeros raised to the least
+    positive number (``0 log tiny = 0``, as :func:`~kullback.measures._tiles.tile_entropy`)."""
     (p,) = arrays
     buf = np.empty(min(_LONG_TILE, hi - lo), dtype=p.dtype)
+    tiny = np.finfo(p.dtype).smallest_subnormal
     totals, raws = [], []
     for a in range(lo, hi, _LONG_TILE):
         if stop:
             return None
         x = p[a : min(hi, a + _LONG_TILE)]
         b = buf[: x.size]
-        totals.append(float(np.add.reduce(x)))  # (first: the log then reads from cache)
+        total = float(np.add.reduce(x))  # (first: the log then reads from cache)
         np.log(x, out=b)
         np.multiply(b, x, out=b)  # pairwise sum below: no BLAS threads, a bounded error
         raw = float(np.add.reduce(b))
+        if not math.isfinite(raw) and math.isfinite(total) \
+                and float(np.minimum.reduce(x)) == 0.0:  # zeros, no negative or NaN entry
+            np.log(np.maximum(x, tiny, out=b), out=b)
+            np.multiply(b, x, out=b)
+            raw = float(np.add.reduce(b))
         if not math.isfinite(raw):
             stop.append(True)
             return None
+        totals.append(total)
         raws.append(raw)
     return [totals, raws]
 
