@@ -405,9 +405,10 @@ def _long_case(case, dtype, rng, n=5000):
         p, q = np.round(p * 1000) + 1, q * 1e-6
     elif case == "sparse counts":  # zeros in most tiles (0 log 0 = 0), for entropy
         p = np.round(p**4 * 5)
-    elif case == "nearly one-hot":  # entropy cancels: rejected by the bound, redone
-        p = np.full(n, 1e-17)
+    elif case == "nearly one-hot":  # entropy (and H(P, P)) cancel: rejected by the bound,
+        p = np.full(n, 1e-17)  # redone (cross-entropy: composed from H + KL)
         p[1234] = 1.0
+        q = p.copy()
     elif case == "nearly identical":  # KL cancels: rejected by the bound, redone exactly
         q = p * (1 + rng.uniform(-1, 1, n) * (1e-8 if dtype == np.float64 else 1e-4))
     return p.astype(dtype), q.astype(dtype)
@@ -416,29 +417,34 @@ def _long_case(case, dtype, rng, n=5000):
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 @pytest.mark.parametrize("case", ["random", "counts", "sparse counts", "nearly one-hot",
                                   "nearly identical"])
-@pytest.mark.parametrize("name", ["entropy", "kl_divergence"])
+@pytest.mark.parametrize("name", ["entropy", "cross_entropy", "kl_divergence"])
 def test_lean_long_loop_meets_the_contract(name, case, dtype, monkeypatch):
     """One long vector takes the lean loop over its tiles (20 tiles here, the last one
     short, split over two workers): within the contract of the mpmath oracle, and the
     general driver's first pass is not run for an accepted value. A value the finish's bound
-    rejects (a nearly one-hot entropy, a nearly identical KL) is redone exactly."""
+    rejects (a nearly one-hot entropy, a nearly identical KL) is redone exactly; a nearly
+    one-hot cross-entropy is composed from entropy and KL."""
     monkeypatch.setattr(_blocked, "_workers", lambda: 2)
     calls = _spied_long(monkeypatch)
     p, q = _long_case(case, dtype, np.random.default_rng(11))
     args = (p,) if name == "entropy" else (p, q)
     got = _blocked_value(name, *args)
     assert got.dtype == dtype and got.shape == ()
-    served = name == "entropy" or case != "sparse counts"  # (KL: zeros of p, the general one)
-    assert calls["long"] == 2 and calls["general"] == (not served)
+    # the general driver takes KL with zeros of p, and composes a nearly one-hot
+    # cross-entropy from entropy and KL
+    served = (name, case) not in {("kl_divergence", "sparse counts"),
+                                   ("cross_entropy", "nearly one-hot")}
+    assert calls["long"] == 2 and (calls["general"] == 0) == served
     want = oracle(name, p.astype(np.float64), None if name == "entropy" else q.astype(np.float64),
                   digits=60)
     assert_close(float(got), want, rtol=RTOL[dtype], atol=1e-300)
-    assert float(got) > 0.0
+    assert float(got) > 0.0 or (name, case) == ("kl_divergence", "nearly one-hot")  # KL(p, p)
 
 
 @pytest.mark.parametrize("bad", ["nan", "inf", "negative", "zero", "overflow"])
-@pytest.mark.parametrize(("name", "where"), [("entropy", "p"), ("kl_divergence", "p"),
-                                             ("kl_divergence", "q")])
+@pytest.mark.parametrize(("name", "where"), [
+    ("entropy", "p"), ("cross_entropy", "p"), ("cross_entropy", "q"), ("kl_divergence", "p"),
+    ("kl_divergence", "q")])
 def test_lean_long_loop_hands_what_it_does_not_serve_to_the_general_driver(name, bad, where,
                                                                          monkeypatch):
     """An entry the lean loop does not serve stops both workers and the general driver takes
@@ -457,8 +463,9 @@ def test_lean_long_loop_hands_what_it_does_not_serve_to_the_general_driver(name,
     if bad == "zero":
         got = _blocked_value(name, *args)
         want = oracle(name, p, None if name == "entropy" else q, digits=60)
-        # entropy's loop serves zeros itself; KL's hands them to the general driver
-        assert calls["long"] >= 1 and calls["general"] == (name != "entropy")
+        # entropy's loop serves zeros, cross-entropy's those of p; the general driver the rest
+        served = name == "entropy" or (name, where) == ("cross_entropy", "p")
+        assert calls["long"] >= 1 and (calls["general"] == 0) == served
         if np.isinf(want):
             assert got == want
         else:

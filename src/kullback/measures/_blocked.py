@@ -940,21 +940,51 @@ def _long_kl(arrays: list[np.ndarray], lo: int, hi: int,
     return [sps, sqs, raws]
 
 
-_LONG = {"entropy": _long_entropy, "kl_divergence": _long_kl}
+def _long_cross_entropy(arrays: list[np.ndarray], lo: int, hi: int,
+                        stop: list[bool]) -> list[list[float]] | None:
+    """Partial sums of ``p``, ``q`` and ``p log q`` over the tiles of ``[lo:hi]``, or None
+    where a tile has a negative or NaN entry of ``p`` or a sum of terms that is not finite
+    (an entry of ``q`` that is not positive and finite, an infinite ``p``): the general
+    driver takes the input."""
+    p, q = arrays
+    buf = np.empty(min(_LONG_TILE, hi - lo), dtype=p.dtype)
+    sps, sqs, raws = [], [], []
+    for a in range(lo, hi, _LONG_TILE):
+        if stop:
+            return None
+        e = min(hi, a + _LONG_TILE)
+        x, y = p[a:e], q[a:e]
+        b = buf[: x.size]
+        sp, sq = float(np.add.reduce(x)), float(np.add.reduce(y))
+        np.log(y, out=b)  # (a negative q is NaN here, in the sum below)
+        np.multiply(b, x, out=b)
+        raw = float(np.add.reduce(b))
+        if not (float(np.minimum.reduce(x)) >= 0.0 and math.isfinite(raw)):
+            stop.append(True)
+            return None
+        sps.append(sp)
+        sqs.append(sq)
+        raws.append(raw)
+    return [sps, sqs, raws]
+
+
+_LONG = {"entropy": _long_entropy, "cross_entropy": _long_cross_entropy,
+         "kl_divergence": _long_kl}
 
 
 def _lean_long(measures: Sequence[Measure], p: np.ndarray,
                q: np.ndarray | None) -> dict[str, Any] | None:
-    """Entropy or KL of one long contiguous vector by a lean loop over its tiles: each worker
-    a contiguous run of tiles, each tile its partial totals and raw sum (three to seven NumPy
-    calls), the partials added by ``math.fsum`` (correctly rounded: no error grows with the
-    number of tiles), and the measure's own single-pass finish
-    (:func:`~kullback.measures._tiles.finish_raw_entropy`, ``finish_raw_kl``) with its error
+    """Entropy, cross-entropy or KL of one long contiguous vector by a lean loop over its
+    tiles: each worker a contiguous run of tiles, each tile its partial totals and raw sum
+    (four to eight NumPy calls), the partials added by ``math.fsum`` (correctly rounded: no
+    error grows with the number of tiles), and the measure's own single-pass finish
+    (:func:`~kullback.measures._tiles.finish_raw_entropy` and its siblings) with its error
     bound. A value the bound does not vouch for (nearly identical inputs, a nearly one-hot
-    vector) is redone by the general driver's exact second pass; None (the general driver)
-    for another measure or layout, or an input with an entry the loop does not serve (a
-    zero, an invalid entry, totals near the float range's ends: the general driver
-    validates and reports it)."""
+    vector) is redone by the general driver's exact second pass, except cross-entropy's,
+    left NaN for the caller to compose from entropy and KL (as the general driver does).
+    None (the general driver) for another measure or layout, or an input with an entry the
+    loop does not serve (an invalid entry, a zero it does not serve, totals near the float
+    range's ends: the general driver validates and reports it)."""
     if len(measures) != 1 or p.ndim != 1 or measures[0].name not in _LONG:
         return None
     m = measures[0]
@@ -987,7 +1017,7 @@ def _lean_long(measures: Sequence[Measure], p: np.ndarray,
     sq = totals[1] if q is not None else None
     with np.errstate(all="ignore"):
         value = m.raw_finish(sums[-1], RawTotals(totals[0], sq, ranges=tuple(ranges)))
-        if not math.isfinite(float(value[0])):  # rejected: the exact second pass
+        if not math.isfinite(float(value[0])) and not m.composed_of:  # rejected: the exact
             value = _redo_rows(m, np.asarray(value), p[None], None if q is None else q[None],
                                totals[0], sq)
     return {m.name: np.asarray(value, dtype=dtype).reshape(())}
