@@ -387,7 +387,7 @@ def test_lean_first_axis_loop_computes_kl_in_float64(dtype, monkeypatch):
 
 
 def _spied_long(monkeypatch):
-    """Record the lean long-vector loop's kernel calls and the general driver's first passes."""
+    """Record the lean long-vector loop's tile calls and the general driver's first passes."""
     calls = {"long": 0, "general": 0}
     monkeypatch.setattr(_blocked, "_LONG", {
         k: (lambda f: lambda *a: calls.__setitem__("long", calls["long"] + 1) or f(*a))(f)  # noqa: B023
@@ -434,7 +434,8 @@ def test_lean_long_loop_meets_the_contract(name, case, dtype, monkeypatch):
     # cross-entropy from entropy and KL
     served = (name, case) not in {("kl_divergence", "sparse counts"),
                                    ("cross_entropy", "nearly one-hot")}
-    assert calls["long"] == 2 and (calls["general"] == 0) == served
+    assert (calls["general"] == 0) == served
+    assert calls["long"] == 20 if served else calls["long"] >= 1  # each tile once
     want = oracle(name, p.astype(np.float64), None if name == "entropy" else q.astype(np.float64),
                   digits=60)
     assert_close(float(got), want, rtol=RTOL[dtype], atol=1e-300)

@@ -874,98 +874,68 @@ def _lean_short(measures: Sequence[Measure], p: np.ndarray,
 _LONG_TILE = 1 << 15  # two operands' tiles and a buffer stay in a core's L2 cache
 
 
-def _long_entropy(arrays: list[np.ndarray], lo: int, hi: int,
-                  stop: list[bool]) -> list[list[float]] | None:
-    """Partial sums of ``p`` and of ``p log p`` over the tiles of ``p[lo:hi]``, or None where
-    a tile has a negative or non-finite entry (the general driver takes the input and reports
-    it) or another worker gave up (``stop``). A tile whose sum of terms is not finite for
-    zeros alone (``0 log 0`` is NaN) is summed again with its zeros raised to the least
-    positive number (``0 log tiny = 0``, as :func:`~kullback.measures._tiles.tile_entropy`)."""
-    (p,) = arrays
-    buf = np.empty(min(_LONG_TILE, hi - lo), dtype=p.dtype)
-    tiny = np.finfo(p.dtype).smallest_subnormal
-    totals, raws = [], []
+def _long_sums(tile: Callable[..., tuple[float, ...] | None], arrays: list[np.ndarray],
+               lo: int, hi: int, stop: list[bool]) -> list[list[float]] | None:
+    """The partial sums ``tile`` returns for each tile of ``arrays[..][lo:hi]`` (a list per
+    sum), or None where a tile gave up (None: an entry the loop does not serve; the others
+    are told through ``stop``) or another worker did."""
+    buf = np.empty(min(_LONG_TILE, hi - lo), dtype=arrays[0].dtype)
+    sums: list[list[float]] = []
     for a in range(lo, hi, _LONG_TILE):
-        if stop:
-            return None
-        x = p[a : min(hi, a + _LONG_TILE)]
-        b = buf[: x.size]
-        total = float(np.add.reduce(x))  # (first: the log then reads from cache)
-        np.log(x, out=b)
-        np.multiply(b, x, out=b)  # pairwise sum below: no BLAS threads, a bounded error
-        raw = float(np.add.reduce(b))
-        if not math.isfinite(raw) and math.isfinite(total) \
-                and float(np.minimum.reduce(x)) == 0.0:  # zeros, no negative or NaN entry
-            np.log(np.maximum(x, tiny, out=b), out=b)
-            np.multiply(b, x, out=b)
-            raw = float(np.add.reduce(b))
-        if not math.isfinite(raw):
+        e = min(hi, a + _LONG_TILE)
+        part = None if stop else tile(*(x[a:e] for x in arrays), buf[: e - a])
+        if part is None:
             stop.append(True)
             return None
-        totals.append(total)
-        raws.append(raw)
-    return [totals, raws]
+        sums = sums or [[] for _ in part]
+        for s, v in zip(sums, part, strict=True):
+            s.append(v)
+    return sums
 
 
-def _long_kl(arrays: list[np.ndarray], lo: int, hi: int,
-             stop: list[bool]) -> list[list[float]] | None:
-    """Partial sums of ``p``, ``q`` and ``p log(q/p)`` (:func:`~kullback.measures._tiles.
-    tile_log_ratio`'s direct form) over the tiles of ``[lo:hi]``, or None where a tile has an
-    entry that is not positive or a ratio that may leave the range the finish's bound holds
-    in (:func:`_extreme_ratio`): the general driver takes the input."""
-    p, q = arrays
-    buf = np.empty(min(_LONG_TILE, hi - lo), dtype=p.dtype)
-    sps, sqs, raws = [], [], []
-    for a in range(lo, hi, _LONG_TILE):
-        if stop:
-            return None
-        e = min(hi, a + _LONG_TILE)
-        x, y = p[a:e], q[a:e]
-        b = buf[: x.size]
-        sp, sq = float(np.add.reduce(x)), float(np.add.reduce(y))
-        lows = [float(np.minimum.reduce(x)), float(np.minimum.reduce(y))]
-        if not (lows[0] > 0.0 and lows[1] > 0.0) or _extreme_ratio(lows, [sp, sq], p.dtype):
-            stop.append(True)  # (NaN fails too)
-            return None
-        np.divide(y, x, out=b)
-        np.log(b, out=b)
+def _long_entropy(x: np.ndarray, b: np.ndarray) -> tuple[float, float] | None:
+    """A tile's sums of ``p`` and of ``p log p`` (``b``: a buffer), or None where an entry is
+    negative or not finite. A tile whose sum of terms is not finite for zeros alone (``0 log
+    0`` is NaN) is summed again with its zeros raised to the least positive number (``0 log
+    tiny = 0``, as :func:`~kullback.measures._tiles.tile_entropy`)."""
+    total = float(np.add.reduce(x))  # (first: the log then reads from cache)
+    np.log(x, out=b)
+    np.multiply(b, x, out=b)  # pairwise sum below: no BLAS threads, a bounded error
+    raw = float(np.add.reduce(b))
+    if not math.isfinite(raw) and math.isfinite(total) \
+            and float(np.minimum.reduce(x)) == 0.0:  # zeros, no negative or NaN entry
+        np.log(np.maximum(x, np.finfo(x.dtype).smallest_subnormal, out=b), out=b)
         np.multiply(b, x, out=b)
         raw = float(np.add.reduce(b))
-        if not math.isfinite(raw):
-            stop.append(True)
-            return None
-        sps.append(sp)
-        sqs.append(sq)
-        raws.append(raw)
-    return [sps, sqs, raws]
+    return (total, raw) if math.isfinite(raw) else None
 
 
-def _long_cross_entropy(arrays: list[np.ndarray], lo: int, hi: int,
-                        stop: list[bool]) -> list[list[float]] | None:
-    """Partial sums of ``p``, ``q`` and ``p log q`` over the tiles of ``[lo:hi]``, or None
-    where a tile has a negative or NaN entry of ``p`` or a sum of terms that is not finite
-    (an entry of ``q`` that is not positive and finite, an infinite ``p``): the general
-    driver takes the input."""
-    p, q = arrays
-    buf = np.empty(min(_LONG_TILE, hi - lo), dtype=p.dtype)
-    sps, sqs, raws = [], [], []
-    for a in range(lo, hi, _LONG_TILE):
-        if stop:
-            return None
-        e = min(hi, a + _LONG_TILE)
-        x, y = p[a:e], q[a:e]
-        b = buf[: x.size]
-        sp, sq = float(np.add.reduce(x)), float(np.add.reduce(y))
-        np.log(y, out=b)  # (a negative q is NaN here, in the sum below)
-        np.multiply(b, x, out=b)
-        raw = float(np.add.reduce(b))
-        if not (float(np.minimum.reduce(x)) >= 0.0 and math.isfinite(raw)):
-            stop.append(True)
-            return None
-        sps.append(sp)
-        sqs.append(sq)
-        raws.append(raw)
-    return [sps, sqs, raws]
+def _long_cross_entropy(x: np.ndarray, y: np.ndarray,
+                        b: np.ndarray) -> tuple[float, float, float] | None:
+    """A tile's sums of ``p``, ``q`` and ``p log q``, or None where an entry of ``p`` is
+    negative or NaN or the sum of terms is not finite (an entry of ``q`` that is not
+    positive and finite, an infinite ``p``)."""
+    sp, sq = float(np.add.reduce(x)), float(np.add.reduce(y))
+    np.log(y, out=b)  # (a negative q is NaN here, in the sum below)
+    np.multiply(b, x, out=b)
+    raw = float(np.add.reduce(b))
+    ok = float(np.minimum.reduce(x)) >= 0.0 and math.isfinite(raw)
+    return (sp, sq, raw) if ok else None
+
+
+def _long_kl(x: np.ndarray, y: np.ndarray, b: np.ndarray) -> tuple[float, float, float] | None:
+    """A tile's sums of ``p``, ``q`` and ``p log(q/p)`` (:func:`~kullback.measures._tiles.
+    tile_log_ratio`'s direct form), or None where an entry is not positive or a ratio may
+    leave the range the finish's bound holds in (:func:`_extreme_ratio`)."""
+    sp, sq = float(np.add.reduce(x)), float(np.add.reduce(y))
+    lows = [float(np.minimum.reduce(x)), float(np.minimum.reduce(y))]
+    if not (lows[0] > 0.0 and lows[1] > 0.0) or _extreme_ratio(lows, [sp, sq], x.dtype):
+        return None  # (NaN fails too)
+    np.divide(y, x, out=b)
+    np.log(b, out=b)
+    np.multiply(b, x, out=b)
+    raw = float(np.add.reduce(b))
+    return (sp, sq, raw) if math.isfinite(raw) else None
 
 
 _LONG = {"entropy": _long_entropy, "cross_entropy": _long_cross_entropy,
@@ -1002,7 +972,7 @@ def _lean_long(measures: Sequence[Measure], p: np.ndarray,
 
     def job(i: int) -> list[list[float]] | None:
         with np.errstate(all="ignore"):  # (per thread)
-            return kernel(arrays, cuts[i], cuts[i + 1], stop)
+            return _long_sums(kernel, arrays, cuts[i], cuts[i + 1], stop)
 
     parts = [job(0)] if k == 1 else list(_pool().map(job, range(k)))
     if stop or any(x is None for x in parts):
