@@ -398,83 +398,95 @@ def _spied_long(monkeypatch):
     return calls
 
 
-def _long_case(case, dtype, rng, n=5000):
-    p = rng.random(n) + 0.01
-    q = rng.random(n) + 0.01
+def _long_case(case, dtype, rng, shape):
+    """Operands of ``shape`` for ``case``; the special rows are every third one (the only
+    one of a vector)."""
+    p = rng.random(shape) + 0.01
+    q = rng.random(shape) + 0.01
     if case == "counts":  # raw terms of both signs, totals far apart
         p, q = np.round(p * 1000) + 1, q * 1e-6
     elif case == "sparse counts":  # zeros in most tiles (0 log 0 = 0), for entropy
         p = np.round(p**4 * 5)
-    elif case == "nearly one-hot":  # entropy (and H(P, P)) cancel: rejected by the bound,
-        p = np.full(n, 1e-17)  # redone (cross-entropy: composed from H + KL)
-        p[1234] = 1.0
-        q = p.copy()
+    P, Q = p.reshape(-1, shape[-1]), q.reshape(-1, shape[-1])  # (views)
+    if case == "nearly one-hot":  # entropy (and H(P, P)) cancel: rejected by the bound,
+        P[::3] = 1e-17  # redone (cross-entropy: composed from H + KL)
+        P[::3, shape[-1] // 4] = 1.0
+        Q[::3] = P[::3]
     elif case == "nearly identical":  # KL cancels: rejected by the bound, redone exactly
-        q = p * (1 + rng.uniform(-1, 1, n) * (1e-8 if dtype == np.float64 else 1e-4))
+        Q[::3] = P[::3] * (1 + rng.uniform(-1, 1, P[::3].shape)
+                           * (1e-8 if dtype == np.float64 else 1e-4))
     return p.astype(dtype), q.astype(dtype)
 
 
+@pytest.mark.parametrize("shape", [(5000,), (120, 40), (3, 40, 40)])
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 @pytest.mark.parametrize("case", ["random", "counts", "sparse counts", "nearly one-hot",
                                   "nearly identical"])
 @pytest.mark.parametrize("name", ["entropy", "cross_entropy", "kl_divergence"])
-def test_lean_long_loop_meets_the_contract(name, case, dtype, monkeypatch):
-    """One long vector takes the lean loop over its tiles (20 tiles here, the last one
-    short, split over two workers): within the contract of the mpmath oracle, and the
-    general driver's first pass is not run for an accepted value. A value the finish's bound
-    rejects (a nearly one-hot entropy, a nearly identical KL) is redone exactly; a nearly
-    one-hot cross-entropy is composed from entropy and KL."""
+def test_lean_long_loop_meets_the_contract(name, case, dtype, shape, monkeypatch):
+    """One long vector, or rows along the last axis, take the lean loop over tiles (20 tiles
+    here: pieces of the vector, or 6 whole rows; the last one short; split over two
+    workers): within the contract of the mpmath oracle, and the general driver's first pass
+    is not run for accepted values. The rows the finish's bound rejects (nearly one-hot
+    entropy, nearly identical KL) are redone exactly; nearly one-hot rows' cross-entropy is
+    composed from entropy and KL."""
     monkeypatch.setattr(_blocked, "_workers", lambda: 2)
     calls = _spied_long(monkeypatch)
-    p, q = _long_case(case, dtype, np.random.default_rng(11))
+    p, q = _long_case(case, dtype, np.random.default_rng(11), shape)
     args = (p,) if name == "entropy" else (p, q)
     got = _blocked_value(name, *args)
-    assert got.dtype == dtype and got.shape == ()
+    assert got.dtype == dtype and got.shape == shape[:-1]
     # the general driver takes KL with zeros of p, and composes a nearly one-hot
     # cross-entropy from entropy and KL
     served = (name, case) not in {("kl_divergence", "sparse counts"),
                                    ("cross_entropy", "nearly one-hot")}
     assert (calls["general"] == 0) == served
     assert calls["long"] == 20 if served else calls["long"] >= 1  # each tile once
-    want = oracle(name, p.astype(np.float64), None if name == "entropy" else q.astype(np.float64),
-                  digits=60)
-    assert_close(float(got), want, rtol=RTOL[dtype], atol=1e-300)
-    assert float(got) > 0.0 or (name, case) == ("kl_divergence", "nearly one-hot")  # KL(p, p)
+    rows_p, rows_q = (x.reshape(-1, shape[-1]).astype(np.float64) for x in (p, q))
+    values = np.reshape(got, -1)
+    for i in sorted({*range(0, len(values), 3), *range(1, len(values), 7)}):
+        want = oracle(name, rows_p[i], None if name == "entropy" else rows_q[i], digits=60)
+        assert_close(float(values[i]), want, rtol=RTOL[dtype], atol=1e-300)
+        assert values[i] > 0.0 or (name, case) == ("kl_divergence", "nearly one-hot")  # KL(p, p)
 
 
+@pytest.mark.parametrize("shape", [(5000,), (125, 40)])
 @pytest.mark.parametrize("bad", ["nan", "inf", "negative", "zero", "overflow"])
 @pytest.mark.parametrize(("name", "where"), [
     ("entropy", "p"), ("cross_entropy", "p"), ("cross_entropy", "q"), ("kl_divergence", "p"),
     ("kl_divergence", "q")])
 def test_lean_long_loop_hands_what_it_does_not_serve_to_the_general_driver(name, bad, where,
-                                                                         monkeypatch):
+                                                                         shape, monkeypatch):
     """An entry the lean loop does not serve stops both workers and the general driver takes
     the input: an invalid one gets the general path's message and position; a zero is valid
     (0 log 0 = 0; a zero of q under p > 0 is an infinite KL) and gets the oracle's value."""
     monkeypatch.setattr(_blocked, "_workers", lambda: 2)
     calls = _spied_long(monkeypatch)
     rng = np.random.default_rng(12)
-    p, q = rng.random(5000) + 0.01, rng.random(5000) + 0.01
-    target = p if where == "p" else q
+    p, q = rng.random(shape) + 0.01, rng.random(shape) + 0.01
+    target = (p if where == "p" else q).reshape(-1)  # (a view)
     target[3737] = {"nan": np.nan, "inf": np.inf, "negative": -0.5, "zero": 0.0,
                     "overflow": 1.7e308}[bad]
     if bad == "overflow":
         target[3738] = 1.7e308
+    at = "3737" if len(shape) == 1 else "93"  # (the row of flat entry 3737)
     args = (p,) if name == "entropy" else (p, q)
     if bad == "zero":
-        got = _blocked_value(name, *args)
-        want = oracle(name, p, None if name == "entropy" else q, digits=60)
+        got = np.reshape(_blocked_value(name, *args), -1)
+        row = 0 if len(shape) == 1 else 93
+        want = oracle(name, p.reshape(-1, shape[-1])[row],
+                      None if name == "entropy" else q.reshape(-1, shape[-1])[row], digits=60)
         # entropy's loop serves zeros, cross-entropy's those of p; the general driver the rest
         served = name == "entropy" or (name, where) == ("cross_entropy", "p")
         assert calls["long"] >= 1 and (calls["general"] == 0) == served
         if np.isinf(want):
-            assert got == want
+            assert got[row] == want
         else:
-            assert_close(float(got), want, rtol=1e-10)
+            assert_close(float(got[row]), want, rtol=1e-10)
         return
     blocked = _error(lambda: _blocked_value(name, *args))
     general = _error(lambda: _generic_value(name, *args, monkeypatch=monkeypatch))
     assert calls["long"] >= 1
     assert blocked == general
     assert blocked.startswith((f"{where} ", f"{where}:"))
-    assert bad == "overflow" or "3737" in blocked  # (an overflowing sum has no position)
+    assert bad == "overflow" or at in blocked  # (an overflowing sum has no position)

@@ -864,25 +864,27 @@ def _lean_short(measures: Sequence[Measure], p: np.ndarray,
     return {m.name: value.reshape(p.shape[:-1])}
 
 
-# ------------------------------------------------------------------ one long vector
+# ------------------------------------------------ one long vector, or rows along the last axis
 #
-# The commonest large input, ``kb.entropy(p)`` on a million entries or more, is one row split
-# across every tile. The general driver's bookkeeping (row indices, per-tile minima and
-# ranges, deferred rows) costs more than the arithmetic there; this loop makes three or four
-# NumPy calls a tile and keeps one list of partial sums per worker.
+# The commonest large inputs, ``kb.entropy(p)`` on a million entries or more and a batch of
+# rows of a few hundred or thousand outcomes, need no more than each row's totals and raw sum.
+# The general driver's bookkeeping (row indices, per-tile minima, ranges and finishes,
+# deferred rows) costs more than that arithmetic there; this loop makes four to eight NumPy
+# calls a tile and finishes every row at once.
 
 _LONG_TILE = 1 << 15  # two operands' tiles and a buffer stay in a core's L2 cache
 
 
-def _long_sums(tile: Callable[..., tuple[float, ...] | None], arrays: list[np.ndarray],
-               lo: int, hi: int, stop: list[bool]) -> list[list[float]] | None:
-    """The partial sums ``tile`` returns for each tile of ``arrays[..][lo:hi]`` (a list per
-    sum), or None where a tile gave up (None: an entry the loop does not serve; the others
-    are told through ``stop``) or another worker did."""
-    buf = np.empty(min(_LONG_TILE, hi - lo), dtype=arrays[0].dtype)
-    sums: list[list[float]] = []
-    for a in range(lo, hi, _LONG_TILE):
-        e = min(hi, a + _LONG_TILE)
+def _long_sums(tile: Callable[..., tuple[Any, ...] | None], arrays: list[np.ndarray],
+               lo: int, hi: int, step: int, stop: list[bool]) -> list[list[Any]] | None:
+    """The sums ``tile`` returns for each tile of ``arrays[..][lo:hi]`` (``step`` entries of
+    a vector, or rows, at a time; a list per sum), or None where a tile gave up (None: an
+    entry the loop does not serve; the others are told through ``stop``) or another worker
+    did."""
+    buf = np.empty((min(step, hi - lo), *arrays[0].shape[1:]), dtype=arrays[0].dtype)
+    sums: list[list[Any]] = []
+    for a in range(lo, hi, step):
+        e = min(hi, a + step)
         part = None if stop else tile(*(x[a:e] for x in arrays), buf[: e - a])
         if part is None:
             stop.append(True)
@@ -893,49 +895,55 @@ def _long_sums(tile: Callable[..., tuple[float, ...] | None], arrays: list[np.nd
     return sums
 
 
-def _long_entropy(x: np.ndarray, b: np.ndarray) -> tuple[float, float] | None:
+def _sum(x: np.ndarray) -> Any:
+    """Sums along the last axis (a float for a piece of a vector; pairwise: no BLAS threads,
+    and the error bound the finishes assume)."""
+    return np.add.reduce(x, axis=-1)
+
+
+def _long_entropy(x: np.ndarray, b: np.ndarray) -> tuple[Any, Any] | None:
     """A tile's sums of ``p`` and of ``p log p`` (``b``: a buffer), or None where an entry is
-    negative or not finite. A tile whose sum of terms is not finite for zeros alone (``0 log
-    0`` is NaN) is summed again with its zeros raised to the least positive number (``0 log
-    tiny = 0``, as :func:`~kullback.measures._tiles.tile_entropy`)."""
-    total = float(np.add.reduce(x))  # (first: the log then reads from cache)
+    negative or not finite. A tile whose sums of terms are not finite for zeros alone (``0
+    log 0`` is NaN) is summed again with its zeros raised to the least positive number
+    (``0 log tiny = 0``, as :func:`~kullback.measures._tiles.tile_entropy`)."""
+    total = _sum(x)  # (first: the log then reads from cache)
     np.log(x, out=b)
-    np.multiply(b, x, out=b)  # pairwise sum below: no BLAS threads, a bounded error
-    raw = float(np.add.reduce(b))
-    if not math.isfinite(raw) and math.isfinite(total) \
-            and float(np.minimum.reduce(x)) == 0.0:  # zeros, no negative or NaN entry
+    np.multiply(b, x, out=b)
+    raw = _sum(b)
+    if not np.isfinite(raw).all() and np.isfinite(total).all() \
+            and float(np.minimum.reduce(x, axis=None)) == 0.0:  # zeros, no negative or NaN
         np.log(np.maximum(x, np.finfo(x.dtype).smallest_subnormal, out=b), out=b)
         np.multiply(b, x, out=b)
-        raw = float(np.add.reduce(b))
-    return (total, raw) if math.isfinite(raw) else None
+        raw = _sum(b)
+    return (total, raw) if np.isfinite(raw).all() else None
 
 
-def _long_cross_entropy(x: np.ndarray, y: np.ndarray,
-                        b: np.ndarray) -> tuple[float, float, float] | None:
+def _long_cross_entropy(x: np.ndarray, y: np.ndarray, b: np.ndarray) -> tuple[Any, ...] | None:
     """A tile's sums of ``p``, ``q`` and ``p log q``, or None where an entry of ``p`` is
-    negative or NaN or the sum of terms is not finite (an entry of ``q`` that is not
-    positive and finite, an infinite ``p``)."""
-    sp, sq = float(np.add.reduce(x)), float(np.add.reduce(y))
+    negative or NaN or a sum of terms is not finite (an entry of ``q`` that is not positive
+    and finite, an infinite ``p``)."""
+    sp, sq = _sum(x), _sum(y)
     np.log(y, out=b)  # (a negative q is NaN here, in the sum below)
     np.multiply(b, x, out=b)
-    raw = float(np.add.reduce(b))
-    ok = float(np.minimum.reduce(x)) >= 0.0 and math.isfinite(raw)
+    raw = _sum(b)
+    ok = float(np.minimum.reduce(x, axis=None)) >= 0.0 and np.isfinite(raw).all()
     return (sp, sq, raw) if ok else None
 
 
-def _long_kl(x: np.ndarray, y: np.ndarray, b: np.ndarray) -> tuple[float, float, float] | None:
+def _long_kl(x: np.ndarray, y: np.ndarray, b: np.ndarray) -> tuple[Any, ...] | None:
     """A tile's sums of ``p``, ``q`` and ``p log(q/p)`` (:func:`~kullback.measures._tiles.
     tile_log_ratio`'s direct form), or None where an entry is not positive or a ratio may
     leave the range the finish's bound holds in (:func:`_extreme_ratio`)."""
-    sp, sq = float(np.add.reduce(x)), float(np.add.reduce(y))
-    lows = [float(np.minimum.reduce(x)), float(np.minimum.reduce(y))]
-    if not (lows[0] > 0.0 and lows[1] > 0.0) or _extreme_ratio(lows, [sp, sq], x.dtype):
+    sp, sq = _sum(x), _sum(y)
+    lows = [float(np.minimum.reduce(z, axis=None)) for z in (x, y)]
+    highs = [float(np.maximum.reduce(s, axis=None)) for s in (sp, sq)]
+    if not (lows[0] > 0.0 and lows[1] > 0.0) or _extreme_ratio(lows, highs, x.dtype):
         return None  # (NaN fails too)
     np.divide(y, x, out=b)
     np.log(b, out=b)
     np.multiply(b, x, out=b)
-    raw = float(np.add.reduce(b))
-    return (sp, sq, raw) if math.isfinite(raw) else None
+    raw = _sum(b)
+    return (sp, sq, raw) if np.isfinite(raw).all() else None
 
 
 _LONG = {"entropy": _long_entropy, "cross_entropy": _long_cross_entropy,
@@ -944,40 +952,48 @@ _LONG = {"entropy": _long_entropy, "cross_entropy": _long_cross_entropy,
 
 def _lean_long(measures: Sequence[Measure], p: np.ndarray,
                q: np.ndarray | None) -> dict[str, Any] | None:
-    """Entropy, cross-entropy or KL of one long contiguous vector by a lean loop over its
-    tiles: each worker a contiguous run of tiles, each tile its partial totals and raw sum
-    (four to eight NumPy calls), the partials added by ``math.fsum`` (correctly rounded: no
-    error grows with the number of tiles), and the measure's own single-pass finish
-    (:func:`~kullback.measures._tiles.finish_raw_entropy` and its siblings) with its error
-    bound. A value the bound does not vouch for (nearly identical inputs, a nearly one-hot
-    vector) is redone by the general driver's exact second pass, except cross-entropy's,
-    left NaN for the caller to compose from entropy and KL (as the general driver does).
-    None (the general driver) for another measure or layout, or an input with an entry the
-    loop does not serve (an invalid entry, a zero it does not serve, totals near the float
-    range's ends: the general driver validates and reports it)."""
-    if len(measures) != 1 or p.ndim != 1 or measures[0].name not in _LONG:
+    """Entropy, cross-entropy or KL of one long contiguous vector, or of contiguous rows of
+    17 to 32 Ki outcomes along the last axis, by a lean loop over tiles: each worker a
+    contiguous run of tiles (pieces of the vector, or whole rows), each tile its totals and
+    raw sums (four to eight NumPy calls), a vector's partial sums added by ``math.fsum``
+    (correctly rounded: no error grows with the number of tiles), and the measure's own
+    single-pass finish (:func:`~kullback.measures._tiles.finish_raw_entropy` and its
+    siblings) with its error bound, on every row at once. The rows the bound does not vouch
+    for (nearly identical inputs, a nearly one-hot row) are redone by the general driver's
+    exact second pass, except cross-entropy's, left NaN for the caller to compose from
+    entropy and KL (as the general driver does). None (the general driver) for another
+    measure or layout, or an input with an entry the loop does not serve (an invalid entry,
+    a zero it does not serve, totals near the float range's ends: the general driver
+    validates and reports it)."""
+    if len(measures) != 1 or measures[0].name not in _LONG:
         return None
     m = measures[0]
     arrays = [p] if q is None else [p, q]
-    dtype = p.dtype
+    dtype, n = p.dtype, p.shape[-1]
     if len(arrays) != m.arity or dtype not in (_F64, _F32) or not all(
-            a.dtype == dtype and a.shape == p.shape and a.flags.c_contiguous for a in arrays):
+            a.dtype == dtype and a.shape == p.shape and a.flags.c_contiguous for a in arrays) \
+            or (p.ndim > 1 and not _SHORT < n < _LONG_TILE):
         return None
-    n = p.size
-    count = -(-n // _LONG_TILE)
+    vector = p.ndim == 1
+    if not vector:
+        arrays = [a.reshape(-1, n) for a in arrays]  # (views: C-contiguous)
+    size = arrays[0].shape[0]  # entries of the vector, or rows
+    step = _LONG_TILE if vector else _LONG_TILE // n
+    count = -(-size // step)
     k = min(_workers(), count)
-    cuts = [count * i // k * _LONG_TILE for i in range(k)] + [n]
+    cuts = [count * i // k * step for i in range(k)] + [size]
     kernel = _LONG[m.name]
     stop: list[bool] = []  # any worker's abandon stops the others at their next tile
 
-    def job(i: int) -> list[list[float]] | None:
+    def job(i: int) -> list[list[Any]] | None:
         with np.errstate(all="ignore"):  # (per thread)
-            return _long_sums(kernel, arrays, cuts[i], cuts[i + 1], stop)
+            return _long_sums(kernel, arrays, cuts[i], cuts[i + 1], step, stop)
 
     parts = [job(0)] if k == 1 else list(_pool().map(job, range(k)))
     if stop or any(x is None for x in parts):
         return None
     sums = [np.asarray([math.fsum(v for x in parts for v in x[j])], dtype=dtype)  # type: ignore[union-attr]
+            if vector else np.concatenate([v for x in parts for v in x[j]])  # type: ignore[union-attr]
             for j in range(len(parts[0]))]  # type: ignore[arg-type]
     totals = sums[:-1]
     ranges = [extremes(s) for s in totals]
@@ -985,12 +1001,13 @@ def _lean_long(measures: Sequence[Measure], p: np.ndarray,
             q is not None and not _all_direct(totals[0], totals[1], ranges)):
         return None
     sq = totals[1] if q is not None else None
+    rows = [a.reshape(-1, n) for a in arrays]
     with np.errstate(all="ignore"):
         value = m.raw_finish(sums[-1], RawTotals(totals[0], sq, ranges=tuple(ranges)))
-        if not math.isfinite(float(value[0])) and not m.composed_of:  # rejected: the exact
-            value = _redo_rows(m, np.asarray(value), p[None], None if q is None else q[None],
+        if not m.composed_of:  # the rejected rows (NaN): the exact second pass
+            value = _redo_rows(m, np.asarray(value), rows[0], rows[1] if q is not None else None,
                                totals[0], sq)
-    return {m.name: np.asarray(value, dtype=dtype).reshape(())}
+    return {m.name: np.asarray(value, dtype=dtype).reshape(p.shape[:-1])}
 
 
 def _check(pr: Prepared, name: str, s: np.ndarray, extent: tuple[float, float],
