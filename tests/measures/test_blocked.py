@@ -418,23 +418,28 @@ def _long_case(case, dtype, rng, shape):
     return p.astype(dtype), q.astype(dtype)
 
 
-@pytest.mark.parametrize("shape", [(5000,), (120, 40), (3, 40, 40)])
+@pytest.mark.parametrize(("shape", "axis"), [((5000,), -1), ((120, 40), -1), ((3, 40, 40), -1),
+                                           ((120, 40), 0)])
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 @pytest.mark.parametrize("case", ["random", "counts", "sparse counts", "nearly one-hot",
                                   "nearly identical"])
 @pytest.mark.parametrize("name", ["entropy", "cross_entropy", "kl_divergence"])
-def test_lean_long_loop_meets_the_contract(name, case, dtype, shape, monkeypatch):
-    """One long vector, or rows along the last axis, take the lean loop over tiles (20 tiles
-    here: pieces of the vector, or 6 whole rows; the last one short; split over two
-    workers): within the contract of the mpmath oracle, and the general driver's first pass
-    is not run for accepted values. The rows the finish's bound rejects (nearly one-hot
-    entropy, nearly identical KL) are redone exactly; nearly one-hot rows' cross-entropy is
-    composed from entropy and KL."""
+def test_lean_long_loop_meets_the_contract(name, case, dtype, shape, axis, monkeypatch):
+    """One long vector, rows along the last axis, or rows stored outcome by outcome (reduced
+    along the first axis) take the lean loop over tiles (20 tiles here: pieces of the vector,
+    or 6 whole rows; the last one short; split over two workers): within the contract of the
+    mpmath oracle, and the general driver's first pass is not run for accepted values. The
+    rows the finish's bound rejects (nearly one-hot entropy, nearly identical KL) are redone
+    exactly; nearly one-hot rows' cross-entropy is composed from entropy and KL."""
     monkeypatch.setattr(_blocked, "_workers", lambda: 2)
+    monkeypatch.setattr(_blocked, "_lean_short", lambda *a: None)  # (it serves short rows)
     calls = _spied_long(monkeypatch)
     p, q = _long_case(case, dtype, np.random.default_rng(11), shape)
     args = (p,) if name == "entropy" else (p, q)
-    got = _blocked_value(name, *args)
+    if axis == 0:  # the same rows, stored outcome by outcome
+        got = _blocked_value(name, *(np.ascontiguousarray(a.T) for a in args), axis=0)
+    else:
+        got = _blocked_value(name, *args)
     assert got.dtype == dtype and got.shape == shape[:-1]
     # the general driver takes KL with zeros of p, and composes a nearly one-hot
     # cross-entropy from entropy and KL
@@ -450,13 +455,14 @@ def test_lean_long_loop_meets_the_contract(name, case, dtype, shape, monkeypatch
         assert values[i] > 0.0 or (name, case) == ("kl_divergence", "nearly one-hot")  # KL(p, p)
 
 
-@pytest.mark.parametrize("shape", [(5000,), (125, 40)])
+@pytest.mark.parametrize(("shape", "axis"), [((5000,), -1), ((125, 40), -1), ((125, 40), 0)])
 @pytest.mark.parametrize("bad", ["nan", "inf", "negative", "zero", "overflow"])
 @pytest.mark.parametrize(("name", "where"), [
     ("entropy", "p"), ("cross_entropy", "p"), ("cross_entropy", "q"), ("kl_divergence", "p"),
     ("kl_divergence", "q")])
 def test_lean_long_loop_hands_what_it_does_not_serve_to_the_general_driver(name, bad, where,
-                                                                         shape, monkeypatch):
+                                                                         shape, axis,
+                                                                         monkeypatch):
     """An entry the lean loop does not serve stops both workers and the general driver takes
     the input: an invalid one gets the general path's message and position; a zero is valid
     (0 log 0 = 0; a zero of q under p > 0 is an infinite KL) and gets the oracle's value."""
@@ -471,8 +477,10 @@ def test_lean_long_loop_hands_what_it_does_not_serve_to_the_general_driver(name,
         target[3738] = 1.7e308
     at = "3737" if len(shape) == 1 else "93"  # (the row of flat entry 3737)
     args = (p,) if name == "entropy" else (p, q)
+    if axis == 0:  # the same rows, stored outcome by outcome
+        args = tuple(np.ascontiguousarray(a.T) for a in args)
     if bad == "zero":
-        got = np.reshape(_blocked_value(name, *args), -1)
+        got = np.reshape(_blocked_value(name, *args, axis=axis), -1)
         row = 0 if len(shape) == 1 else 93
         want = oracle(name, p.reshape(-1, shape[-1])[row],
                       None if name == "entropy" else q.reshape(-1, shape[-1])[row], digits=60)
@@ -484,8 +492,8 @@ def test_lean_long_loop_hands_what_it_does_not_serve_to_the_general_driver(name,
         else:
             assert_close(float(got[row]), want, rtol=1e-10)
         return
-    blocked = _error(lambda: _blocked_value(name, *args))
-    general = _error(lambda: _generic_value(name, *args, monkeypatch=monkeypatch))
+    blocked = _error(lambda: _blocked_value(name, *args, axis=axis))
+    general = _error(lambda: _generic_value(name, *args, axis=axis, monkeypatch=monkeypatch))
     assert calls["long"] >= 1
     assert blocked == general
     assert blocked.startswith((f"{where} ", f"{where}:"))
