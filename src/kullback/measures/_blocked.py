@@ -632,9 +632,9 @@ def evaluate(pr: Prepared, measures: Sequence[Measure]) -> dict[str, Any] | None
     if any(m.tile is None for m in measures):
         return None
     xp, p, q = pr.xp, _contiguous(pr.p), None if pr.q is None else _contiguous(pr.q)
-    lean = _lean_short(measures, p, q)
+    lean = _lean_long(measures, p, q)  # (rows of more than 16 outcomes)
     if lean is None:
-        lean = _lean_long(measures, p, q)
+        lean = _lean_short(measures, p, q)
     if lean is not None:
         return lean
     raw = [m for m in measures if m.raw_finish is not None]
@@ -783,22 +783,22 @@ def _in_range(sp: np.ndarray, sq: np.ndarray, lows: list[float]) -> bool:
     return _all_direct(sp, sq, ranges) and not _extreme_ratio(lows, [hi for _, hi in ranges])
 
 
-# the lean loop's kernels by measure, and for each input dtype it serves, the compute dtype
-# and the longest rows: the one-sign bound grows with the row length (sums are sequential)
-# and in float32 leaves room for a few outcomes only; KL's bound has a fixed constant
+# the lean loop's kernels by measure, and for each input dtype it serves, the compute dtype;
+# it serves rows of at most 16 outcomes (the one-sign bound grows with the row length, sums
+# being sequential, and in float32 leaves room for a few outcomes only; longer rows take the
+# long loop, :func:`_lean_long`, whose raw sums' finish has no such term)
 _LEAN = {"entropy": _lean_entropy, "cross_entropy": _lean_cross_entropy, "kl_divergence": _lean_kl}
 _F64, _F32 = np.dtype(np.float64), np.dtype(np.float32)
-_LEAN_DTYPES = {"entropy": {_F64: (_F64, 128), _F32: (_F32, _SHORT)},
-                "cross_entropy": {_F64: (_F64, 128), _F32: (_F32, _SHORT)},
-                "kl_divergence": {_F64: (_F64, _SHORT), _F32: (_F64, _SHORT)}}
+_LEAN_DTYPES = {"entropy": {_F64: _F64, _F32: _F32}, "cross_entropy": {_F64: _F64, _F32: _F32},
+                "kl_divergence": {_F64: _F64, _F32: _F64}}
 
 
 def _lean_short(measures: Sequence[Measure], p: np.ndarray,
                 q: np.ndarray | None) -> dict[str, Any] | None:
-    """Entropy, cross-entropy or KL of short rows stored outcome by outcome (an
-    input reduced along its first axis), by a lean loop over whole-row tiles: each outcome a
-    contiguous run of the tile's rows, a handful of NumPy calls a tile and no per-tile
-    bookkeeping. Entropy and cross-entropy normalise every row before the logarithm (terms
+    """Entropy, cross-entropy or KL of short rows (at most 16 outcomes) stored outcome by
+    outcome (an input reduced along its first axis), by a lean loop over whole-row tiles:
+    each outcome a contiguous run of the tile's rows, a handful of NumPy calls a tile and no
+    per-tile bookkeeping. Entropy and cross-entropy normalise every row before the logarithm (terms
     of one sign, the bound of :func:`~kullback.measures._tiles.normalised_entropy`); KL
     computes in float64 (float32 rows widened). Rows the bounds do not vouch for are redone
     (entropy, KL) or left NaN for the caller to compose (cross-entropy); None (the general
@@ -811,8 +811,8 @@ def _lean_short(measures: Sequence[Measure], p: np.ndarray,
     dtype = p.dtype
     if dtype not in _LEAN_DTYPES[m.name] or len(arrays) != m.arity:
         return None
-    work, longest = _LEAN_DTYPES[m.name][dtype]
-    cols = _outcome_major(arrays, longest)
+    work = _LEAN_DTYPES[m.name][dtype]
+    cols = _outcome_major(arrays, _SHORT)
     if cols is None:
         return None
     n, rows = cols[0].shape
@@ -872,7 +872,7 @@ def _lean_short(measures: Sequence[Measure], p: np.ndarray,
 # deferred rows) costs more than that arithmetic there; this loop makes four to eight NumPy
 # calls a tile and finishes every row at once.
 
-_LONG_TILE = 1 << 15  # two operands' tiles and a buffer stay in a core's L2 cache
+_LONG_TILE = 1 << 17  # (measured: 32 Ki tiles took up to twice as long, 16 Ki three times)
 # outcome-major rows of at most this many outcomes (tiles of at least 128 whole rows, each
 # outcome's run of them a contiguous piece of memory): longer rows make shorter runs, and the
 # general driver's tiles of whole runs of every row, adding partial sums, were faster:
@@ -906,9 +906,15 @@ def _long_sums(tile: Callable[..., tuple[Any, ...] | None], arrays: list[np.ndar
 
 
 def _sum(x: np.ndarray, axis: int) -> Any:
-    """Sums along the outcomes' ``axis`` (a float for a piece of a vector; NumPy's own
-    reductions: no BLAS threads, and the error bound the finishes assume)."""
-    return np.add.reduce(x, axis=axis)
+    """Sums along the outcomes' ``axis`` (a Python float for a piece of a vector: the
+    checks on it cost nothing then; NumPy's own reductions: no BLAS threads, and the error
+    bound the finishes assume)."""
+    return float(np.add.reduce(x)) if x.ndim == 1 else np.add.reduce(x, axis=axis)
+
+
+def _finite(s: Any) -> bool:
+    """Whether every sum of ``s`` (a float, or a tile's row sums) is finite."""
+    return math.isfinite(s) if type(s) is float else bool(np.isfinite(s).all())
 
 
 def _long_entropy(x: np.ndarray, b: np.ndarray, axis: int) -> tuple[Any, Any] | None:
@@ -920,12 +926,12 @@ def _long_entropy(x: np.ndarray, b: np.ndarray, axis: int) -> tuple[Any, Any] | 
     np.log(x, out=b)
     np.multiply(b, x, out=b)
     raw = _sum(b, axis)
-    if not np.isfinite(raw).all() and np.isfinite(total).all() \
+    if not _finite(raw) and _finite(total) \
             and float(np.minimum.reduce(x, axis=None)) == 0.0:  # zeros, no negative or NaN
         np.log(np.maximum(x, np.finfo(x.dtype).smallest_subnormal, out=b), out=b)
         np.multiply(b, x, out=b)
         raw = _sum(b, axis)
-    return (total, raw) if np.isfinite(raw).all() else None
+    return (total, raw) if _finite(raw) else None
 
 
 def _long_cross_entropy(x: np.ndarray, y: np.ndarray, b: np.ndarray,
@@ -937,7 +943,7 @@ def _long_cross_entropy(x: np.ndarray, y: np.ndarray, b: np.ndarray,
     np.log(y, out=b)  # (a negative q is NaN here, in the sum below)
     np.multiply(b, x, out=b)
     raw = _sum(b, axis)
-    ok = float(np.minimum.reduce(x, axis=None)) >= 0.0 and np.isfinite(raw).all()
+    ok = _finite(raw) and float(np.minimum.reduce(x, axis=None)) >= 0.0
     return (sp, sq, raw) if ok else None
 
 
@@ -947,14 +953,15 @@ def _long_kl(x: np.ndarray, y: np.ndarray, b: np.ndarray, axis: int) -> tuple[An
     leave the range the finish's bound holds in (:func:`_extreme_ratio`)."""
     sp, sq = _sum(x, axis), _sum(y, axis)
     lows = [float(np.minimum.reduce(z, axis=None)) for z in (x, y)]
-    highs = [float(np.maximum.reduce(s, axis=None)) for s in (sp, sq)]
+    highs = [s if type(s) is float else float(np.maximum.reduce(s, axis=None))
+             for s in (sp, sq)]
     if not (lows[0] > 0.0 and lows[1] > 0.0) or _extreme_ratio(lows, highs, x.dtype):
         return None  # (NaN fails too)
     np.divide(y, x, out=b)
     np.log(b, out=b)
     np.multiply(b, x, out=b)
     raw = _sum(b, axis)
-    return (sp, sq, raw) if np.isfinite(raw).all() else None
+    return (sp, sq, raw) if _finite(raw) else None
 
 
 _LONG = {"entropy": _long_entropy, "cross_entropy": _long_cross_entropy,
