@@ -419,21 +419,24 @@ def _long_case(case, dtype, rng, shape):
     return p.astype(dtype), q.astype(dtype)
 
 
-@pytest.mark.parametrize(("shape", "axis"), [((5000,), -1), ((120, 40), -1), ((3, 40, 40), -1),
-                                           ((120, 40), 0)])
+@pytest.mark.parametrize(("shape", "axis", "tiles"), [
+    ((5000,), -1, "pieces"), ((120, 40), -1, "rows"), ((3, 40, 40), -1, "rows"),
+    ((120, 40), 0, "rows"), ((120, 40), 0, "bands")])
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 @pytest.mark.parametrize("case", ["random", "counts", "sparse counts", "nearly one-hot",
                                   "nearly identical"])
 @pytest.mark.parametrize("name", ["entropy", "cross_entropy", "kl_divergence"])
-def test_lean_long_loop_meets_the_contract(name, case, dtype, shape, axis, monkeypatch):
+def test_lean_long_loop_meets_the_contract(name, case, dtype, shape, axis, tiles, monkeypatch):
     """One long vector, rows along the last axis, or rows stored outcome by outcome (reduced
     along the first axis) take the lean loop over tiles (20 tiles here: pieces of the vector,
-    or 6 whole rows; the last one short; split over two workers): within the contract of the
-    mpmath oracle, and the general driver's first pass is not run for accepted values. The
-    rows the finish's bound rejects (nearly one-hot entropy, nearly identical KL) are redone
-    exactly; nearly one-hot rows' cross-entropy is composed from entropy and KL."""
+    6 whole rows, or bands of 2 outcomes of every row; the last one short; split over two
+    workers): within the contract of the mpmath oracle, and the general driver's first pass
+    is not run for accepted values. The rows the finish's bound rejects (nearly one-hot
+    entropy, nearly identical KL) are redone exactly; nearly one-hot rows' cross-entropy is
+    composed from entropy and KL."""
     monkeypatch.setattr(_blocked, "_workers", lambda: 2)
-    monkeypatch.setattr(_blocked, "_lean_short", lambda *a: None)  # (it serves short rows)
+    if tiles == "bands":  # (rows of more outcomes take bands)
+        monkeypatch.setattr(_blocked, "_LONG_OUTCOMES", 16)
     calls = _spied_long(monkeypatch)
     p, q = _long_case(case, dtype, np.random.default_rng(11), shape)
     args = (p,) if name == "entropy" else (p, q)
@@ -456,18 +459,22 @@ def test_lean_long_loop_meets_the_contract(name, case, dtype, shape, axis, monke
         assert values[i] > 0.0 or (name, case) == ("kl_divergence", "nearly one-hot")  # KL(p, p)
 
 
-@pytest.mark.parametrize(("shape", "axis"), [((5000,), -1), ((125, 40), -1), ((125, 40), 0)])
+@pytest.mark.parametrize(("shape", "axis", "tiles"), [
+    ((5000,), -1, "pieces"), ((125, 40), -1, "rows"), ((125, 40), 0, "rows"),
+    ((125, 40), 0, "bands")])
 @pytest.mark.parametrize("bad", ["nan", "inf", "negative", "zero", "overflow"])
 @pytest.mark.parametrize(("name", "where"), [
     ("entropy", "p"), ("cross_entropy", "p"), ("cross_entropy", "q"), ("kl_divergence", "p"),
     ("kl_divergence", "q")])
 def test_lean_long_loop_hands_what_it_does_not_serve_to_the_general_driver(name, bad, where,
                                                                          shape, axis,
-                                                                         monkeypatch):
+                                                                         tiles, monkeypatch):
     """An entry the lean loop does not serve stops both workers and the general driver takes
     the input: an invalid one gets the general path's message and position; a zero is valid
     (0 log 0 = 0; a zero of q under p > 0 is an infinite KL) and gets the oracle's value."""
     monkeypatch.setattr(_blocked, "_workers", lambda: 2)
+    if tiles == "bands":
+        monkeypatch.setattr(_blocked, "_LONG_OUTCOMES", 16)
     calls = _spied_long(monkeypatch)
     rng = np.random.default_rng(12)
     p, q = rng.random(shape) + 0.01, rng.random(shape) + 0.01

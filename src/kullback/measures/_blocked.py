@@ -873,29 +873,30 @@ def _lean_short(measures: Sequence[Measure], p: np.ndarray,
 # calls a tile and finishes every row at once.
 
 _LONG_TILE = 1 << 17  # (measured: 32 Ki tiles took up to twice as long, 16 Ki three times)
-# outcome-major rows of at most this many outcomes (tiles of at least 128 whole rows, each
-# outcome's run of them a contiguous piece of memory): longer rows make shorter runs, and the
-# general driver's tiles of whole runs of every row, adding partial sums, were faster:
-# (512, 2000) along axis 0 took 4.9 ms here against its 3.8)
+# outcome-major rows of at most this many outcomes take tiles of whole rows (at least 512,
+# each outcome's run of them a contiguous piece of memory); longer rows make shorter runs,
+# and take bands of outcomes, each a contiguous piece of memory, adding every row's partial
+# sums ((512, 2000) along axis 0: 4.9 ms by whole rows, 2.1 ms by bands)
 _LONG_OUTCOMES = 256
 
 
 def _long_sums(tile: Callable[..., tuple[Any, ...] | None], arrays: list[np.ndarray],
-               lo: int, hi: int, step: int, axis: int, stop: list[bool]) -> list[list[Any]] | None:
-    """The sums ``tile`` returns for each tile of ``arrays`` from ``lo`` to ``hi`` along the
-    axis other than the outcomes' ``axis`` (``step`` entries of a vector, rows, or columns of
-    an outcome-major array at a time; a list per sum), or None where a tile gave up (None:
-    an entry the loop does not serve; the others are told through ``stop``) or another
-    worker did."""
+               lo: int, hi: int, step: int, cut: int, axis: int,
+               stop: list[bool]) -> list[list[Any]] | None:
+    """The sums ``tile`` returns along the outcomes' ``axis`` for each tile of ``arrays``
+    (``step`` indices at a time from ``lo`` to ``hi`` along axis ``cut``: pieces of a vector,
+    whole rows, whole columns, or bands of outcomes; a list per sum), or None where a tile
+    gave up (None: an entry the loop does not serve; the others are told through ``stop``)
+    or another worker did."""
     shape = list(arrays[0].shape)
-    shape[axis + 1] = min(step, hi - lo)  # (axis -1: the first axis is cut; 0: the last)
+    shape[cut] = min(step, hi - lo)
     buf = np.empty(shape, dtype=arrays[0].dtype)
     sums: list[list[Any]] = []
     for a in range(lo, hi, step):
         e = min(hi, a + step)
-        cut = (slice(a, e),) if axis else (slice(None), slice(a, e))
-        mine = (slice(e - a),) if axis else (slice(None), slice(e - a))
-        part = None if stop else tile(*(x[cut] for x in arrays), buf[mine], axis)
+        piece = (slice(a, e),) if cut == 0 else (slice(None), slice(a, e))
+        mine = (slice(e - a),) if cut == 0 else (slice(None), slice(e - a))
+        part = None if stop else tile(*(x[piece] for x in arrays), buf[mine], axis)
         if part is None:
             stop.append(True)
             return None
@@ -971,13 +972,15 @@ _LONG = {"entropy": _long_entropy, "cross_entropy": _long_cross_entropy,
 def _lean_long(measures: Sequence[Measure], p: np.ndarray,
                q: np.ndarray | None) -> dict[str, Any] | None:
     """Entropy, cross-entropy or KL of one long contiguous vector, of contiguous rows of 17
-    to 32 Ki outcomes along the last axis, or of rows of 17 to 256 outcomes stored outcome by
-    outcome (an input reduced along its first axis), by a lean loop over tiles: each worker
-    a contiguous run of tiles (pieces of the vector, or whole rows), each tile its totals and
-    raw sums (four to eight NumPy calls), a vector's partial sums added by ``math.fsum``
-    (correctly rounded: no error grows with the number of tiles), and the measure's own
-    single-pass finish (:func:`~kullback.measures._tiles.finish_raw_entropy` and its
-    siblings) with its error bound, on every row at once. The rows the bound does not vouch
+    to 128 Ki outcomes along the last axis, or of rows of more than 16 outcomes stored
+    outcome by outcome (an input reduced along its first axis), by a lean loop over tiles:
+    each worker a contiguous run of tiles (pieces of the vector, whole rows, or for rows of
+    more than 256 outcomes stored outcome by outcome, bands of outcomes), each tile its
+    totals and raw sums (four to eight NumPy calls), a vector's partial sums added by
+    ``math.fsum`` (correctly rounded: no error grows with the number of tiles) and the bands'
+    in float64, and the measure's own single-pass finish
+    (:func:`~kullback.measures._tiles.finish_raw_entropy` and its siblings) with its error
+    bound, on every row at once. The rows the bound does not vouch
     for (nearly identical inputs, a nearly one-hot row) are redone by the general driver's
     exact second pass, except cross-entropy's, left NaN for the caller to compose from
     entropy and KL (as the general driver does). None (the general driver) for another
@@ -996,15 +999,16 @@ def _lean_long(measures: Sequence[Measure], p: np.ndarray,
     if all(a.flags.c_contiguous for a in arrays) and (vector or _SHORT < n < _LONG_TILE):
         axis = -1  # a vector, or rows along memory: tiles of pieces, or of whole rows
         arrays = [a.reshape(-1, n) for a in arrays] if not vector else arrays  # (views)
-        step = _LONG_TILE if vector else _LONG_TILE // n
-    elif not vector and _SHORT < n <= _LONG_OUTCOMES and all(
-            np.moveaxis(a, -1, 0).flags.c_contiguous for a in arrays):
-        axis = 0  # stored outcome by outcome (reduced along the first axis): tiles of
-        arrays = [np.moveaxis(a, -1, 0).reshape(n, -1) for a in arrays]  # whole columns
-        step = _LONG_TILE // n
+        cut, step = 0, _LONG_TILE if vector else _LONG_TILE // n
+    elif not vector and _SHORT < n and all(np.moveaxis(a, -1, 0).flags.c_contiguous
+                                           for a in arrays):
+        axis = 0  # stored outcome by outcome (reduced along the first axis)
+        arrays = [np.moveaxis(a, -1, 0).reshape(n, -1) for a in arrays]  # (views)
+        cut, step = (1, _LONG_TILE // n) if n <= _LONG_OUTCOMES \
+            else (0, max(1, _LONG_TILE // arrays[0].shape[1]))  # whole rows, or bands
     else:
         return None
-    size = arrays[0].shape[axis + 1]  # entries of the vector, rows, or columns
+    size = arrays[0].shape[cut]
     count = -(-size // step)
     k = min(_workers(), count)
     cuts = [count * i // k * step for i in range(k)] + [size]
@@ -1013,14 +1017,19 @@ def _lean_long(measures: Sequence[Measure], p: np.ndarray,
 
     def job(i: int) -> list[list[Any]] | None:
         with np.errstate(all="ignore"):  # (per thread)
-            return _long_sums(kernel, arrays, cuts[i], cuts[i + 1], step, axis, stop)
+            return _long_sums(kernel, arrays, cuts[i], cuts[i + 1], step, cut, axis, stop)
 
     parts = [job(0)] if k == 1 else list(_pool().map(job, range(k)))
     if stop or any(x is None for x in parts):
         return None
-    sums = [np.asarray([math.fsum(v for x in parts for v in x[j])], dtype=dtype)  # type: ignore[union-attr]
-            if vector else np.concatenate([v for x in parts for v in x[j]])  # type: ignore[union-attr]
-            for j in range(len(parts[0]))]  # type: ignore[arg-type]
+    pieces = [[v for x in parts for v in x[j]] for j in range(len(parts[0]))]  # type: ignore[index]
+    if vector:  # a vector's partial sums: correctly rounded
+        sums = [np.asarray([math.fsum(v)], dtype=dtype) for v in pieces]
+    elif cut != axis % 2:  # tiles of whole rows or columns: each row's sums in one tile
+        sums = [np.concatenate(v) for v in pieces]
+    else:  # bands of outcomes: every row's partial sums, added in float64
+        sums = [np.add.reduce(np.stack(v), axis=0, dtype=np.float64).astype(dtype, copy=False)
+                for v in pieces]
     totals = sums[:-1]
     ranges = [extremes(s) for s in totals]
     if not all(lo_ > 0.0 and hi_ < math.inf for lo_, hi_ in ranges) or (
