@@ -873,11 +873,12 @@ def _lean_short(measures: Sequence[Measure], p: np.ndarray,
 # calls a tile and finishes every row at once.
 
 _LONG_TILE = 1 << 17  # (measured: 32 Ki tiles took up to twice as long, 16 Ki three times)
-# outcome-major rows of at most this many outcomes take tiles of whole rows (at least 512,
+# outcome-major rows of at most this many outcomes take tiles of whole rows (at least 2048,
 # each outcome's run of them a contiguous piece of memory); longer rows make shorter runs,
 # and take bands of outcomes, each a contiguous piece of memory, adding every row's partial
-# sums ((512, 2000) along axis 0: 4.9 ms by whole rows, 2.1 ms by bands)
-_LONG_OUTCOMES = 256
+# sums ((512, 2000) along axis 0: 4.9 ms by whole rows, 2.1 ms by bands; at 40 outcomes
+# whole rows were 15 % faster, at 100 bands 5 %, at 256 bands 20 %)
+_LONG_OUTCOMES = 64
 
 
 def _long_sums(tile: Callable[..., tuple[Any, ...] | None], arrays: list[np.ndarray],
@@ -975,7 +976,7 @@ def _lean_long(measures: Sequence[Measure], p: np.ndarray,
     to 128 Ki outcomes along the last axis, or of rows of more than 16 outcomes stored
     outcome by outcome (an input reduced along its first axis), by a lean loop over tiles:
     each worker a contiguous run of tiles (pieces of the vector, whole rows, or for rows of
-    more than 256 outcomes stored outcome by outcome, bands of outcomes), each tile its
+    more than 64 outcomes stored outcome by outcome, bands of outcomes), each tile its
     totals and raw sums (four to eight NumPy calls), a vector's partial sums added by
     ``math.fsum`` (correctly rounded: no error grows with the number of tiles) and the bands'
     in float64, and the measure's own single-pass finish
