@@ -506,3 +506,18 @@ def test_lean_long_loop_hands_what_it_does_not_serve_to_the_general_driver(name,
     assert blocked == general
     assert blocked.startswith((f"{where} ", f"{where}:"))
     assert bad == "overflow" or at in blocked  # (an overflowing sum has no position)
+
+
+def test_bands_longer_than_their_limit_stay_with_the_general_driver(monkeypatch):
+    """A band sums each row's outcomes one by one: a band of more than ``_BAND`` outcomes
+    (few rows of many outcomes along the first axis) is left to the general driver, whose
+    value agrees with the oracle."""
+    monkeypatch.setattr(_blocked, "_LONG_OUTCOMES", 16)
+    monkeypatch.setattr(_blocked, "_BAND", 1)  # here: bands of 2 outcomes are too long
+    calls = _spied_long(monkeypatch)
+    rng = np.random.default_rng(13)
+    p = rng.random((40, 120)) + 0.01
+    got = _blocked_value("entropy", p, axis=0)
+    assert calls["long"] == 0 and calls["general"] == 1
+    for i in range(0, 120, 17):
+        assert_close(float(got[i]), oracle("entropy", p[:, i], digits=60), rtol=1e-10)

@@ -864,13 +864,13 @@ def _lean_short(measures: Sequence[Measure], p: np.ndarray,
     return {m.name: value.reshape(p.shape[:-1])}
 
 
-# ------------------------------------------------ one long vector, or rows along the last axis
+# ------------------------------------------------------------ one long vector, or long rows
 #
 # The commonest large inputs, ``kb.entropy(p)`` on a million entries or more and a batch of
-# rows of a few hundred or thousand outcomes, need no more than each row's totals and raw sum.
-# The general driver's bookkeeping (row indices, per-tile minima, ranges and finishes,
-# deferred rows) costs more than that arithmetic there; this loop makes four to eight NumPy
-# calls a tile and finishes every row at once.
+# rows of a few dozen to a few thousand outcomes (along either axis), need no more than each
+# row's totals and raw sum. The general driver's bookkeeping (row indices, per-tile minima,
+# ranges and finishes, deferred rows) costs more than that arithmetic there; this loop makes
+# four to eight NumPy calls a tile and finishes every row at once.
 
 _LONG_TILE = 1 << 17  # (measured: 32 Ki tiles took up to twice as long, 16 Ki three times)
 # outcome-major rows of at most this many outcomes take tiles of whole rows (at least 2048,
@@ -879,6 +879,10 @@ _LONG_TILE = 1 << 17  # (measured: 32 Ki tiles took up to twice as long, 16 Ki t
 # sums ((512, 2000) along axis 0: 4.9 ms by whole rows, 2.1 ms by bands; at 40 outcomes
 # whole rows were 15 % faster, at 100 bands 5 %, at 256 bands 20 %)
 _LONG_OUTCOMES = 64
+# a band holds at most this many outcomes of each row: its sums along them are sequential
+# (NumPy adds the band's rows one by one), so their error grows with it; fewer rows than
+# ``_LONG_TILE // _BAND`` (10 x 1e6 along axis 0) stay with the general driver
+_BAND = 256
 
 
 def _long_sums(tile: Callable[..., tuple[Any, ...] | None], arrays: list[np.ndarray],
@@ -981,13 +985,12 @@ def _lean_long(measures: Sequence[Measure], p: np.ndarray,
     ``math.fsum`` (correctly rounded: no error grows with the number of tiles) and the bands'
     in float64, and the measure's own single-pass finish
     (:func:`~kullback.measures._tiles.finish_raw_entropy` and its siblings) with its error
-    bound, on every row at once. The rows the bound does not vouch
-    for (nearly identical inputs, a nearly one-hot row) are redone by the general driver's
-    exact second pass, except cross-entropy's, left NaN for the caller to compose from
-    entropy and KL (as the general driver does). None (the general driver) for another
-    measure or layout, or an input with an entry the loop does not serve (an invalid entry,
-    a zero it does not serve, totals near the float range's ends: the general driver
-    validates and reports it)."""
+    bound, on every row at once. The rows the bound does not vouch for (nearly identical
+    inputs, a nearly one-hot row) are redone by the general driver's exact second pass,
+    except cross-entropy's, left NaN for the caller to compose from entropy and KL (as the
+    general driver does). None (the general driver) for another measure or layout, or an
+    input with an entry the loop does not serve (an invalid entry, a zero it does not serve,
+    totals near the float range's ends: the general driver validates and reports it)."""
     if len(measures) != 1 or measures[0].name not in _LONG:
         return None
     m = measures[0]
@@ -1007,6 +1010,8 @@ def _lean_long(measures: Sequence[Measure], p: np.ndarray,
         arrays = [np.moveaxis(a, -1, 0).reshape(n, -1) for a in arrays]  # (views)
         cut, step = (1, _LONG_TILE // n) if n <= _LONG_OUTCOMES \
             else (0, max(1, _LONG_TILE // arrays[0].shape[1]))  # whole rows, or bands
+        if cut == 0 and step > _BAND:
+            return None
     else:
         return None
     size = arrays[0].shape[cut]
