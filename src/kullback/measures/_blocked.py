@@ -41,6 +41,7 @@ from kullback.measures._tiles import (
     _EPS,
     _HALF,
     _NONE,
+    _TINY,
     _TOL,
     NORMALISED,
     RawTotals,
@@ -798,8 +799,8 @@ def _lean_short(measures: Sequence[Measure], p: np.ndarray,
     """Entropy, cross-entropy or KL of short rows (at most 16 outcomes) stored outcome by
     outcome (an input reduced along its first axis), by a lean loop over whole-row tiles:
     each outcome a contiguous run of the tile's rows, a handful of NumPy calls a tile and no
-    per-tile bookkeeping. Entropy and cross-entropy normalise every row before the logarithm (terms
-    of one sign, the bound of :func:`~kullback.measures._tiles.normalised_entropy`); KL
+    per-tile bookkeeping. Entropy and cross-entropy normalise every row before the logarithm
+    (terms of one sign, the bound of :func:`~kullback.measures._tiles.normalised_entropy`); KL
     computes in float64 (float32 rows widened). Rows the bounds do not vouch for are redone
     (entropy, KL) or left NaN for the caller to compose (cross-entropy); None (the general
     driver) for another measure or layout, or an input with an entry the loop does not
@@ -934,7 +935,7 @@ def _long_entropy(x: np.ndarray, b: np.ndarray, axis: int) -> tuple[Any, Any] | 
     raw = _sum(b, axis)
     if not _finite(raw) and _finite(total) \
             and float(np.minimum.reduce(x, axis=None)) == 0.0:  # zeros, no negative or NaN
-        np.log(np.maximum(x, np.finfo(x.dtype).smallest_subnormal, out=b), out=b)
+        np.log(np.maximum(x, _TINY[x.dtype], out=b), out=b)
         np.multiply(b, x, out=b)
         raw = _sum(b, axis)
     return (total, raw) if _finite(raw) else None
@@ -1031,7 +1032,7 @@ def _lean_long(measures: Sequence[Measure], p: np.ndarray,
     pieces = [[v for x in parts for v in x[j]] for j in range(len(parts[0]))]  # type: ignore[index]
     if vector:  # a vector's partial sums: correctly rounded
         sums = [np.asarray([math.fsum(v)], dtype=dtype) for v in pieces]
-    elif cut != axis % 2:  # tiles of whole rows or columns: each row's sums in one tile
+    elif not (axis == 0 and cut == 0):  # tiles of whole rows: each row's sums in one tile
         sums = [np.concatenate(v) for v in pieces]
     else:  # bands of outcomes: every row's partial sums, added in float64
         sums = [np.add.reduce(np.stack(v), axis=0, dtype=np.float64).astype(dtype, copy=False)
